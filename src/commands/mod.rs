@@ -1,0 +1,1 @@
+//! One module per subcommand: each turns typed options into work and a summary.

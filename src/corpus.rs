@@ -1,0 +1,1 @@
+//! Deterministic generated corpora: the demo data, benchmark corpora and test scores.

@@ -1,0 +1,14 @@
+//! prep: turn music datasets into training data for audio-language models that
+//! transcribe music to ABC notation, and evaluate those models.
+//!
+//! The crate is a library first (every stage is callable from Rust, and the reward from
+//! a training loop) and the `prep` binary second. Data flows one way: sources -> `Score`
+//! -> derived records (ABC, Q&A, embeddings) -> shards -> hub.
+
+pub mod abc;
+pub mod analysis;
+pub mod cli;
+pub mod commands;
+pub mod corpus;
+pub mod midi;
+pub mod score;
