@@ -1,20 +1,222 @@
-//! The command line: clap definitions and dispatch. Nothing below this module sees clap.
+//! The command line: clap definitions, and their translation into each command's typed
+//! options. Nothing below this module sees clap.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::abc::write::{AbcOptions, Layout};
+use crate::analysis::quantize::QuantizeMode;
+use crate::commands::generate::{self, GenerateOptions};
+use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::corpus::PieceOptions;
 
 #[derive(Debug, Parser)]
 #[command(name = "prep", version, about = "Music datasets -> ABC training data for audio-language models")]
 pub struct Cli {
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, global = true)]
+    pub jobs: Option<usize>,
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {}
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert MIDI files or folders (recursively) to ABC notation.
+    Midi2abc(Midi2AbcArgs),
+    /// Write a deterministic generated MIDI corpus (for benchmarks and tests).
+    Generate(GenerateArgs),
+    /// Run the demo job: generate the embedded demo corpus and convert it (no download).
+    Demo {
+        /// Output folder.
+        #[arg(short, long, default_value = "demo-out")]
+        out: PathBuf,
+    },
+}
 
+#[derive(Debug, Args)]
+pub struct Midi2AbcArgs {
+    /// MIDI files or folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output: a file for one input (default stdout), a folder for several.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub abc: AbcArgs,
+    /// Quantization: auto (exact for score MIDI, beat tracking for performed MIDI), exact
+    /// (fail if off-grid), performed, grid:N (N steps per quarter at the file's tempo), off.
+    #[arg(long, default_value = "auto", value_parser = parse_quantize)]
+    pub quantize: QuantizeMode,
+    /// Window start in seconds (clip the music as an audio clip would be cut).
+    #[arg(long, conflicts_with = "start_bar")]
+    pub start: Option<f64>,
+    /// Window end in seconds.
+    #[arg(long, conflicts_with = "end_bar")]
+    pub end: Option<f64>,
+    /// Window start as a 0-based bar index (the pickup, if any, is bar 0).
+    #[arg(long)]
+    pub start_bar: Option<usize>,
+    /// Window end as a 0-based bar index (exclusive).
+    #[arg(long)]
+    pub end_bar: Option<usize>,
+    /// Keep outputs that already exist (resume an interrupted run).
+    #[arg(long)]
+    pub skip_existing: bool,
+}
+
+/// How the ABC text is written.
+#[derive(Debug, Args)]
+pub struct AbcArgs {
+    /// Unit note length L:, e.g. 1/16 (the reference recipe's); default: the shortest text.
+    #[arg(long, value_parser = parse_unit)]
+    pub unit: Option<(u32, u32)>,
+    /// Voice layout: interleaved (blocks of bars, voice by voice) or voices (each voice whole).
+    #[arg(long, value_enum, default_value = "interleaved")]
+    pub layout: LayoutArg,
+    /// Bars per line of text.
+    #[arg(long, default_value_t = 4)]
+    pub bars_per_line: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    Interleaved,
+    Voices,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Number of pieces.
+    #[arg(long, default_value_t = 200)]
+    pub pieces: usize,
+    /// Seed of the first piece (piece i uses seed + i).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Full bars per piece.
+    #[arg(long, default_value_t = 16)]
+    pub bars: usize,
+    /// Most instruments per piece.
+    #[arg(long, default_value_t = 4)]
+    pub max_parts: usize,
+    /// Also write performed variants with this onset jitter (standard deviation, ms):
+    /// score-like pieces go to OUT/score, performed ones to OUT/performed.
+    #[arg(long)]
+    pub performed_jitter_ms: Option<f64>,
+}
+
+fn parse_unit(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text.split_once('/').and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
+    match parsed {
+        Some((n, d)) if n > 0 && u32::is_power_of_two(d) => Ok((n, d)),
+        _ => Err(format!("expected a unit like 1/8 or 1/16 (power-of-two denominator), got {text:?}")),
+    }
+}
+
+fn parse_quantize(text: &str) -> Result<QuantizeMode, String> {
+    match text {
+        "auto" => Ok(QuantizeMode::Auto),
+        "exact" => Ok(QuantizeMode::Exact),
+        "performed" => Ok(QuantizeMode::Performed),
+        "off" => Ok(QuantizeMode::Off),
+        _ => match text.strip_prefix("grid:").map(str::parse::<u32>) {
+            Some(Ok(steps)) if steps > 0 => Ok(QuantizeMode::Grid(steps)),
+            _ => Err(format!("expected auto, exact, performed, off or grid:N (N > 0), got {text:?}")),
+        },
+    }
+}
+
+impl AbcArgs {
+    fn options(&self) -> AbcOptions {
+        let layout = match self.layout {
+            LayoutArg::Interleaved => Layout::Interleaved,
+            LayoutArg::Voices => Layout::Voices,
+        };
+        AbcOptions { unit: self.unit, layout, bars_per_line: self.bars_per_line.max(1), ..AbcOptions::default() }
+    }
+}
+
+impl Midi2AbcArgs {
+    fn options(self) -> Midi2AbcOptions {
+        let window = match (self.start, self.end, self.start_bar, self.end_bar) {
+            (None, None, None, None) => None,
+            (None, None, start, end) if start.is_some() || end.is_some() => {
+                Some(Window::Bars { start: start.unwrap_or(0), end })
+            }
+            (start, end, _, _) => Some(Window::Seconds { start: start.unwrap_or(0.0), end }),
+        };
+        Midi2AbcOptions {
+            abc: self.abc.options(),
+            inputs: self.inputs,
+            output: self.output,
+            quantize: self.quantize,
+            window,
+            skip_existing: self.skip_existing,
+        }
+    }
+}
+
+impl GenerateArgs {
+    fn options(self) -> GenerateOptions {
+        GenerateOptions {
+            out: self.out,
+            pieces: self.pieces,
+            seed: self.seed,
+            piece: PieceOptions { bars: self.bars, max_parts: self.max_parts, ..PieceOptions::default() },
+            performed_jitter: self.performed_jitter_ms.map(|ms| ms / 1000.0),
+        }
+    }
+}
+
+/// Parses the command line, runs the command, and maps the outcome to an exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    if let Some(jobs) = cli.jobs {
+        // Only fails when a pool already exists, which cannot happen this early.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).build_global();
+    }
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Midi2abc(args) => {
+            let summary = midi2abc::run(&args.options())?;
+            Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Generate(args) => {
+            let written = generate::run(&args.options())?;
+            eprintln!("generate: wrote {} pieces", written.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { out } => {
+            let midi_files = generate::run(&generate::demo_options(&out))?;
+            let options = Midi2AbcOptions {
+                inputs: vec![out.join("midi")],
+                output: Some(out.join("abc")),
+                abc: AbcOptions::default(),
+                quantize: QuantizeMode::Auto,
+                window: None,
+                skip_existing: false,
+            };
+            let summary = midi2abc::run(&options)?;
+            if !summary.failed.is_empty() {
+                bail!("demo: {} of {} pieces failed", summary.failed.len(), midi_files.len());
+            }
+            eprintln!("demo: {} MIDI files in {}, their ABC in {}", midi_files.len(), out.join("midi").display(), out.join("abc").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -1,1 +1,4 @@
 //! One module per subcommand: each turns typed options into work and a summary.
+
+pub mod generate;
+pub mod midi2abc;
