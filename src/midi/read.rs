@@ -216,7 +216,8 @@ impl Track {
 
     fn finish(&mut self, sounding: Sounding, pitch: u8, end: u64) {
         if end > sounding.start {
-            let note = Note { start: sounding.start, duration: end - sounding.start, pitch, velocity: sounding.velocity };
+            let note =
+                Note { start: sounding.start, duration: end - sounding.start, pitch, velocity: sounding.velocity };
             self.drafts[sounding.part].notes.push(note);
         }
     }

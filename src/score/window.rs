@@ -14,21 +14,26 @@ impl Score {
     pub fn window(&self, start: u64, end: u64) -> Score {
         let end = end.max(start);
         let next_bar_line = self.bar_lines(start).last().copied().unwrap_or(start);
-        let tempo_changes = changes_window(self.tempo.changes(), start, end, |c| c.tick, |c, tick| TempoChange {
-            tick,
-            ..c
-        });
+        let tempo_changes =
+            changes_window(self.tempo.changes(), start, end, |c| c.tick, |c, tick| TempoChange { tick, ..c });
         Score {
             title: self.title.clone(),
             ticks_per_quarter: self.ticks_per_quarter,
             tempo: TempoMap::from_changes(tempo_changes),
-            time_signatures: changes_window(&self.time_signatures, start, end, |t| t.tick, |t, tick| {
-                TimeSignature { tick, ..t }
-            }),
-            key_signatures: changes_window(&self.key_signatures, start, end, |k| k.tick, |k, tick| KeyChange {
-                tick,
-                ..k
-            }),
+            time_signatures: changes_window(
+                &self.time_signatures,
+                start,
+                end,
+                |t| t.tick,
+                |t, tick| TimeSignature { tick, ..t },
+            ),
+            key_signatures: changes_window(
+                &self.key_signatures,
+                start,
+                end,
+                |k| k.tick,
+                |k, tick| KeyChange { tick, ..k },
+            ),
             pickup_ticks: (next_bar_line - start).min(end - start),
             parts: self.parts.iter().filter_map(|part| part_window(part, start, end)).collect(),
         }
