@@ -109,13 +109,13 @@ fn part_track(part: &Part, channel: u8, grid: &Grid) -> Track {
     let mut track = Track::default();
     track.push(0, Order::Setup, Message::name(part.name.as_deref().unwrap_or(&part.instrument.name)));
     if !part.is_drum {
-        track.push(0, Order::Setup, Message::Channel(vec![0xc0 | channel, part.instrument.program & 0x7f]));
+        track.push(0, Order::Setup, Message::Program([0xc0 | channel, part.instrument.program & 0x7f]));
     }
     for note in &part.notes {
         let pitch = note.pitch & 0x7f;
         let velocity = note.velocity.clamp(1, 127);
-        track.push(grid.tick(note.start), Order::NoteOn, Message::Channel(vec![0x90 | channel, pitch, velocity]));
-        track.push(grid.tick(note.end()), Order::NoteOff, Message::Channel(vec![0x80 | channel, pitch, 64]));
+        track.push(grid.tick(note.start), Order::NoteOn, Message::Note([0x90 | channel, pitch, velocity]));
+        track.push(grid.tick(note.end()), Order::NoteOff, Message::Note([0x80 | channel, pitch, 64]));
     }
     track
 }
@@ -131,8 +131,10 @@ enum Order {
 enum Message {
     /// Meta event type and data.
     Meta(u8, Vec<u8>),
-    /// A channel message with its status byte.
-    Channel(Vec<u8>),
+    /// A program change: status and program.
+    Program([u8; 2]),
+    /// A note-on or note-off: status, pitch and velocity.
+    Note([u8; 3]),
 }
 
 impl Message {
@@ -162,7 +164,8 @@ impl Track {
             last = *tick;
             match message {
                 Message::Meta(kind, data) => write_meta(&mut out, *kind, data),
-                Message::Channel(bytes) => out.extend_from_slice(bytes),
+                Message::Program(bytes) => out.extend_from_slice(bytes),
+                Message::Note(bytes) => out.extend_from_slice(bytes),
             }
         }
         write_delta(&mut out, 0);
