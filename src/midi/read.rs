@@ -13,7 +13,7 @@
 //!   convention only); of two changes at one tick the later wins.
 //! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use midly::{EventIter, MetaMessage, MidiMessage, TrackEventKind};
 
@@ -22,7 +22,6 @@ use super::pickup;
 use crate::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
 
 const CHANNELS: usize = 16;
-const PITCHES: usize = 128;
 const DRUM_CHANNEL: u8 = 9;
 
 /// Interprets framed MIDI tracks as a Score.
@@ -115,19 +114,15 @@ struct Track {
     name: Option<String>,
     programs: [u8; CHANNELS],
     drafts: Vec<Draft>,
-    /// Notes waiting for a note-off, per `channel * PITCHES + pitch`, oldest first.
-    sounding: Vec<VecDeque<Sounding>>,
+    /// Notes waiting for a note-off, per (channel, pitch), oldest first
+    /// (queues are kept when empty, to reuse their allocation).
+    sounding: BTreeMap<(u8, u8), VecDeque<Sounding>>,
 }
 
 /// Reads one track's events, adding its tempo, metre and key changes to `changes`.
 fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<Track, String> {
-    let mut track = Track {
-        tick: 0,
-        name: None,
-        programs: [0; CHANNELS],
-        drafts: Vec::new(),
-        sounding: std::iter::repeat_with(VecDeque::new).take(CHANNELS * PITCHES).collect(),
-    };
+    let mut track =
+        Track { tick: 0, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: BTreeMap::new() };
     let mut events = EventIter::new(bytes);
     loop {
         let offset = bytes.len() - events.unread().len();
@@ -194,11 +189,11 @@ impl Track {
                 self.drafts.len() - 1
             }
         };
-        self.sounding[slot(channel, pitch)].push_back(Sounding { start: self.tick, velocity, part });
+        self.sounding.entry((channel, pitch)).or_default().push_back(Sounding { start: self.tick, velocity, part });
     }
 
     fn note_off(&mut self, channel: u8, pitch: u8) {
-        if let Some(sounding) = self.sounding[slot(channel, pitch)].pop_front() {
+        if let Some(sounding) = self.sounding.get_mut(&(channel, pitch)).and_then(VecDeque::pop_front) {
             self.finish(sounding, pitch, self.tick);
         }
     }
@@ -207,9 +202,9 @@ impl Track {
     fn close_sounding_notes(&mut self) {
         let end = self.tick;
         let sounding = std::mem::take(&mut self.sounding);
-        for (slot, queue) in sounding.into_iter().enumerate() {
+        for ((_, pitch), queue) in sounding {
             for note in queue {
-                self.finish(note, (slot % PITCHES) as u8, end);
+                self.finish(note, pitch, end);
             }
         }
     }
@@ -238,11 +233,6 @@ impl Track {
             }
         })
     }
-}
-
-/// Index of a (channel, pitch) in `Track::sounding`.
-fn slot(channel: u8, pitch: u8) -> usize {
-    usize::from(channel) * PITCHES + usize::from(pitch)
 }
 
 /// A track name: UTF-8 when valid, else Latin-1; trimmed; `None` when blank.
