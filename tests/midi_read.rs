@@ -431,6 +431,14 @@ fn malformed_events_are_rejected() {
 }
 
 #[test]
+fn bytes_after_the_end_of_a_track_are_ignored() {
+    let mut body = vec![0x00, 0x90, 60, 1, 0x10, 0x80, 60, 0, 0x20, 0xff, 0x2f, 0x00];
+    body.extend([0x3c, 0x40, 0x00]);
+    let score = read(&[header(0, 1, 480), chunk(b"MTrk", &body)].concat());
+    assert_eq!(score.parts[0].notes, vec![note(0, 16, 60, 1)]);
+}
+
+#[test]
 fn unknown_chunks_are_skipped_and_trailing_bytes_ignored() {
     let mut bytes = header(0, 1, 480);
     bytes.extend(chunk(b"XFIH", b"vendor data"));

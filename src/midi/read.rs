@@ -11,6 +11,7 @@
 //!   kits, so all drum notes of a track form one part.
 //! - Meta events count wherever they appear (format 1 files keep them in the first track by
 //!   convention only); of two changes at one tick the later wins.
+//! - A track ends at its end-of-track event; bytes after it are ignored.
 //! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -129,6 +130,10 @@ fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<Track, String> {
         match events.next() {
             Some(Ok(event)) => {
                 track.tick += u64::from(event.delta.as_int());
+                // Whatever follows the end of a track (padding, junk) is not part of it.
+                if event.kind == TrackEventKind::Meta(MetaMessage::EndOfTrack) {
+                    break;
+                }
                 track.event(event.kind, changes);
             }
             Some(Err(error)) => return Err(format!("malformed event at byte {offset} of the track: {error}")),
