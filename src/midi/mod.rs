@@ -1,4 +1,18 @@
-//! Standard MIDI files <-> Score, with midly.
+//! Standard MIDI files <-> `Score`.
+//!
+//! Reading goes bytes -> chunks (`chunks`, strict: a truncated file is an error) -> events
+//! (midly, which handles running status) -> meaning (`read`: notes, parts, tempo, metre,
+//! key). Writing (`write`) produces a format-1 file that `read_bytes` turns back into the
+//! same `Score`; the one convention both sides share, how a pickup bar is spelled with
+//! time signatures, lives in `pickup`.
+//!
+//! Deliberately not handled: format 2 files (independent sequences, rare; rejected with an
+//! error), RIFF-wrapped `.rmi` files, controllers, pitch bend and lyrics (ignored).
+
+mod chunks;
+mod pickup;
+mod read;
+mod write;
 
 use std::path::{Path, PathBuf};
 
@@ -15,18 +29,39 @@ pub enum MidiError {
 
 /// Reads a MIDI file into a Score.
 pub fn read_file(path: &Path) -> Result<Score, MidiError> {
-    let _ = path;
-    todo!("MIDI reader")
+    let bytes = std::fs::read(path).map_err(|source| MidiError::Io { path: path.to_path_buf(), source })?;
+    read_bytes(&bytes, path)
 }
 
 /// Reads MIDI bytes; `path` only names the source in errors.
+///
+/// Interpretation (see `read` for the details):
+/// - formats 0 and 1; format 2 and truncated or malformed files are errors;
+/// - a note-on with velocity 0 is a note-off; overlapping notes of one pitch on one channel
+///   are matched to note-offs first in, first out; a note never turned off ends at the last
+///   event of its track; zero-length notes are dropped;
+/// - one part per (track, channel, program): a program change starts a new part for the
+///   notes after it; channel 10 (index 9) gives drum parts; parts without notes are dropped;
+/// - the title is the name of the first track; a track's name names its parts and labels
+///   their instruments;
+/// - a first time signature shorter than one bar of the second is a pickup (see `pickup`);
+/// - SMPTE timecode files are converted: one quarter note is one second (or 1.001 s at
+///   29.97 fps) and tempo events are ignored, since they do not affect timecode timing.
 pub fn read_bytes(bytes: &[u8], path: &Path) -> Result<Score, MidiError> {
-    let _ = (bytes, path);
-    todo!("MIDI reader")
+    let invalid = |reason| MidiError::Invalid { path: path.to_path_buf(), reason };
+    let container = chunks::split(bytes).map_err(invalid)?;
+    read::score(&container).map_err(invalid)
 }
 
 /// Writes a score as a format-1 MIDI file (one track per part, a conductor track first).
+///
+/// The conductor track holds the title (as its name), the tempo map, the time signatures
+/// (a pickup as a first, short signature) and the key signatures. Each part's track holds
+/// its name (the part name, else the instrument name), a program change and its notes on
+/// the part's channel; parts without a usable channel get 0, 1, 2, ... (skipping 9), drum
+/// parts always channel 9.
+///
+/// What survives a round trip through `read_bytes` is described in `write`.
 pub fn to_bytes(score: &Score) -> Vec<u8> {
-    let _ = score;
-    todo!("MIDI writer")
+    write::to_bytes(score)
 }

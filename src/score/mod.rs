@@ -12,6 +12,7 @@
 mod instrument;
 mod key;
 mod tempo;
+mod window;
 
 pub use instrument::{Family, Instrument, gm_family, gm_name, gm_program_by_name};
 pub use key::{Key, Mode};

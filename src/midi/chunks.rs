@@ -1,0 +1,113 @@
+//! The container layer of a Standard MIDI File: the `MThd` header and the `MTrk` chunks.
+//!
+//! midly is lenient here by design: a chunk whose length field runs past the end of the
+//! file is silently cut short, which would let a truncated download pass for a complete
+//! piece. This module frames the chunks itself, checking every length against the bytes
+//! actually present (so a bogus 2 GB length costs nothing), and leaves the events inside
+//! each track to midly.
+
+/// How ticks relate to time, from the header's division field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Division {
+    /// Ticks per quarter note (1..=32767).
+    Metrical(u16),
+    /// SMPTE timecode: `frames_per_second` is 24, 25, 29 (meaning 29.97) or 30, each frame
+    /// split into `subframes` (> 0) ticks.
+    Timecode { frames_per_second: u8, subframes: u8 },
+}
+
+/// The framed content of a format 0 or 1 MIDI file: the division and the raw bytes of
+/// each track (both formats read the same way: tracks play in parallel).
+#[derive(Debug)]
+pub(super) struct Container<'a> {
+    pub division: Division,
+    pub tracks: Vec<&'a [u8]>,
+}
+
+/// Splits a file into header and tracks. Unknown chunk types are skipped (as the standard
+/// asks); bytes after the last declared track are ignored. Errors name the problem and,
+/// where it helps, the byte offset.
+pub(super) fn split(bytes: &[u8]) -> Result<Container<'_>, String> {
+    if !bytes.starts_with(b"MThd") {
+        let start = &bytes[..bytes.len().min(4)];
+        return Err(format!("expected the 'MThd' magic, found {}", printable(start)));
+    }
+    let mut rest = bytes;
+    let (_, header) = next_chunk(bytes, &mut rest)?;
+    let [f0, f1, n0, n1, d0, d1, ..] = *header else {
+        return Err(format!("header chunk has {} bytes, expected at least 6", header.len()));
+    };
+    let format = u16::from_be_bytes([f0, f1]);
+    let declared_tracks = u16::from_be_bytes([n0, n1]);
+    match format {
+        0 | 1 => {}
+        2 => return Err("format 2 (independent sequences) is not supported".to_string()),
+        other => return Err(format!("unknown format {other}")),
+    }
+    if declared_tracks == 0 {
+        return Err("header declares zero tracks".to_string());
+    }
+    let division = division(d0, d1)?;
+    let mut tracks = Vec::with_capacity(usize::from(declared_tracks).min(rest.len() / 8));
+    while tracks.len() < usize::from(declared_tracks) {
+        if rest.is_empty() {
+            return Err(format!(
+                "header declares {declared_tracks} tracks but the file ends after {} (truncated file?)",
+                tracks.len()
+            ));
+        }
+        let (id, data) = next_chunk(bytes, &mut rest)?;
+        if id == *b"MTrk" {
+            tracks.push(data);
+        }
+    }
+    Ok(Container { division, tracks })
+}
+
+/// Reads the chunk at the front of `rest` (a suffix of `file`) and advances past it.
+fn next_chunk<'a>(file: &[u8], rest: &mut &'a [u8]) -> Result<([u8; 4], &'a [u8]), String> {
+    let offset = file.len() - rest.len();
+    let Some((&[i0, i1, i2, i3, l0, l1, l2, l3], body)) = rest.split_first_chunk::<8>() else {
+        return Err(format!("chunk header at byte {offset} is cut short (truncated file?)"));
+    };
+    let id = [i0, i1, i2, i3];
+    let declared = u32::from_be_bytes([l0, l1, l2, l3]);
+    let Some(data) = usize::try_from(declared).ok().and_then(|len| body.get(..len)) else {
+        return Err(format!(
+            "chunk {} at byte {offset} declares {declared} bytes but only {} remain (truncated file?)",
+            printable(&id),
+            body.len()
+        ));
+    };
+    *rest = &body[data.len()..];
+    Ok((id, data))
+}
+
+/// Decodes the division field (two bytes, big endian).
+fn division(high: u8, low: u8) -> Result<Division, String> {
+    if high & 0x80 == 0 {
+        let ticks = u16::from_be_bytes([high, low]);
+        if ticks == 0 {
+            return Err("division of 0 ticks per quarter note".to_string());
+        }
+        return Ok(Division::Metrical(ticks));
+    }
+    // The high byte is the negated frame rate in two's complement.
+    let frames_per_second = (high as i8).unsigned_abs();
+    if ![24, 25, 29, 30].contains(&frames_per_second) {
+        return Err(format!("SMPTE division with an unknown frame rate of {frames_per_second} fps"));
+    }
+    if low == 0 {
+        return Err("SMPTE division with 0 ticks per frame".to_string());
+    }
+    Ok(Division::Timecode { frames_per_second, subframes: low })
+}
+
+/// A chunk id or magic for an error message: the text when printable, else the bytes.
+fn printable(id: &[u8]) -> String {
+    if !id.is_empty() && id.iter().all(|b| b.is_ascii_graphic()) {
+        format!("'{}'", String::from_utf8_lossy(id))
+    } else {
+        format!("{id:02x?}")
+    }
+}

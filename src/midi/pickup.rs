@@ -1,0 +1,102 @@
+//! How a pickup bar (anacrusis) is spelled in MIDI, which has no such notion.
+//!
+//! Convention, shared by reader and writer: a pickup of `p` ticks is a first time signature
+//! at tick 0 whose bar lasts `p` ticks, followed by the real metre at tick `p`. On reading,
+//! a first signature segment `[0, t1)` shorter than one bar of the metre starting at `t1`
+//! is a pickup of `t1` ticks, whatever the first signature says; so the writer's first
+//! signature only has to be exact where it can be, and shorter than a bar where it cannot.
+
+use crate::score::TimeSignature;
+
+/// Reader side: given metres sorted by tick (first at 0, no two at one tick), returns the
+/// pickup length and the metres with a pickup signature removed.
+pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (u64, Vec<TimeSignature>) {
+    match metres.get(1) {
+        Some(next) if next.tick < next.bar_ticks(ticks_per_quarter) => {
+            let pickup = next.tick;
+            metres.remove(0);
+            metres[0].tick = 0;
+            (pickup, metres)
+        }
+        _ => (0, metres),
+    }
+}
+
+/// Writer side: the metres to write as (tick, numerator, log2 of the denominator), with
+/// the pickup spelled as a first signature. Changes before the end of the pickup move to
+/// its end (where `Score::bar_lines` applies them anyway).
+pub(super) fn join(metres: &[TimeSignature], pickup: u64, ticks_per_quarter: u32) -> Vec<(u64, u8, u8)> {
+    let spelled = metres.iter().map(|m| (m.tick.max(pickup), m.numerator, log2(m.denominator)));
+    match metres.first() {
+        Some(first) if pickup > 0 => {
+            let (numerator, power) = signature_lasting(pickup, first, ticks_per_quarter);
+            std::iter::once((0, numerator, power)).chain(spelled).collect()
+        }
+        _ => spelled.collect(),
+    }
+}
+
+/// A signature (numerator, log2 of the denominator) whose bar lasts `ticks`, when one
+/// with a denominator at most 8 times finer than `metre`'s exists; else one shorter than
+/// `ticks` rounded down to half beats of `metre` (never equal to `metre` itself).
+fn signature_lasting(ticks: u64, metre: &TimeSignature, ticks_per_quarter: u32) -> (u8, u8) {
+    let whole_note = 4 * u128::from(ticks_per_quarter);
+    let base = log2(metre.denominator);
+    let exact = (base..=base + 3).find_map(|power| {
+        let scaled = u128::from(ticks) << power;
+        let numerator = u8::try_from(scaled / whole_note).ok().filter(|&n| n > 0)?;
+        (scaled % whole_note == 0).then_some((numerator, power))
+    });
+    exact.unwrap_or_else(|| {
+        let power = base + 1;
+        let halves = ((u128::from(ticks) << power) / whole_note).clamp(1, 255);
+        (u8::try_from(halves).unwrap_or(u8::MAX), power)
+    })
+}
+
+/// log2 of a power of two (of the largest power of two below other values).
+fn log2(denominator: u8) -> u8 {
+    denominator.max(1).ilog2() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metre(tick: u64, numerator: u8, denominator: u8) -> TimeSignature {
+        TimeSignature { tick, numerator, denominator }
+    }
+
+    #[test]
+    fn a_short_first_bar_is_a_pickup() {
+        let (pickup, metres) = split(vec![metre(0, 1, 4), metre(480, 4, 4)], 480);
+        assert_eq!(pickup, 480);
+        assert_eq!(metres, vec![metre(0, 4, 4)]);
+    }
+
+    #[test]
+    fn a_first_segment_as_long_as_the_next_bar_is_not_a_pickup() {
+        let metres = vec![metre(0, 3, 4), metre(1440, 2, 4)];
+        assert_eq!(split(metres.clone(), 480), (0, metres));
+        // Ambiguous by construction: one bar of 3/4 before 4/4 reads as a pickup.
+        let metres = vec![metre(0, 3, 4), metre(1440, 4, 4)];
+        assert_eq!(split(metres, 480), (1440, vec![metre(0, 4, 4)]));
+        let metres = vec![metre(0, 3, 4), metre(2880, 4, 4)];
+        assert_eq!(split(metres.clone(), 480), (0, metres));
+    }
+
+    #[test]
+    fn pickups_are_spelled_exactly_when_possible() {
+        assert_eq!(join(&[metre(0, 4, 4)], 720, 480), vec![(0, 3, 3), (720, 4, 2)]);
+        assert_eq!(join(&[metre(0, 6, 8), metre(2880, 2, 4)], 480, 480), vec![(0, 2, 3), (480, 6, 3), (2880, 2, 2)]);
+        assert_eq!(join(&[metre(0, 3, 4)], 0, 480), vec![(0, 3, 2)]);
+    }
+
+    #[test]
+    fn inexpressible_pickups_are_spelled_shorter_than_a_bar() {
+        // 1919 ticks of a 4/4 bar (1920): rounded down to 7 eighths.
+        assert_eq!(join(&[metre(0, 4, 4)], 1919, 480), vec![(0, 7, 3), (1919, 4, 2)]);
+        // Less than half a beat of 1/4: one eighth, still not 1/4.
+        assert_eq!(signature_lasting(7, &metre(0, 1, 4), 480), (1, 3));
+    }
+}

@@ -1,0 +1,251 @@
+//! MIDI events -> `Score`: pairing note-ons with note-offs, splitting tracks into parts,
+//! and collecting the tempo, metre and key changes.
+//!
+//! Rules worth knowing when reading real files:
+//! - Notes are paired per (track, channel, pitch), first in first out: with two overlapping
+//!   notes of one pitch, the first note-off ends the note that started first.
+//! - A note whose note-off never comes ends at the last event of its track; notes of zero
+//!   length are dropped.
+//! - A part is a (track, channel, program): a note belongs to the program in force on its
+//!   channel when it starts. Program changes on the drum channel (index 9) select drum
+//!   kits, so all drum notes of a track form one part.
+//! - Meta events count wherever they appear (format 1 files keep them in the first track by
+//!   convention only); of two changes at one tick the later wins.
+//! - A track ends at its end-of-track event; bytes after it are ignored.
+//! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use midly::{EventIter, MetaMessage, MidiMessage, TrackEventKind};
+
+use super::chunks::{Container, Division};
+use super::pickup;
+use crate::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
+
+const CHANNELS: usize = 16;
+const DRUM_CHANNEL: u8 = 9;
+
+/// Interprets framed MIDI tracks as a Score.
+pub(super) fn score(container: &Container) -> Result<Score, String> {
+    let (ticks_per_quarter, timecode_tempo) = timing(container.division);
+    let mut changes = Changes::default();
+    let mut title = None;
+    let mut parts = Vec::new();
+    for (index, bytes) in container.tracks.iter().enumerate() {
+        let track = read_track(bytes, &mut changes).map_err(|reason| format!("track {index}: {reason}"))?;
+        if index == 0 {
+            title.clone_from(&track.name);
+        }
+        parts.extend(track.into_parts());
+    }
+    let tempo = match timecode_tempo {
+        Some(micros_per_quarter) => TempoMap::constant(micros_per_quarter),
+        None => TempoMap::from_changes(changes.tempos),
+    };
+    let default_metre = TimeSignature { tick: 0, numerator: 4, denominator: 4 };
+    let metres = normalize(changes.metres, default_metre, |m| m.tick, |m| (m.numerator, m.denominator));
+    let (pickup_ticks, time_signatures) = pickup::split(metres, ticks_per_quarter);
+    let default_key = KeyChange { tick: 0, key: Key::default() };
+    let key_signatures = normalize(changes.keys, default_key, |k| k.tick, |k| k.key);
+    Ok(Score { title, ticks_per_quarter, tempo, time_signatures, key_signatures, pickup_ticks, parts })
+}
+
+/// Ticks per quarter note, and for SMPTE files the fixed tempo that makes those ticks
+/// last as long as the timecode says: a quarter note is one second of frames (1.001 s
+/// at 29.97 fps, whose frames are numbered as if at 30 fps).
+fn timing(division: Division) -> (u32, Option<u32>) {
+    match division {
+        Division::Metrical(ticks) => (u32::from(ticks), None),
+        Division::Timecode { frames_per_second: 29, subframes } => (30 * u32::from(subframes), Some(1_001_000)),
+        Division::Timecode { frames_per_second, subframes } => {
+            (u32::from(frames_per_second) * u32::from(subframes), Some(1_000_000))
+        }
+    }
+}
+
+/// Tempo, metre and key changes gathered from all tracks, in file order.
+#[derive(Default)]
+struct Changes {
+    tempos: Vec<TempoChange>,
+    metres: Vec<TimeSignature>,
+    keys: Vec<KeyChange>,
+}
+
+/// Sorts changes by tick (the later of two at one tick wins), drops those that repeat the
+/// value in force, and makes sure the first is at tick 0 (`default` when none is).
+fn normalize<T: Copy, V: PartialEq>(
+    mut changes: Vec<T>,
+    default: T,
+    tick: impl Fn(&T) -> u64,
+    value: impl Fn(&T) -> V,
+) -> Vec<T> {
+    changes.sort_by_key(&tick);
+    let mut out: Vec<T> = Vec::with_capacity(changes.len() + 1);
+    for change in changes {
+        match out.last_mut() {
+            Some(last) if tick(last) == tick(&change) => *last = change,
+            _ => out.push(change),
+        }
+    }
+    if out.first().is_none_or(|first| tick(first) > 0) {
+        out.insert(0, default);
+    }
+    out.dedup_by(|later, earlier| value(later) == value(earlier));
+    out
+}
+
+/// A note waiting for its note-off.
+struct Sounding {
+    start: u64,
+    velocity: u8,
+    /// Index into `Track::drafts`.
+    part: usize,
+}
+
+/// The notes of one (channel, program) of a track, while the track is read.
+struct Draft {
+    channel: u8,
+    program: u8,
+    notes: Vec<Note>,
+}
+
+/// The state of one track being read.
+struct Track {
+    tick: u64,
+    name: Option<String>,
+    programs: [u8; CHANNELS],
+    drafts: Vec<Draft>,
+    /// Notes waiting for a note-off, per (channel, pitch), oldest first
+    /// (queues are kept when empty, to reuse their allocation).
+    sounding: BTreeMap<(u8, u8), VecDeque<Sounding>>,
+}
+
+/// Reads one track's events, adding its tempo, metre and key changes to `changes`.
+fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<Track, String> {
+    let mut track =
+        Track { tick: 0, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: BTreeMap::new() };
+    let mut events = EventIter::new(bytes);
+    loop {
+        let offset = bytes.len() - events.unread().len();
+        match events.next() {
+            Some(Ok(event)) => {
+                track.tick += u64::from(event.delta.as_int());
+                // Whatever follows the end of a track (padding, junk) is not part of it.
+                if event.kind == TrackEventKind::Meta(MetaMessage::EndOfTrack) {
+                    break;
+                }
+                track.event(event.kind, changes);
+            }
+            Some(Err(error)) => return Err(format!("malformed event at byte {offset} of the track: {error}")),
+            // midly ends a track early, without an error, when an event cannot be parsed.
+            None if offset < bytes.len() => {
+                return Err(format!("malformed or cut-short event at byte {offset} of the track"));
+            }
+            None => break,
+        }
+    }
+    track.close_sounding_notes();
+    Ok(track)
+}
+
+impl Track {
+    fn event(&mut self, kind: TrackEventKind, changes: &mut Changes) {
+        match kind {
+            TrackEventKind::Midi { channel, message } => self.message(channel.as_int(), message),
+            TrackEventKind::Meta(meta) => self.meta(meta, changes),
+            TrackEventKind::SysEx(_) | TrackEventKind::Escape(_) => {}
+        }
+    }
+
+    fn message(&mut self, channel: u8, message: MidiMessage) {
+        match message {
+            MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => self.note_on(channel, key.as_int(), vel.as_int()),
+            MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => self.note_off(channel, key.as_int()),
+            MidiMessage::ProgramChange { program } => self.programs[usize::from(channel)] = program.as_int(),
+            _ => {}
+        }
+    }
+
+    fn meta(&mut self, meta: MetaMessage, changes: &mut Changes) {
+        let tick = self.tick;
+        match meta {
+            MetaMessage::TrackName(bytes) if self.name.is_none() => self.name = decode_name(bytes),
+            MetaMessage::Tempo(micros) => {
+                changes.tempos.push(TempoChange { tick, micros_per_quarter: micros.as_int() });
+            }
+            // Denominators beyond 1/128 do not fit the model; a zero numerator is no metre.
+            MetaMessage::TimeSignature(numerator, power, _, _) if numerator > 0 && power <= 7 => {
+                changes.metres.push(TimeSignature { tick, numerator, denominator: 1 << power });
+            }
+            MetaMessage::KeySignature(sharps, minor) => {
+                let mode = if minor { Mode::Minor } else { Mode::Major };
+                changes.keys.push(KeyChange { tick, key: Key::new(sharps, mode) });
+            }
+            _ => {}
+        }
+    }
+
+    fn note_on(&mut self, channel: u8, pitch: u8, velocity: u8) {
+        let program = if channel == DRUM_CHANNEL { 0 } else { self.programs[usize::from(channel)] };
+        let part = match self.drafts.iter().position(|d| d.channel == channel && d.program == program) {
+            Some(part) => part,
+            None => {
+                self.drafts.push(Draft { channel, program, notes: Vec::new() });
+                self.drafts.len() - 1
+            }
+        };
+        self.sounding.entry((channel, pitch)).or_default().push_back(Sounding { start: self.tick, velocity, part });
+    }
+
+    fn note_off(&mut self, channel: u8, pitch: u8) {
+        if let Some(sounding) = self.sounding.get_mut(&(channel, pitch)).and_then(VecDeque::pop_front) {
+            self.finish(sounding, pitch, self.tick);
+        }
+    }
+
+    /// Ends the notes still sounding at the track's last event.
+    fn close_sounding_notes(&mut self) {
+        let end = self.tick;
+        let sounding = std::mem::take(&mut self.sounding);
+        for ((_, pitch), queue) in sounding {
+            for note in queue {
+                self.finish(note, pitch, end);
+            }
+        }
+    }
+
+    fn finish(&mut self, sounding: Sounding, pitch: u8, end: u64) {
+        if end > sounding.start {
+            let note =
+                Note { start: sounding.start, duration: end - sounding.start, pitch, velocity: sounding.velocity };
+            self.drafts[sounding.part].notes.push(note);
+        }
+    }
+
+    /// The track's parts, in order of their first note; parts without notes are dropped.
+    fn into_parts(self) -> impl Iterator<Item = Part> {
+        let name = self.name;
+        self.drafts.into_iter().filter(|d| !d.notes.is_empty()).map(move |mut draft| {
+            draft.notes.sort_by_key(|n| (n.start, n.pitch));
+            let is_drum = draft.channel == DRUM_CHANNEL;
+            let instrument = if is_drum { Instrument::drums() } else { Instrument::from_program(draft.program) };
+            Part {
+                name: name.clone(),
+                instrument: Instrument { label: name.clone(), ..instrument },
+                channel: Some(draft.channel),
+                is_drum,
+                notes: draft.notes,
+            }
+        })
+    }
+}
+
+/// A track name: UTF-8 when valid, else Latin-1; trimmed; `None` when blank.
+fn decode_name(bytes: &[u8]) -> Option<String> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    };
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}

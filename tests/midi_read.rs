@@ -1,0 +1,463 @@
+//! Reading MIDI files built byte by byte, so each test shows exactly what the reader sees:
+//! interpretation of well-formed files, then rejection of corrupt ones.
+
+use std::path::Path;
+
+use prep::midi::{self, MidiError};
+use prep::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
+use proptest::prelude::*;
+
+// ---- building files ----
+
+fn variable_length(mut value: u32) -> Vec<u8> {
+    let mut bytes = vec![(value & 0x7f) as u8];
+    value >>= 7;
+    while value > 0 {
+        bytes.insert(0, 0x80 | (value & 0x7f) as u8);
+        value >>= 7;
+    }
+    bytes
+}
+
+/// A track chunk from (delta, event bytes) pairs, closed by an end-of-track event.
+fn track(events: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (delta, event) in events {
+        body.extend(variable_length(*delta));
+        body.extend(event);
+    }
+    body.extend([0x00, 0xff, 0x2f, 0x00]);
+    chunk(b"MTrk", &body)
+}
+
+fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut bytes = id.to_vec();
+    bytes.extend((body.len() as u32).to_be_bytes());
+    bytes.extend(body);
+    bytes
+}
+
+fn header(format: u16, tracks: u16, division: u16) -> Vec<u8> {
+    let mut body = format.to_be_bytes().to_vec();
+    body.extend(tracks.to_be_bytes());
+    body.extend(division.to_be_bytes());
+    chunk(b"MThd", &body)
+}
+
+fn file(format: u16, division: u16, tracks: &[Vec<u8>]) -> Vec<u8> {
+    let mut bytes = header(format, tracks.len() as u16, division);
+    bytes.extend(tracks.concat());
+    bytes
+}
+
+fn meta(kind: u8, data: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0xff, kind];
+    bytes.extend(variable_length(data.len() as u32));
+    bytes.extend(data);
+    bytes
+}
+
+fn name(text: &str) -> Vec<u8> {
+    meta(0x03, text.as_bytes())
+}
+
+fn tempo(micros: u32) -> Vec<u8> {
+    meta(0x51, &micros.to_be_bytes()[1..])
+}
+
+fn metre(numerator: u8, power: u8) -> Vec<u8> {
+    meta(0x58, &[numerator, power, 24, 8])
+}
+
+fn key(sharps: i8, minor: bool) -> Vec<u8> {
+    meta(0x59, &[sharps as u8, u8::from(minor)])
+}
+
+fn on(channel: u8, pitch: u8, velocity: u8) -> Vec<u8> {
+    vec![0x90 | channel, pitch, velocity]
+}
+
+fn off(channel: u8, pitch: u8) -> Vec<u8> {
+    vec![0x80 | channel, pitch, 64]
+}
+
+fn program(channel: u8, program: u8) -> Vec<u8> {
+    vec![0xc0 | channel, program]
+}
+
+fn read(bytes: &[u8]) -> Score {
+    match midi::read_bytes(bytes, Path::new("test.mid")) {
+        Ok(score) => score,
+        Err(error) => panic!("expected a score, got {error}"),
+    }
+}
+
+fn read_error(bytes: &[u8]) -> String {
+    match midi::read_bytes(bytes, Path::new("bad.mid")) {
+        Ok(score) => panic!("expected an error, got {score:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+fn note(start: u64, duration: u64, pitch: u8, velocity: u8) -> Note {
+    Note { start, duration, pitch, velocity }
+}
+
+fn part(name: Option<&str>, program: u8, channel: u8, notes: Vec<Note>) -> Part {
+    let label = name.map(str::to_string);
+    Part {
+        name: label.clone(),
+        instrument: Instrument { label, ..Instrument::from_program(program) },
+        channel: Some(channel),
+        is_drum: false,
+        notes,
+    }
+}
+
+// ---- interpretation ----
+
+#[test]
+fn format_0_with_running_status_and_velocity_0_note_offs() {
+    let bytes = file(
+        0,
+        480,
+        &[track(&[
+            (0, name("Melody")),
+            (0, tempo(400_000)),
+            (0, metre(3, 2)),
+            (0, key(-2, true)),
+            (0, program(0, 40)),
+            (0, on(0, 60, 100)),
+            (0, vec![64, 90]),  // running status: another note-on
+            (480, vec![60, 0]), // note-on with velocity 0 ends the first note
+            (240, vec![64, 0]),
+        ])],
+    );
+    let expected = Score {
+        title: Some("Melody".to_string()),
+        ticks_per_quarter: 480,
+        tempo: TempoMap::constant(400_000),
+        time_signatures: vec![TimeSignature { tick: 0, numerator: 3, denominator: 4 }],
+        key_signatures: vec![KeyChange { tick: 0, key: Key::new(-2, Mode::Minor) }],
+        pickup_ticks: 0,
+        parts: vec![part(Some("Melody"), 40, 0, vec![note(0, 480, 60, 100), note(0, 720, 64, 90)])],
+    };
+    assert_eq!(read(&bytes), expected);
+}
+
+#[test]
+fn format_1_conductor_gives_title_and_changes_and_channel_10_gives_drums() {
+    let conductor = track(&[
+        (0, name("Sonata")),
+        (0, tempo(500_000)),
+        (0, metre(4, 2)),
+        (1920, tempo(600_000)),
+        (0, metre(6, 3)),
+        (0, key(1, false)),
+    ]);
+    let violin = track(&[(0, name(" Violin I ")), (0, program(0, 40)), (0, on(0, 76, 80)), (960, off(0, 76))]);
+    let drums = track(&[(0, name("Kit")), (0, program(9, 25)), (0, on(9, 36, 127)), (120, off(9, 36))]);
+    let score = read(&file(1, 480, &[conductor, violin, drums]));
+    assert_eq!(score.title.as_deref(), Some("Sonata"));
+    assert_eq!(
+        score.tempo.changes(),
+        &[
+            TempoChange { tick: 0, micros_per_quarter: 500_000 },
+            TempoChange { tick: 1920, micros_per_quarter: 600_000 }
+        ]
+    );
+    assert_eq!(
+        score.time_signatures,
+        vec![
+            TimeSignature { tick: 0, numerator: 4, denominator: 4 },
+            TimeSignature { tick: 1920, numerator: 6, denominator: 8 }
+        ]
+    );
+    assert_eq!(
+        score.key_signatures,
+        vec![KeyChange { tick: 0, key: Key::default() }, KeyChange { tick: 1920, key: Key::new(1, Mode::Major) }]
+    );
+    let drum_part = Part {
+        name: Some("Kit".to_string()),
+        instrument: Instrument { label: Some("Kit".to_string()), ..Instrument::drums() },
+        channel: Some(9),
+        is_drum: true,
+        notes: vec![note(0, 120, 36, 127)],
+    };
+    assert_eq!(score.parts, vec![part(Some("Violin I"), 40, 0, vec![note(0, 960, 76, 80)]), drum_part]);
+}
+
+#[test]
+fn a_program_change_starts_a_new_part_and_returning_rejoins_the_old_one() {
+    let bytes = file(
+        0,
+        96,
+        &[track(&[
+            (0, on(2, 60, 70)),
+            (96, off(2, 60)),
+            (0, program(2, 73)),
+            (0, on(2, 72, 71)),
+            (96, off(2, 72)),
+            (0, program(2, 0)),
+            (0, on(2, 62, 72)),
+            (96, off(2, 62)),
+        ])],
+    );
+    let score = read(&bytes);
+    assert_eq!(score.title, None);
+    assert_eq!(
+        score.parts,
+        vec![
+            part(None, 0, 2, vec![note(0, 96, 60, 70), note(192, 96, 62, 72)]),
+            part(None, 73, 2, vec![note(96, 96, 72, 71)]),
+        ]
+    );
+}
+
+#[test]
+fn channels_of_one_track_are_separate_parts_sorted_by_start_then_pitch() {
+    let bytes = file(
+        0,
+        96,
+        &[track(&[
+            (0, on(1, 67, 50)),
+            (0, on(0, 48, 51)),
+            (0, on(1, 64, 52)),
+            (96, off(1, 67)),
+            (0, off(1, 64)),
+            (0, off(0, 48)),
+        ])],
+    );
+    assert_eq!(
+        read(&bytes).parts,
+        vec![
+            part(None, 0, 1, vec![note(0, 96, 64, 52), note(0, 96, 67, 50)]),
+            part(None, 0, 0, vec![note(0, 96, 48, 51)]),
+        ]
+    );
+}
+
+#[test]
+fn overlapping_notes_of_one_pitch_end_first_in_first_out() {
+    let bytes = file(
+        0,
+        100,
+        &[track(&[(0, on(0, 60, 10)), (100, on(0, 60, 20)), (100, off(0, 60)), (100, off(0, 60)), (0, off(0, 60))])],
+    );
+    assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 200, 60, 10), note(100, 200, 60, 20)]);
+}
+
+#[test]
+fn unfinished_notes_end_with_their_track_and_zero_length_notes_are_dropped() {
+    let lead = track(&[(0, on(0, 60, 90)), (0, off(0, 60)), (0, on(0, 62, 91)), (960, meta(0x01, b"end"))]);
+    let silent = track(&[(0, on(1, 40, 90)), (0, off(1, 40))]);
+    let score = read(&file(1, 480, &[lead, silent]));
+    assert_eq!(score.parts, vec![part(None, 0, 0, vec![note(0, 960, 62, 91)])]);
+}
+
+#[test]
+fn a_short_first_metre_is_a_pickup_and_off_grid_changes_are_kept() {
+    let bytes = file(
+        0,
+        480,
+        &[track(&[(0, metre(1, 2)), (480, metre(4, 2)), (2400, metre(3, 2)), (0, on(0, 60, 1)), (1, off(0, 60))])],
+    );
+    let score = read(&bytes);
+    assert_eq!(score.pickup_ticks, 480);
+    assert_eq!(
+        score.time_signatures,
+        vec![
+            TimeSignature { tick: 0, numerator: 4, denominator: 4 },
+            TimeSignature { tick: 2880, numerator: 3, denominator: 4 }
+        ]
+    );
+    // 2880 is mid-bar (bars at 0, 480, 2400, 4320): the 3/4 applies from 4320.
+    assert_eq!(score.bar_lines(6000), vec![0, 480, 2400, 4320, 5760, 7200]);
+}
+
+#[test]
+fn missing_metre_key_and_tempo_default_and_the_later_of_two_at_one_tick_wins() {
+    let bytes =
+        file(0, 480, &[track(&[(0, on(0, 60, 1)), (0, key(3, false)), (0, key(-3, false)), (480, off(0, 60))])]);
+    let score = read(&bytes);
+    assert_eq!(score.tempo, TempoMap::constant(500_000));
+    assert_eq!(score.time_signatures, vec![TimeSignature { tick: 0, numerator: 4, denominator: 4 }]);
+    assert_eq!(score.key_signatures, vec![KeyChange { tick: 0, key: Key::new(-3, Mode::Major) }]);
+}
+
+#[test]
+fn smpte_timecode_becomes_one_quarter_per_second_ignoring_tempo_events() {
+    // 25 fps, 40 ticks per frame: 1000 ticks per second.
+    let division = u16::from_be_bytes([(-25i8) as u8, 40]);
+    let bytes = file(0, division, &[track(&[(0, tempo(250_000)), (1000, on(0, 60, 1)), (500, off(0, 60))])]);
+    let score = read(&bytes);
+    assert_eq!(score.ticks_per_quarter, 1000);
+    assert_eq!(score.tempo, TempoMap::constant(1_000_000));
+    assert_eq!(score.seconds_at(score.parts[0].notes[0].start), 1.0);
+
+    let drop_frame = u16::from_be_bytes([(-29i8) as u8, 4]);
+    let score = read(&file(0, drop_frame, &[track(&[(120, on(0, 60, 1)), (1, off(0, 60))])]));
+    assert_eq!(score.ticks_per_quarter, 120);
+    assert_eq!(score.tempo, TempoMap::constant(1_001_000));
+}
+
+#[test]
+fn track_names_that_are_not_utf8_are_latin_1() {
+    let bytes = file(0, 480, &[track(&[(0, meta(0x03, b"Fl\xfbte")), (0, on(0, 60, 1)), (1, off(0, 60))])]);
+    assert_eq!(read(&bytes).parts[0].name.as_deref(), Some("Fl\u{fb}te"));
+}
+
+#[test]
+fn read_file_reads_from_disk_and_names_missing_files() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("one.mid");
+    std::fs::write(&path, file(0, 480, &[track(&[(0, on(0, 60, 1)), (1, off(0, 60))])])).expect("write");
+    assert_eq!(midi::read_file(&path).expect("readable").note_count(), 1);
+    let missing = dir.path().join("missing.mid");
+    assert!(matches!(midi::read_file(&missing), Err(MidiError::Io { path, .. }) if path == missing));
+}
+
+#[test]
+fn a_large_file_reads_every_note() {
+    let events: Vec<(u32, Vec<u8>)> = (0..40_000u32)
+        .flat_map(|i| [(1, on((i % 8) as u8, (i % 88 + 21) as u8, 64)), (5, off((i % 8) as u8, (i % 88 + 21) as u8))])
+        .collect();
+    let tracks: Vec<Vec<u8>> = (0..4).map(|_| track(&events)).collect();
+    let bytes = file(1, 480, &tracks);
+    assert!(bytes.len() > 900_000, "{} bytes", bytes.len());
+    let score = read(&bytes);
+    assert_eq!(score.note_count(), 160_000);
+    assert_eq!(score.parts.len(), 32);
+}
+
+// ---- corrupt input ----
+
+fn valid_file() -> Vec<u8> {
+    file(1, 480, &[track(&[(0, name("T")), (0, tempo(400_000))]), track(&[(0, on(0, 60, 1)), (10, off(0, 60))])])
+}
+
+#[test]
+fn every_truncation_of_a_valid_file_is_an_error() {
+    let bytes = valid_file();
+    assert_eq!(read(&bytes).note_count(), 1);
+    for length in 0..bytes.len() {
+        let result = midi::read_bytes(&bytes[..length], Path::new("cut.mid"));
+        assert!(matches!(result, Err(MidiError::Invalid { .. })), "prefix of {length} bytes: {result:?}");
+    }
+}
+
+#[test]
+fn truncation_errors_say_what_is_missing() {
+    let bytes = valid_file();
+    assert_eq!(
+        read_error(&bytes[..bytes.len() - 2]),
+        "bad.mid: not a valid MIDI file: chunk 'MTrk' at byte 38 declares 12 bytes but only 10 remain (truncated file?)"
+    );
+    assert_eq!(
+        read_error(&bytes[..38]),
+        "bad.mid: not a valid MIDI file: header declares 2 tracks but the file ends after 1 (truncated file?)"
+    );
+    assert_eq!(
+        read_error(&bytes[..41]),
+        "bad.mid: not a valid MIDI file: chunk header at byte 38 is cut short (truncated file?)"
+    );
+}
+
+#[test]
+fn wrong_magic_and_empty_input_are_rejected() {
+    assert_eq!(read_error(b""), "bad.mid: not a valid MIDI file: expected the 'MThd' magic, found []");
+    assert_eq!(read_error(b"RIFF...."), "bad.mid: not a valid MIDI file: expected the 'MThd' magic, found 'RIFF'");
+    assert_eq!(
+        read_error(b"\x00\x01\x02\x03garbage"),
+        "bad.mid: not a valid MIDI file: expected the 'MThd' magic, found [00, 01, 02, 03]"
+    );
+}
+
+#[test]
+fn huge_length_fields_are_rejected_without_allocating() {
+    let mut huge_header = b"MThd\x7f\xff\xff\xff".to_vec();
+    huge_header.extend([0, 1, 0, 1, 1, 224]);
+    assert_eq!(
+        read_error(&huge_header),
+        "bad.mid: not a valid MIDI file: chunk 'MThd' at byte 0 declares 2147483647 bytes but only 6 remain \
+         (truncated file?)"
+    );
+    let mut bytes = header(0, 1, 480);
+    bytes.extend(b"MTrk\x80\x00\x00\x00\x00\xff\x2f\x00");
+    assert_eq!(
+        read_error(&bytes),
+        "bad.mid: not a valid MIDI file: chunk 'MTrk' at byte 14 declares 2147483648 bytes but only 4 remain \
+         (truncated file?)"
+    );
+}
+
+#[test]
+fn bad_headers_are_rejected() {
+    let track = track(&[]);
+    let with_header = |header: Vec<u8>| [header, track.clone()].concat();
+    let invalid = |reason: &str| format!("bad.mid: not a valid MIDI file: {reason}");
+    assert_eq!(read_error(&with_header(header(0, 0, 480))), invalid("header declares zero tracks"));
+    assert_eq!(
+        read_error(&with_header(header(2, 1, 480))),
+        invalid("format 2 (independent sequences) is not supported")
+    );
+    assert_eq!(read_error(&with_header(header(7, 1, 480))), invalid("unknown format 7"));
+    assert_eq!(read_error(&with_header(header(0, 1, 0))), invalid("division of 0 ticks per quarter note"));
+    assert_eq!(
+        read_error(&with_header(header(0, 1, 0xe404))),
+        invalid("SMPTE division with an unknown frame rate of 28 fps")
+    );
+    assert_eq!(read_error(&with_header(header(0, 1, 0xe700))), invalid("SMPTE division with 0 ticks per frame"));
+    assert_eq!(
+        read_error(&with_header(chunk(b"MThd", &[0, 0, 0, 1]))),
+        invalid("header chunk has 4 bytes, expected at least 6")
+    );
+}
+
+#[test]
+fn malformed_events_are_rejected() {
+    // A data byte with no running status to give it meaning.
+    let bytes = [header(0, 1, 480), chunk(b"MTrk", &[0x00, 0x3c, 0x40])].concat();
+    assert_eq!(
+        read_error(&bytes),
+        "bad.mid: not a valid MIDI file: track 0: malformed or cut-short event at byte 0 of the track"
+    );
+    // A note-on cut short by the end of its chunk.
+    let bytes = [header(0, 1, 480), chunk(b"MTrk", &[0x00, 0x90, 0x3c])].concat();
+    assert_eq!(
+        read_error(&bytes),
+        "bad.mid: not a valid MIDI file: track 0: malformed or cut-short event at byte 0 of the track"
+    );
+}
+
+#[test]
+fn bytes_after_the_end_of_a_track_are_ignored() {
+    let mut body = vec![0x00, 0x90, 60, 1, 0x10, 0x80, 60, 0, 0x20, 0xff, 0x2f, 0x00];
+    body.extend([0x3c, 0x40, 0x00]);
+    let score = read(&[header(0, 1, 480), chunk(b"MTrk", &body)].concat());
+    assert_eq!(score.parts[0].notes, vec![note(0, 16, 60, 1)]);
+}
+
+#[test]
+fn unknown_chunks_are_skipped_and_trailing_bytes_ignored() {
+    let mut bytes = header(0, 1, 480);
+    bytes.extend(chunk(b"XFIH", b"vendor data"));
+    bytes.extend(track(&[(0, on(0, 60, 1)), (1, off(0, 60))]));
+    bytes.extend(b"\x00\x00junk");
+    assert_eq!(read(&bytes).note_count(), 1);
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..200), tracks in 0u16..4) {
+        let mut bytes = header(1, tracks, 96);
+        bytes.extend(tail);
+        let _ = midi::read_bytes(&bytes, Path::new("fuzz.mid"));
+    }
+
+    #[test]
+    fn random_track_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let bytes = [header(0, 1, 96), chunk(b"MTrk", &body)].concat();
+        let _ = midi::read_bytes(&bytes, Path::new("fuzz.mid"));
+    }
+}
