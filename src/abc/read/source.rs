@@ -85,7 +85,7 @@ fn is_prose_letter(byte: u8) -> bool {
 
 /// English prose, not music: a word with two or more letters that music rarely uses
 /// (`the`, `piece`, `Here`), twice on a line with bar lines, once on a line without.
-/// Quoted text (`"Am"`) and `!decorations!` do not count.
+/// Quoted text (`"Am"`), `!decorations!` and `+decorations+` do not count.
 pub(crate) fn looks_like_prose(line: &str) -> bool {
     let music = line.split('%').next().unwrap_or_default();
     let mut prose_words = 0;
@@ -102,7 +102,7 @@ pub(crate) fn looks_like_prose(line: &str) -> bool {
         prose_letters = 0;
         match byte {
             b'"' if !in_decoration => in_quote = !in_quote,
-            b'!' if !in_quote => in_decoration = !in_decoration,
+            b'!' | b'+' if !in_quote => in_decoration = !in_decoration,
             _ => {}
         }
     }
