@@ -62,7 +62,10 @@ fn only_the_first_of_several_tunes_is_read() {
 fn a_body_without_header_reads_with_defaults() {
     let text = "Here you go:\nABc d2 | e4 |]\n";
     let parsed = parse(text);
-    assert_eq!(notes(text), vec![(69, 0, 1680), (71, 1680, 1680), (72, 3360, 1680), (74, 5040, 3360), (76, 8400, 6720)]);
+    assert_eq!(
+        notes(text),
+        vec![(69, 0, 1680), (71, 1680, 1680), (72, 3360, 1680), (74, 5040, 3360), (76, 8400, 6720)]
+    );
     assert_eq!(parsed.found.voices, 1);
     assert!(!parsed.found.metre && !parsed.found.key);
     let messages: Vec<_> = parsed.diagnostics.iter().map(|d| (d.line, d.message.as_str())).collect();
@@ -124,7 +127,10 @@ fn broken_constructs_are_reported_with_line_column_and_expectation() {
 
 #[test]
 fn broken_constructs_leave_the_rest_readable() {
-    assert_eq!(notes("X:1\nK:C\nA ; B [CE | c"), vec![(69, 0, 1680), (71, 1680, 1680), (60, 3360, 1680), (64, 3360, 1680), (72, 5040, 1680)]);
+    assert_eq!(
+        notes("X:1\nK:C\nA ; B [CE | c"),
+        vec![(69, 0, 1680), (71, 1680, 1680), (60, 3360, 1680), (64, 3360, 1680), (72, 5040, 1680)]
+    );
     let with_extreme_octave = "X:1\nK:C\nc'''''''' A";
     assert_eq!(notes(with_extreme_octave), vec![(69, 1680, 1680)]);
 }
@@ -170,7 +176,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_tunes_never_panic(edits in prop::collection::vec((any::<prop::sample::Index>(), any::<char>(), any::<bool>()), 1..12)) {
+    fn mutated_tunes_never_panic(edits in prop::collection::vec(any::<(prop::sample::Index, char, bool)>(), 1..12)) {
         let mut text: Vec<char> = VALID.chars().collect();
         for (at, c, insert) in edits {
             let i = at.index(text.len());

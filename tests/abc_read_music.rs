@@ -173,7 +173,10 @@ fn line_continuation_joins_lines() {
 
 #[test]
 fn voice_overlay_restarts_the_bar() {
-    assert_eq!(clean_notes("A4 B4 & c8 | d8"), vec![(69, 0, 6720), (72, 0, 13440), (71, 6720, 6720), (74, 13440, 13440)]);
+    assert_eq!(
+        clean_notes("A4 B4 & c8 | d8"),
+        vec![(69, 0, 6720), (72, 0, 13440), (71, 6720, 6720), (74, 13440, 13440)]
+    );
 }
 
 #[test]
@@ -206,11 +209,17 @@ fn inline_fields_change_metre_key_tempo_and_unit_where_they_occur() {
     );
     assert_eq!(
         score.key_signatures,
-        vec![KeyChange { tick: 0, key: Key::new(0, Mode::Major) }, KeyChange { tick: 13440, key: Key::new(2, Mode::Major) }]
+        vec![
+            KeyChange { tick: 0, key: Key::new(0, Mode::Major) },
+            KeyChange { tick: 13440, key: Key::new(2, Mode::Major) }
+        ]
     );
     assert_eq!(
         score.tempo.changes(),
-        [TempoChange { tick: 0, micros_per_quarter: 500_000 }, TempoChange { tick: 23520, micros_per_quarter: 1_000_000 }]
+        [
+            TempoChange { tick: 0, micros_per_quarter: 500_000 },
+            TempoChange { tick: 23520, micros_per_quarter: 1_000_000 }
+        ]
     );
     assert_eq!(notes(abc, 0), vec![(60, 0, 13440), (66, 13440, 10080), (66, 23520, 10080)]);
 }
@@ -276,7 +285,8 @@ fn key_parameters_are_ignored() {
 
 #[test]
 fn voices_become_named_parts_with_instruments() {
-    let abc = "X:1\nT:Duet\nM:4/4\nL:1/8\nQ:1/4=100\n%%score (1 2 3)\nV:1 name=\"Violin\" clef=treble\n%%MIDI program 40\n\
+    let abc = "X:1\nT:Duet\nM:4/4\nL:1/8\nQ:1/4=100\n%%score (1 2 3)\n\
+               V:1 name=\"Violin\" clef=treble\n%%MIDI program 40\n\
                V:2 nm=\"Cello\" clef=bass\nV:3 name=\"Drums\" clef=perc\n%%MIDI channel 10\nK:C\n\
                V:1\nc8|\nV:2\nC,8|\nV:3\nB,,8|";
     let parsed = parse(abc);
@@ -296,10 +306,7 @@ fn voices_become_named_parts_with_instruments() {
             (Some("Drums"), 0, Some("Drums"), true, 47)
         ]
     );
-    assert_eq!(
-        parsed.found,
-        FoundFields { metre: true, tempo: true, key: true, unit: true, title: true, voices: 3 }
-    );
+    assert_eq!(parsed.found, FoundFields { metre: true, tempo: true, key: true, unit: true, title: true, voices: 3 });
 }
 
 #[test]

@@ -9,9 +9,7 @@ use super::lexer::{Lexer, Token, TokenKind};
 use super::source::SourceLine;
 use super::voice::Voice;
 use super::{ABC_TICKS_PER_QUARTER, FoundFields, MAX_NOTES, ParsedAbc, Reporter};
-use crate::score::{
-    Instrument, Key, KeyChange, Part, Score, TempoChange, TempoMap, TimeSignature, gm_program_by_name,
-};
+use crate::score::{Instrument, Key, KeyChange, Part, Score, TempoChange, TempoMap, TimeSignature, gm_program_by_name};
 
 /// Values a voice starts with: the header's, or those set before any music.
 #[derive(Debug, Clone, Copy)]
@@ -140,9 +138,12 @@ impl Builder {
             }
             b'V' => fields::parse_voice(value).map(|voice| self.select_voice(voice)),
             // Fields of ABC 2.1 that carry no notes: reference, composer, lyrics, ...
-            b'A' | b'B' | b'C' | b'D' | b'F' | b'G' | b'H' | b'I' | b'N' | b'O' | b'P' | b'R' | b'S' | b'U'
-            | b'W' | b'X' | b'Z' | b'm' | b'r' | b's' | b'w' => Ok(()),
-            _ => Err(format!("unknown field '{}:' skipped: expected an ABC 2.1 field such as M:, K: or V:", letter as char)),
+            b'A' | b'B' | b'C' | b'D' | b'F' | b'G' | b'H' | b'I' | b'N' | b'O' | b'P' | b'R' | b'S' | b'U' | b'W'
+            | b'X' | b'Z' | b'm' | b'r' | b's' | b'w' => Ok(()),
+            _ => Err(format!(
+                "unknown field '{}:' skipped: expected an ABC 2.1 field such as M:, K: or V:",
+                letter as char
+            )),
         };
         if let Err(message) = result {
             self.report.at(line.number, line.text, offset, message);
@@ -319,8 +320,10 @@ impl Builder {
             .into_iter()
             .map(|(tick, (numerator, denominator))| TimeSignature { tick, numerator, denominator })
             .collect();
-        self.score.key_signatures =
-            timeline(std::mem::take(&mut self.keys), Key::default()).into_iter().map(|(tick, key)| KeyChange { tick, key }).collect();
+        self.score.key_signatures = timeline(std::mem::take(&mut self.keys), Key::default())
+            .into_iter()
+            .map(|(tick, key)| KeyChange { tick, key })
+            .collect();
         self.score.tempo = TempoMap::from_changes(std::mem::take(&mut self.tempi));
         if let (Some(_), Some(first)) = (initial_metre, self.voices.first()) {
             let bar = self.score.time_signatures[0].bar_ticks(ABC_TICKS_PER_QUARTER);

@@ -25,7 +25,8 @@ pub(crate) fn parse_metre(value: &str) -> Result<Metre, String> {
     let numerator = top.split('+').try_fold(0u32, |sum, n| Some(sum + n.trim().parse::<u32>().ok()?.min(256)));
     let numerator = numerator.and_then(|n| u8::try_from(n).ok()).filter(|n| *n > 0).ok_or_else(expected)?;
     let denominator = bottom.trim().parse::<u8>().ok().filter(|d| d.is_power_of_two() && *d <= 64);
-    let denominator = denominator.ok_or_else(|| format!("expected a metre denominator 1, 2, 4 .. 64, found {value:?}"))?;
+    let denominator =
+        denominator.ok_or_else(|| format!("expected a metre denominator 1, 2, 4 .. 64, found {value:?}"))?;
     Ok(Some((numerator, denominator)))
 }
 
@@ -198,14 +199,14 @@ pub(crate) fn parse_midi(value: &str) -> Result<Option<MidiDirective>, String> {
     let last_number = || words.clone().last().and_then(|n| n.parse::<u8>().ok());
     if command.eq_ignore_ascii_case("program") {
         let program = last_number().filter(|p| *p <= 127);
-        program.map(|p| Some(MidiDirective::Program(p))).ok_or_else(|| {
-            format!("expected %%MIDI program followed by a program 0-127, found {:?}", value.trim())
-        })
+        program
+            .map(|p| Some(MidiDirective::Program(p)))
+            .ok_or_else(|| format!("expected %%MIDI program followed by a program 0-127, found {:?}", value.trim()))
     } else if command.eq_ignore_ascii_case("channel") {
         let channel = last_number().filter(|c| (1..=16).contains(c));
-        channel.map(|c| Some(MidiDirective::Channel(c))).ok_or_else(|| {
-            format!("expected %%MIDI channel followed by a channel 1-16, found {:?}", value.trim())
-        })
+        channel
+            .map(|c| Some(MidiDirective::Channel(c)))
+            .ok_or_else(|| format!("expected %%MIDI channel followed by a channel 1-16, found {:?}", value.trim()))
     } else {
         Ok(None)
     }

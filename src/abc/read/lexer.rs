@@ -39,13 +39,23 @@ pub(crate) enum TokenKind<'a> {
     /// `-`.
     Tie,
     /// `>` (`longer_first`) or `<`, repeated `marks` times.
-    Broken { marks: u32, longer_first: bool },
+    Broken {
+        marks: u32,
+        longer_first: bool,
+    },
     /// `(p:q:r`, with `q` and `r` when written.
-    Tuplet { p: u64, q: Option<u64>, r: Option<u64> },
+    Tuplet {
+        p: u64,
+        q: Option<u64>,
+        r: Option<u64>,
+    },
     /// Any bar line or repeat sign.
     BarLine,
     /// `[M:6/8]` and friends: the field letter and its value.
-    InlineField { letter: u8, value: &'a str },
+    InlineField {
+        letter: u8,
+        value: &'a str,
+    },
     /// `&` voice overlay.
     Overlay,
     /// Unreadable text, skipped; the message says what was expected.
@@ -290,7 +300,12 @@ mod tests {
         };
         assert_eq!(
             kinds("^c'2 __B,,/ =E3/2 a//"),
-            vec![note(Some(1), 0, 6, 2, 1), note(Some(-2), 6, 2, 1, 2), note(Some(0), 2, 4, 3, 2), note(None, 5, 5, 1, 4)]
+            vec![
+                note(Some(1), 0, 6, 2, 1),
+                note(Some(-2), 6, 2, 1, 2),
+                note(Some(0), 2, 4, 3, 2),
+                note(None, 5, 5, 1, 4)
+            ]
         );
     }
 

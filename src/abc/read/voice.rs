@@ -143,7 +143,8 @@ impl Voice {
             }
             None => self.accidentals.get(note.letter, note.octave).unwrap_or_else(|| self.key.alteration(note.letter)),
         };
-        let midi = (i64::from(note.octave) + 1) * 12 + i64::from(LETTER_PITCH_CLASS[note.letter]) + i64::from(alteration);
+        let midi =
+            (i64::from(note.octave) + 1) * 12 + i64::from(LETTER_PITCH_CLASS[note.letter]) + i64::from(alteration);
         u8::try_from(midi)
             .ok()
             .filter(|p| *p <= 127)
@@ -189,7 +190,14 @@ impl Voice {
 
     /// Places a note (one pitch), rest (no pitch) or chord at the voice's time, joining
     /// pitches to tied notes that end exactly here, and advances the time.
-    pub fn place(&mut self, pitches: &[u8], tied: &[bool], length: Length, budget: &mut usize, problems: &mut Vec<String>) {
+    pub fn place(
+        &mut self,
+        pitches: &[u8],
+        tied: &[bool],
+        length: Length,
+        budget: &mut usize,
+        problems: &mut Vec<String>,
+    ) {
         let mut factors = [self.unit, length, Length::ONE, self.broken.take().unwrap_or(Length::ONE)];
         if let Some(tuplet) = &mut self.tuplet {
             factors[2] = tuplet.factor;
@@ -204,7 +212,8 @@ impl Voice {
         let Some(ticks) = self.checked_ticks(duration::whole_fraction_ticks(&factors), problems) else { return };
         let start = self.time;
         for (&pitch, &tie) in pitches.iter().zip(tied) {
-            let joined = previous_ties.iter().copied().find(|&i| self.notes[i].pitch == pitch && self.notes[i].end() == start);
+            let joined =
+                previous_ties.iter().copied().find(|&i| self.notes[i].pitch == pitch && self.notes[i].end() == start);
             let index = match joined {
                 Some(i) => {
                     self.notes[i].duration += ticks;
