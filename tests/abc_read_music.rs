@@ -326,3 +326,34 @@ fn missing_fields_leave_defaults_and_are_not_found() {
     assert_eq!(parsed.score.tempo.changes()[0].micros_per_quarter, 500_000);
     assert_eq!(parsed.score.time_signatures, vec![TimeSignature { tick: 0, numerator: 4, denominator: 4 }]);
 }
+
+#[test]
+fn the_writer_dialect_reads_back_exactly() {
+    let abc = "X:1\nT:Title\nM:3/4\nL:1/8\nQ:1/4=96\n%%score (1 2)\nV:1 name=\"Violin\" clef=treble\n\
+               %%MIDI program 40\nV:2 name=\"Cello\" clef=bass\n%%MIDI program 42\nK:D\n\
+               [V:1] d2 (3efg a2 | [M:2/4][Q:1/4=90] a2- a/b/ c'|]\n[V:2] D,6 | [M:2/4] A,,4 |]\n";
+    let parsed = parse(abc);
+    assert_eq!(parsed.diagnostics, vec![]);
+    assert_eq!(
+        notes(abc, 0),
+        vec![
+            (74, 0, 3360),
+            (76, 3360, 1120),
+            (78, 4480, 1120),
+            (79, 5600, 1120),
+            (81, 6720, 3360),
+            (81, 10080, 4200),
+            (83, 14280, 840),
+            (85, 15120, 1680)
+        ]
+    );
+    assert_eq!(notes(abc, 1), vec![(50, 0, 10080), (45, 10080, 6720)]);
+    let score = &parsed.score;
+    let metres: Vec<_> = score.time_signatures.iter().map(|t| (t.tick, t.numerator, t.denominator)).collect();
+    assert_eq!(metres, vec![(0, 3, 4), (10080, 2, 4)]);
+    let tempi: Vec<_> = score.tempo.changes().iter().map(|c| (c.tick, c.micros_per_quarter)).collect();
+    assert_eq!(tempi, vec![(0, 625_000), (10080, 666_667)]);
+    assert_eq!(score.pickup_ticks, 0);
+    let programs: Vec<_> = score.parts.iter().map(|p| p.instrument.program).collect();
+    assert_eq!(programs, vec![40, 42]);
+}

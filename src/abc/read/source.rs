@@ -85,28 +85,33 @@ fn is_prose_letter(byte: u8) -> bool {
 
 /// English prose, not music: a word with two or more letters that music rarely uses
 /// (`the`, `piece`, `Here`), twice on a line with bar lines, once on a line without.
-/// Quoted text (`"Am"`), `!decorations!` and `+decorations+` do not count.
+/// Quoted text (`"Am"`), `!decorations!`, `+decorations+` and `[K:EMix]` do not count.
 pub(crate) fn looks_like_prose(line: &str) -> bool {
-    let music = line.split('%').next().unwrap_or_default();
+    let music = line.split('%').next().unwrap_or_default().as_bytes();
     let mut prose_words = 0;
     let mut prose_letters = 0;
-    let mut in_quote = false;
-    let mut in_decoration = false;
-    for &byte in music.as_bytes().iter().chain(std::iter::once(&b' ')) {
-        let skipped = in_quote || in_decoration;
-        if !skipped && (byte.is_ascii_alphabetic() || byte == b'\'') {
+    // The byte closing the quoted text, decoration or inline field being skipped.
+    let mut skipping_to: Option<u8> = None;
+    for (i, &byte) in music.iter().chain(std::iter::once(&b' ')).enumerate() {
+        if let Some(closer) = skipping_to {
+            skipping_to = (byte != closer).then_some(closer);
+            continue;
+        }
+        if byte.is_ascii_alphabetic() || byte == b'\'' {
             prose_letters += usize::from(is_prose_letter(byte));
             continue;
         }
         prose_words += usize::from(prose_letters >= 2);
         prose_letters = 0;
-        match byte {
-            b'"' if !in_decoration => in_quote = !in_quote,
-            b'!' | b'+' if !in_quote => in_decoration = !in_decoration,
-            _ => {}
-        }
+        skipping_to = match byte {
+            b'"' | b'!' | b'+' => Some(byte),
+            b'[' if music.get(i + 1).is_some_and(u8::is_ascii_alphabetic) && music.get(i + 2) == Some(&b':') => {
+                Some(b']')
+            }
+            _ => None,
+        };
     }
-    let needed = if music.contains('|') { 2 } else { 1 };
+    let needed = if music.contains(&b'|') { 2 } else { 1 };
     prose_words >= needed
 }
 
@@ -121,5 +126,6 @@ mod tests {
         assert!(!looks_like_prose("|: TA2 Bc d2 \"Am\"e2 :| !trill!c4 |"));
         assert!(!looks_like_prose("[CEG]2 uA vB ^f/g/ z2 |]"));
         assert!(!looks_like_prose("abc def | gab c'2"));
+        assert!(!looks_like_prose("[V:2] [K:EMix] [Q:\"Moderato\" 1/4=90] A2 [K:ADor] B2"));
     }
 }
