@@ -1,18 +1,46 @@
 //! ABC text -> Score, forgiving: reads what it can and reports what it could not.
+//!
+//! Two users: the round-trip check (every ABC string our writer emits must read back to
+//! the same notes, tick for tick) and the evaluation reward, which reads what language
+//! models write: prose around the tune, code fences, several tunes, broken lines.
+//!
+//! The reading runs in three steps: `source` finds the tune's lines in the text,
+//! `lexer` turns each line of music into tokens, and `builder` (with one `voice` state
+//! per ABC voice) interprets fields and tokens into a `Score`. Field values are read by
+//! `fields`, lengths computed exactly by `duration`.
+//!
+//! Choices where ABC 2.1 leaves room or where we simplify, all deliberate:
+//! - `Q:96` (a bare number) means quarter = 96 BPM.
+//! - Repeats (`|:` `:|` `::`) and endings (`[1` `[2`) are played once, not expanded.
+//! - `M:none` and `K:none` leave the defaults (4/4, C major) and `FoundFields` false.
+//! - Decorations, grace notes, chord symbols, annotations, slurs and dynamics are
+//!   skipped; every note gets velocity 80.
+//! - `&` overlays go into the same part as their voice.
+//! - Caps on pathological input: no voice runs past `duration::MAX_TICKS` (100,000
+//!   quarter notes), at most `MAX_NOTES` notes are created and `MAX_DIAGNOSTICS`
+//!   diagnostics kept. The reader is a single pass, linear in the input.
+
+mod builder;
+mod duration;
+mod fields;
+mod lexer;
+mod source;
+mod voice;
 
 use crate::score::Score;
 
 /// A problem found while reading ABC: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// 1-based line and column in the input text.
+    /// 1-based line and column (in characters) in the input text.
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
 
-/// Which header fields the text actually contained (the reward counts missing ones as
-/// parse failures; the `Score` alone cannot tell a default from a value found).
+/// Which header fields the text actually contained with a readable value (the reward
+/// counts missing ones as parse failures; the `Score` alone cannot tell a default from a
+/// value found). `M:none` and `K:none` do not count as found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FoundFields {
     pub metre: bool,
@@ -36,9 +64,47 @@ pub struct ParsedAbc {
 /// tuplet and unit length up to 1/128 lands on a whole tick.
 pub const ABC_TICKS_PER_QUARTER: u32 = 3360;
 
+/// At most this many notes are read from one text; further notes are reported and skipped.
+pub(crate) const MAX_NOTES: usize = 1_000_000;
+
+/// At most this many diagnostics are kept; one last diagnostic counts the rest.
+const MAX_DIAGNOSTICS: usize = 1000;
+
 /// Reads the first tune in `text`. Never fails and never panics: what cannot be read
 /// is skipped and reported in `diagnostics`.
 pub fn parse(text: &str) -> ParsedAbc {
-    let _ = text;
-    todo!("ABC reader")
+    let mut report = Reporter::default();
+    let lines = source::tune_lines(text, &mut report);
+    let mut builder = builder::Builder::new(report);
+    for line in lines {
+        builder.line(line);
+    }
+    builder.finish()
+}
+
+/// Collects diagnostics, turning byte offsets into 1-based character columns.
+#[derive(Debug, Default)]
+pub(crate) struct Reporter {
+    diagnostics: Vec<Diagnostic>,
+    dropped: usize,
+}
+
+impl Reporter {
+    /// Reports `message` at byte `offset` of `text`, which is line `line` of the input.
+    pub fn at(&mut self, line: usize, text: &str, offset: usize, message: String) {
+        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            return;
+        }
+        let column = text.get(..offset).map_or(offset, |before| before.chars().count()) + 1;
+        self.diagnostics.push(Diagnostic { line, column, message });
+    }
+
+    fn finish(mut self) -> Vec<Diagnostic> {
+        if let Some(last) = self.diagnostics.last().filter(|_| self.dropped > 0) {
+            let message = format!("{} further problems not reported", self.dropped);
+            self.diagnostics.push(Diagnostic { line: last.line, column: last.column, message });
+        }
+        self.diagnostics
+    }
 }
