@@ -11,4 +11,5 @@ pub mod cli;
 pub mod commands;
 pub mod corpus;
 pub mod midi;
+pub mod reward;
 pub mod score;
