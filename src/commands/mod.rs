@@ -1,1 +1,2 @@
 //! One module per subcommand: each turns typed options into work and a summary.
+pub mod reward;
