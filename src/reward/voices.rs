@@ -13,7 +13,7 @@ use super::assignment::min_cost_assignment;
 use super::config::RewardConfig;
 use super::instrument::instrument_loss;
 use super::levenshtein::EditDistance;
-use super::pitch::voice_tokens;
+use super::pitch::{PitchSet, voice_tokens};
 use crate::score::Score;
 
 /// Among assignments with the same pitch cost, prefer the one with the better
@@ -39,7 +39,12 @@ pub struct VoiceCounts {
 
 /// Matches the voices (parts) of `predicted` to those of `truth`. Two scores without
 /// voices have losses 0.
-pub fn voice_losses(predicted: &Score, truth: &Score, cfg: &RewardConfig, edits: &mut EditDistance) -> VoiceLosses {
+pub fn voice_losses(
+    predicted: &Score,
+    truth: &Score,
+    cfg: &RewardConfig,
+    edits: &mut EditDistance<PitchSet>,
+) -> VoiceLosses {
     let predicted_tokens: Vec<_> = predicted.parts.iter().map(voice_tokens).collect();
     let truth_tokens: Vec<_> = truth.parts.iter().map(voice_tokens).collect();
     let (np, nt) = (predicted_tokens.len(), truth_tokens.len());
