@@ -14,7 +14,7 @@ use super::config::RewardConfig;
 use super::instrument::instrument_loss;
 use super::levenshtein::EditDistance;
 use super::pitch::{PitchSet, voice_tokens};
-use crate::score::Score;
+use crate::score::{Part, Score};
 
 /// Among assignments with the same pitch cost, prefer the one with the better
 /// instruments (so doubled parts are paired independently of voice order). Small enough
@@ -45,9 +45,8 @@ pub fn voice_losses(
     cfg: &RewardConfig,
     edits: &mut EditDistance<PitchSet>,
 ) -> VoiceLosses {
-    let predicted_tokens: Vec<_> = predicted.parts.iter().map(voice_tokens).collect();
-    let truth_tokens: Vec<_> = truth.parts.iter().map(voice_tokens).collect();
-    let (np, nt) = (predicted_tokens.len(), truth_tokens.len());
+    let (predicted, truth) = (voices_of(predicted), voices_of(truth));
+    let (np, nt) = (predicted.len(), truth.len());
     let n = np.max(nt);
     let counts = VoiceCounts { predicted: np, truth: nt, matched: np.min(nt) };
     if n == 0 {
@@ -60,14 +59,13 @@ pub fn voice_losses(
     for i in 0..n {
         for j in 0..n {
             let k = i * n + j;
-            (pitch[k], instrument[k]) = match (i < np, j < nt) {
-                (true, true) => (
-                    edits.normalized(&predicted_tokens[i], &truth_tokens[j]),
-                    instrument_loss(&predicted.parts[i], &truth.parts[j], &cfg.instrument),
-                ),
-                (false, true) => (missing, missing),
-                (true, false) => (extra, extra),
-                (false, false) => (0.0, 0.0),
+            (pitch[k], instrument[k]) = match (predicted.get(i), truth.get(j)) {
+                (Some((p, p_tokens)), Some((t, t_tokens))) => {
+                    (edits.normalized(p_tokens, t_tokens), instrument_loss(p, t, &cfg.instrument))
+                }
+                (None, Some(_)) => (missing, missing),
+                (Some(_), None) => (extra, extra),
+                (None, None) => (0.0, 0.0),
             };
             cost[k] = pitch[k] + INSTRUMENT_TIE_BREAK * instrument[k];
         }
@@ -80,10 +78,15 @@ pub fn voice_losses(
     VoiceLosses { pitch: mean(&pitch), instrument: mean(&instrument), counts }
 }
 
+/// Each part with its pitch tokens.
+fn voices_of(score: &Score) -> Vec<(&Part, Vec<PitchSet>)> {
+    score.parts.iter().map(|p| (p, voice_tokens(p))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::{Instrument, Note, Part};
+    use crate::score::{Instrument, Note};
 
     fn part(program: u8, pitches: &[u8]) -> Part {
         let notes = pitches
