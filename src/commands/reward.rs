@@ -168,6 +168,24 @@ mod tests {
     }
 
     #[test]
+    fn table_lists_losses_parse_status_and_reported_scores() {
+        use crate::abc::read::{FoundFields, ParsedAbc};
+        let truth = ParsedAbc {
+            score: crate::score::Score::new(480),
+            found: FoundFields { metre: true, tempo: true, key: true, ..FoundFields::default() },
+            diagnostics: Vec::new(),
+        };
+        let predicted = ParsedAbc { found: FoundFields { tempo: false, ..truth.found }, ..truth.clone() };
+        let cfg = RewardConfig::default();
+        let text = table(&crate::reward::score_parsed(&predicted, &truth, &cfg), &cfg);
+        let expected = "component   loss    weight\npitch       0.0000  0.50\nmetre       0.0000  0.15\n\
+tempo       1.0000  0.15\ninstrument  0.0000  0.20\ntotal       0.1500\nreward      0.8500\n\n\
+parse: FAILED, missing tempo (0 reader diagnostics)\nvoices: 0 predicted, 0 true, 0 matched\n\
+onset F1 0.000 (P 0.000, R 0.000)\nonset+pitch F1 0.000 (P 0.000, R 0.000)\nkey: exact, weighted 1.0";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
     fn config_file_overrides_and_is_validated() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("reward.json");
