@@ -68,7 +68,10 @@ fn onset_scores_match_mir_eval() {
             got.onset_pitch.f1,
         ];
         for (g, w) in got.iter().zip(want) {
-            assert!((g - w).abs() < 1e-12, "truth {truth:?}\npredicted {predicted:?}\nours {got:?}\nmir_eval {want:?}");
+            assert!(
+                (g - w).abs() < 1e-12,
+                "truth {truth:?}\npredicted {predicted:?}\nours {got:?}\nmir_eval {want:?}"
+            );
         }
     }
 }

@@ -106,8 +106,9 @@ fn tempo_loss_grows_with_the_offset() {
 #[test]
 fn metre_loss_grows_with_the_difference() {
     let truth = parsed(quartet(100.0, (4, 4)));
-    let losses: Vec<f64> =
-        (4..=12).map(|numerator| score_parsed(&parsed(quartet(100.0, (numerator, 4))), &truth, &cfg()).metre).collect();
+    let losses: Vec<f64> = (4..=12)
+        .map(|numerator| score_parsed(&parsed(quartet(100.0, (numerator, 4))), &truth, &cfg()).metre)
+        .collect();
     assert_increasing(&losses);
     let halved: Vec<f64> = [4u8, 8, 16, 32]
         .iter()
@@ -192,8 +193,15 @@ fn arbitrary_parsed() -> impl Strategy<Value = ParsedAbc> {
             score.tempo =
                 TempoMap::from_changes(vec![prep::score::TempoChange { tick: 0, micros_per_quarter: micros }]);
             score.time_signatures = vec![TimeSignature { tick: 0, numerator, denominator }];
-            let modes =
-                [Mode::Major, Mode::Minor, Mode::Dorian, Mode::Phrygian, Mode::Lydian, Mode::Mixolydian, Mode::Locrian];
+            let modes = [
+                Mode::Major,
+                Mode::Minor,
+                Mode::Dorian,
+                Mode::Phrygian,
+                Mode::Lydian,
+                Mode::Mixolydian,
+                Mode::Locrian,
+            ];
             score.key_signatures = vec![KeyChange { tick: 0, key: Key::new(fifths, modes[mode]) }];
             let found = FoundFields { metre, tempo, key, unit: true, title: false, voices: score.parts.len() };
             ParsedAbc { score, found, diagnostics: Vec::new() }

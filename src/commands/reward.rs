@@ -41,7 +41,8 @@ pub fn run(options: RewardOptions) -> anyhow::Result<()> {
             println!("{text}");
         }
         RewardMode::Jsonl => {
-            serve_jsonl(io::stdin().lock(), io::stdout().lock(), &cfg).context("serving JSON lines on stdin/stdout")?;
+            serve_jsonl(io::stdin().lock(), io::stdout().lock(), &cfg)
+                .context("serving JSON lines on stdin/stdout")?;
         }
     }
     Ok(())
@@ -52,7 +53,8 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<RewardConfig> {
     let cfg = match path {
         None => RewardConfig::default(),
         Some(path) => {
-            let text = fs::read_to_string(path).with_context(|| format!("reading reward config {}", path.display()))?;
+            let text =
+                fs::read_to_string(path).with_context(|| format!("reading reward config {}", path.display()))?;
             serde_json::from_str(&text).with_context(|| format!("parsing reward config {}", path.display()))?
         }
     };

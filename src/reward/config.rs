@@ -47,9 +47,11 @@ impl RewardConfig {
             check(name, ramp.at_knee, ramp.at_knee > 0.0 && ramp.at_knee < 1.0, "at_knee in (0, 1)")?;
         }
         let m = &self.metre;
-        for (field, value) in
-            [("metre.numerator", m.numerator), ("metre.denominator", m.denominator), ("metre.bar_length", m.bar_length)]
-        {
+        for (field, value) in [
+            ("metre.numerator", m.numerator),
+            ("metre.denominator", m.denominator),
+            ("metre.bar_length", m.bar_length),
+        ] {
             check(field, value, value >= 0.0, "a weight >= 0")?;
         }
         let unit = |v: f64| (0.0..=1.0).contains(&v);

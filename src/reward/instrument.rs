@@ -61,7 +61,9 @@ mod tests {
         assert_eq!(instrument_loss(&part(Some("Viola"), 0), &part(Some("Violin"), 40), &cfg), 0.5);
         // Flute (woodwind) vs Trumpet (brass): "flute" -> "trumpet" is 5 edits of 7.
         let expected = 0.5 + 0.5 * (5.0 / 7.0);
-        assert!((instrument_loss(&part(Some("Flute"), 73), &part(Some("Trumpet"), 56), &cfg) - expected).abs() < 1e-12);
+        assert!(
+            (instrument_loss(&part(Some("Flute"), 73), &part(Some("Trumpet"), 56), &cfg) - expected).abs() < 1e-12
+        );
     }
 
     #[test]

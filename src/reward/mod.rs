@@ -118,7 +118,12 @@ pub fn score_parsed(predicted: &ParsedAbc, truth: &ParsedAbc, cfg: &RewardConfig
         instrument,
         total,
         reward: 1.0 - total,
-        parse: ParseReport { ok: missing.is_empty(), missing, truth_missing, diagnostics: predicted.diagnostics.len() },
+        parse: ParseReport {
+            ok: missing.is_empty(),
+            missing,
+            truth_missing,
+            diagnostics: predicted.diagnostics.len(),
+        },
         voices: voice.counts,
         onset,
         key,
