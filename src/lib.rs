@@ -12,4 +12,5 @@ pub mod commands;
 pub mod corpus;
 pub mod midi;
 pub mod output;
+pub mod reward;
 pub mod score;

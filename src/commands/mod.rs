@@ -2,3 +2,4 @@
 
 pub mod generate;
 pub mod midi2abc;
+pub mod reward;
