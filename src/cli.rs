@@ -11,6 +11,7 @@ use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::corpus::PieceOptions;
 
 #[derive(Debug, Parser)]
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Convert MIDI files or folders (recursively) to ABC notation.
     Midi2abc(Midi2AbcArgs),
+    /// Score a model's ABC answer against the true ABC (see docs/reward.md).
+    Reward(RewardArgs),
     /// Write a deterministic generated MIDI corpus (for benchmarks and tests).
     Generate(GenerateArgs),
     /// Run the demo job: generate the embedded demo corpus and convert it (no download).
@@ -86,6 +89,35 @@ pub struct AbcArgs {
 pub enum LayoutArg {
     Interleaved,
     Voices,
+}
+
+#[derive(Debug, Args)]
+pub struct RewardArgs {
+    /// The true ABC.
+    #[arg(long, requires = "pred", conflicts_with = "jsonl")]
+    pub truth: Option<PathBuf>,
+    /// The model's answer (prose and code fences around the ABC are fine).
+    #[arg(long, requires = "truth")]
+    pub pred: Option<PathBuf>,
+    /// Print the breakdown as JSON instead of a table.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub json: bool,
+    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one breakdown per line.
+    #[arg(long, required_unless_present = "truth")]
+    pub jsonl: bool,
+    /// JSON file overriding the reward's weights and constants.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl RewardArgs {
+    fn options(self) -> RewardOptions {
+        let mode = match (self.jsonl, self.truth, self.pred) {
+            (false, Some(truth), Some(prediction)) => RewardMode::Files { truth, prediction, json: self.json },
+            _ => RewardMode::Jsonl,
+        };
+        RewardOptions { mode, config: self.config }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +227,10 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Midi2abc(args) => {
             let summary = midi2abc::run(&args.options())?;
             Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Reward(args) => {
+            reward::run(args.options())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Generate(args) => {
             let written = generate::run(&args.options())?;
