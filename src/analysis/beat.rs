@@ -69,6 +69,9 @@ const PRIOR_OCTAVES: f64 = 0.8;
 /// Onsets farther than this fraction of a step from the grid are left out of the fit
 /// (triplets, ornaments, wrong guesses).
 const INLIER: f64 = 0.3;
+/// Share of split beats cut in two plain halves above which compound time is read as
+/// simple time with triplets.
+const DUPLET_BEATS: f64 = 0.25;
 /// Share of onsets off the sixteenth grid above which a grid twice as fine is tried.
 const COARSE_GRID: f64 = 0.05;
 /// A whole-BPM tempo is kept when its fit is at most this much worse (seconds RMS).
@@ -86,7 +89,42 @@ pub fn track_beat(onsets: &[Onset]) -> Option<BeatGrid> {
     let (anchor, step) = double_if_too_coarse(&events, anchor, step);
     let (anchor, step) = prefer_whole_bpm(&events, anchor, step);
     let phase = beat_class(&events, anchor, step, steps_per_beat);
-    Some(BeatGrid { origin: anchor + phase as f64 * step, step, steps_per_beat })
+    let grid = BeatGrid {
+        origin: anchor + phase as f64 * step,
+        step,
+        steps_per_beat,
+    };
+    Some(if grid.is_compound() {
+        simple_if_duplets(&events, grid)
+    } else {
+        grid
+    })
+}
+
+/// A compound grid (sixths of the beat) also holds halves of the beat, so simple time
+/// with triplets fits it too. Real compound music rarely splits a beat in two halves and
+/// nothing else; when more than `DUPLET_BEATS` of the beats with off-beat onsets do, the
+/// beat is a quarter with triplets: the same beat on a grid of its quarters.
+fn simple_if_duplets(events: &[Onset], grid: BeatGrid) -> BeatGrid {
+    let mut positions: std::collections::BTreeMap<i64, [bool; 6]> = std::collections::BTreeMap::new();
+    for (_, k, _) in grid_points(events, grid.origin, grid.step) {
+        let k = k as i64;
+        positions.entry(k.div_euclid(6)).or_default()[k.rem_euclid(6) as usize] = true;
+    }
+    let split: Vec<&[bool; 6]> = positions.values().filter(|p| p[1..].iter().any(|&on| on)).collect();
+    let duplets = split
+        .iter()
+        .filter(|p| p[3] && !p[1] && !p[2] && !p[4] && !p[5])
+        .count();
+    if split.is_empty() || (duplets as f64) <= DUPLET_BEATS * split.len() as f64 {
+        return grid;
+    }
+    let (origin, step) = prefer_whole_bpm(events, grid.origin, grid.step * 1.5);
+    BeatGrid {
+        origin,
+        step,
+        steps_per_beat: 4,
+    }
 }
 
 /// Onsets sorted and merged into events: a chord's notes become one event at their mean
@@ -105,7 +143,13 @@ fn merge_chords(onsets: &[Onset]) -> Vec<Onset> {
             _ => events.push((o.seconds, o.seconds, 1.0, o.weight)),
         }
     }
-    events.into_iter().map(|(_, sum, n, weight)| Onset { seconds: sum / n, weight }).collect()
+    events
+        .into_iter()
+        .map(|(_, sum, n, weight)| Onset {
+            seconds: sum / n,
+            weight,
+        })
+        .collect()
 }
 
 /// Salience-weighted histogram of inter-onset intervals (bins of `BIN` seconds up to
@@ -123,12 +167,16 @@ fn interval_histogram(events: &[Onset]) -> Vec<f64> {
         }
     }
     let radius = (3.0 * INTERVAL_JITTER / BIN) as isize;
-    let kernel: Vec<f64> =
-        (-radius..=radius).map(|k| (-0.5 * (k as f64 * BIN / INTERVAL_JITTER).powi(2)).exp()).collect();
+    let kernel: Vec<f64> = (-radius..=radius)
+        .map(|k| (-0.5 * (k as f64 * BIN / INTERVAL_JITTER).powi(2)).exp())
+        .collect();
     (0..bins as isize)
         .map(|i| {
             (-radius..=radius)
-                .filter_map(|k| raw.get(usize::try_from(i + k).ok()?).map(|v| v * kernel[(k + radius) as usize]))
+                .filter_map(|k| {
+                    raw.get(usize::try_from(i + k).ok()?)
+                        .map(|v| v * kernel[(k + radius) as usize])
+                })
                 .sum()
         })
         .collect()
@@ -209,7 +257,9 @@ fn outlier_share(events: &[Onset], anchor: f64, step: f64) -> f64 {
 
 /// Each event as (time, nearest grid index, weight).
 fn grid_points(events: &[Onset], anchor: f64, step: f64) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
-    events.iter().map(move |e| (e.seconds, ((e.seconds - anchor) / step).round(), e.weight))
+    events
+        .iter()
+        .map(move |e| (e.seconds, ((e.seconds - anchor) / step).round(), e.weight))
 }
 
 /// Ordinary least squares `y = a + b x`; None when all x are equal.
@@ -253,5 +303,7 @@ fn beat_class(events: &[Onset], anchor: f64, step: f64, steps_per_beat: u32) -> 
     for (_, k, weight) in grid_points(events, anchor, step) {
         salience[(k as i64).rem_euclid(i64::from(steps_per_beat)) as usize] += weight;
     }
-    (0..steps_per_beat).max_by(|&a, &b| salience[a as usize].total_cmp(&salience[b as usize])).unwrap_or(0)
+    (0..steps_per_beat)
+        .max_by(|&a, &b| salience[a as usize].total_cmp(&salience[b as usize]))
+        .unwrap_or(0)
 }

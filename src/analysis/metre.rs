@@ -47,8 +47,11 @@ pub fn estimate_metre(score: &Score) -> MetreEstimate {
     let accents = onset_accents(score);
     let quarter = (tpq, beat_lift(&accents, tpq, 2));
     let dotted = (tpq * 3 / 2, beat_lift(&accents, tpq * 3 / 2, 3));
-    let ((beat_ticks, (_, phase)), compound) =
-        if dotted.1.0 > quarter.1.0 * 1.05 { (dotted, true) } else { (quarter, false) };
+    let ((beat_ticks, (_, phase)), compound) = if dotted.1.0 > quarter.1.0 * 1.05 {
+        (dotted, true)
+    } else {
+        (quarter, false)
+    };
     metre_on_beats(score, beat_ticks, phase, compound)
 }
 
@@ -59,7 +62,12 @@ pub fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound:
     let (beats, phase) = bar_grouping(&accents, beat_ticks, beat_phase, compound);
     let (numerator, denominator) = if compound { (3 * beats, 8) } else { (beats, 4) };
     let bar = u64::from(beats) * beat_ticks;
-    MetreEstimate { numerator, denominator, beat_ticks, pickup_ticks: (beat_phase + phase * beat_ticks) % bar }
+    MetreEstimate {
+        numerator,
+        denominator,
+        beat_ticks,
+        pickup_ticks: (beat_phase + phase * beat_ticks) % bar,
+    }
 }
 
 /// Salience of each onset tick: every note starting there adds 1, plus its velocity
@@ -86,7 +94,11 @@ fn beat_lift(accents: &BTreeMap<u64, f64>, beat: u64, eighths_per_beat: u64) -> 
     let sixteenth = (beat / (2 * eighths_per_beat)).max(1);
     let mut best = (f64::NEG_INFINITY, 0);
     for phase in (0..beat).step_by(sixteenth as usize) {
-        let on_beat: f64 = accents.iter().filter(|&(&t, _)| (t + beat - phase) % beat == 0).map(|(_, a)| a).sum();
+        let on_beat: f64 = accents
+            .iter()
+            .filter(|&(&t, _)| (t + beat - phase).is_multiple_of(beat))
+            .map(|(_, a)| a)
+            .sum();
         let lift = on_beat / total * eighths_per_beat as f64;
         if lift > best.0 {
             best = (lift, phase);
@@ -106,14 +118,16 @@ fn bar_grouping(accents: &BTreeMap<u64, f64>, beat: u64, beat_phase: u64, compou
     };
     let beat_index = |t: u64| (t + 12 * beat - beat_phase % beat) / beat;
     for (&t, &a) in accents {
-        if (t + beat - beat_phase % beat) % beat == 0 {
+        if (t + beat - beat_phase % beat).is_multiple_of(beat) {
             sum[(beat_index(t) % 12) as usize] += a;
         }
     }
     for k in beat_index(first)..=beat_index(last) {
         count[(k % 12) as usize] += 1.0;
     }
-    let class: Vec<f64> = (0..12).map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 }).collect();
+    let class: Vec<f64> = (0..12)
+        .map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 })
+        .collect();
     let mean_all = class.iter().sum::<f64>() / 12.0;
     if mean_all == 0.0 {
         return (if compound { 2 } else { 4 }, 0);
@@ -129,8 +143,7 @@ fn bar_grouping(accents: &BTreeMap<u64, f64>, beat: u64, beat_phase: u64, compou
     };
     let (two, three, four) = (contrast(2), contrast(3), contrast(4));
     // The usual grouping of two and four: 4/4 in simple time, 6/8 in compound.
-    let (usual, unusual, usual_beats, unusual_beats) =
-        if compound { (two, four, 2, 4) } else { (four, two, 4, 2) };
+    let (usual, unusual, usual_beats, unusual_beats) = if compound { (two, four, 2, 4) } else { (four, two, 4, 2) };
     let even = if unusual.0 > usual.0 * UNUSUAL_GROUPING_MARGIN && unusual.0 > 0.0 {
         (unusual, unusual_beats)
     } else {

@@ -13,7 +13,9 @@ pub mod metre;
 pub mod quantize;
 
 pub use beat::{BeatGrid, Onset, track_beat};
-pub use key::{estimate_key, estimate_key_with, ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, KeyProfile};
+pub use key::{
+    ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, KeyProfile, TEMPERLEY_KOSTKA_PAYNE, estimate_key, estimate_key_with,
+};
 pub use metre::{MetreEstimate, estimate_metre, metre_on_beats};
 pub use quantize::{QuantizeMode, QuantizeReport, SourceEvents, prepare};
 
@@ -24,7 +26,12 @@ pub enum AnalysisError {
         "note {pitch} of part {part} at tick {tick} is on no grid of up to 1/96 quarter \
          ({ticks_per_quarter} ticks per quarter): quantize as a performance or to a fixed grid instead"
     )]
-    NotOnGrid { part: usize, pitch: u8, tick: u64, ticks_per_quarter: u32 },
+    NotOnGrid {
+        part: usize,
+        pitch: u8,
+        tick: u64,
+        ticks_per_quarter: u32,
+    },
     #[error("a grid needs at least one step per quarter note")]
     EmptyGrid,
     #[error("the grid needs {ticks_per_quarter} ticks per quarter, more than a MIDI file can hold")]
