@@ -72,8 +72,9 @@ const INLIER: f64 = 0.3;
 /// Share of split beats cut in two plain halves above which compound time is read as
 /// simple time with triplets.
 const DUPLET_BEATS: f64 = 0.25;
-/// Share of onsets off the sixteenth grid above which a grid twice as fine is tried.
-const COARSE_GRID: f64 = 0.05;
+/// Share of onsets halfway between grid points, beyond what jitter explains, that makes a
+/// level between them.
+const BETWEEN_MARGIN: f64 = 0.05;
 /// A whole-BPM tempo is kept when its fit is at most this much worse (seconds RMS).
 const WHOLE_BPM_SLACK: f64 = 0.002;
 
@@ -86,7 +87,7 @@ pub fn track_beat(onsets: &[Onset]) -> Option<BeatGrid> {
     let autocorrelation = interval_histogram(&events);
     let (beat, steps_per_beat) = best_period(&autocorrelation);
     let (anchor, step) = fit_grid(&events, events[0].seconds, beat / f64::from(steps_per_beat))?;
-    let (anchor, step) = double_if_too_coarse(&events, anchor, step);
+    let (anchor, step) = double_if_too_coarse(&events, anchor, step, steps_per_beat);
     let (anchor, step) = prefer_whole_bpm(&events, anchor, step);
     let phase = beat_class(&events, anchor, step, steps_per_beat);
     let grid = BeatGrid {
@@ -235,24 +236,31 @@ fn fit_grid(events: &[Onset], anchor: f64, step: f64) -> Option<(f64, f64)> {
     }
 }
 
-/// The grid at twice the tempo when the sixteenths of the chosen beat leave out more than
-/// `COARSE_GRID` of the onsets and the doubled grid leaves out less than half as many: the
-/// beat was taken at half its speed (a 140 BPM piece with sixteenths read at 70).
-fn double_if_too_coarse(events: &[Onset], anchor: f64, step: f64) -> (f64, f64) {
-    let outliers = outlier_share(events, anchor, step);
-    if outliers <= COARSE_GRID {
+/// The grid at twice the tempo when the onsets show a level between its points and the
+/// doubled beat is still at least `MIN_BEAT`: the beat was taken at half its speed (a
+/// 180 BPM piece with sixteenths read at 90, its sixteenths falling between the grid's).
+fn double_if_too_coarse(events: &[Onset], anchor: f64, step: f64, steps_per_beat: u32) -> (f64, f64) {
+    if step * f64::from(steps_per_beat) < 2.0 * MIN_BEAT || !has_level_between(events, anchor, step) {
         return (anchor, step);
     }
-    match fit_grid(events, anchor, step / 2.0) {
-        Some((a, s)) if outlier_share(events, a, s) < outliers / 2.0 => (a, s),
-        _ => (anchor, step),
-    }
+    fit_grid(events, anchor, step / 2.0).unwrap_or((anchor, step))
 }
 
-/// Share of events farther than `INLIER` steps from the grid.
-fn outlier_share(events: &[Onset], anchor: f64, step: f64) -> f64 {
-    let off = grid_points(events, anchor, step).filter(|&(t, k, _)| (t - anchor - k * step).abs() >= INLIER * step);
-    off.count() as f64 / events.len() as f64
+/// Whether onsets cluster halfway between grid points. Distances to the grid (in steps,
+/// 0 to 1/2) of on-grid onsets fall off like their jitter; a level between the points adds
+/// a cluster at 1/2. The test: more onsets in the outer band (3/8 to 1/2) than in the band
+/// inside it (1/4 to 3/8), plus `BETWEEN_MARGIN` of all onsets.
+fn has_level_between(events: &[Onset], anchor: f64, step: f64) -> bool {
+    let (mut outer, mut inner) = (0usize, 0usize);
+    for (t, k, _) in grid_points(events, anchor, step) {
+        let distance = (t - anchor - k * step).abs() / step;
+        if distance >= 0.375 {
+            outer += 1;
+        } else if distance >= 0.25 {
+            inner += 1;
+        }
+    }
+    outer as f64 > inner as f64 + BETWEEN_MARGIN * events.len() as f64
 }
 
 /// Each event as (time, nearest grid index, weight).
