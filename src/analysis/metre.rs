@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::score::Score;
+use crate::score::{Note, Score};
 
 /// An inferred metre: `numerator/denominator`, its beat, and the first downbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,9 +55,9 @@ pub fn estimate_metre(score: &Score) -> MetreEstimate {
     metre_on_beats(score, beat_ticks, phase, compound)
 }
 
-/// The metre of a score whose beat is already known: beats of `beat_ticks` (a quarter, or
-/// a dotted quarter when `compound`) with a beat line at tick `beat_phase`.
-pub fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound: bool) -> MetreEstimate {
+/// The metre of a score whose beat is known: beats of `beat_ticks` (a quarter, or a
+/// dotted quarter when `compound`) with a beat line at tick `beat_phase`.
+fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound: bool) -> MetreEstimate {
     let accents = onset_accents(score);
     let (beats, phase) = bar_grouping(&accents, beat_ticks, beat_phase, compound);
     let (numerator, denominator) = if compound { (3 * beats, 8) } else { (beats, 4) };
@@ -70,15 +70,20 @@ pub fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound:
     }
 }
 
-/// Salience of each onset tick: every note starting there adds 1, plus its velocity
-/// (0..1), its length in quarters (up to 2) and 1 when it is a bass note (below G3).
+/// How much a note marks a beat or a downbeat: 1, plus three times its velocity (0..3:
+/// dynamic accents are the clearest cue in a lone melody), its length in quarters (up to
+/// 2) and 1 when it is a bass note (below G3).
+pub(crate) fn note_salience(note: &Note, quarters: f64) -> f64 {
+    let bass = if note.pitch < 55 { 1.0 } else { 0.0 };
+    1.0 + 3.0 * f64::from(note.velocity) / 127.0 + quarters.clamp(0.0, 2.0) + bass
+}
+
+/// Summed salience of the notes starting at each onset tick.
 fn onset_accents(score: &Score) -> BTreeMap<u64, f64> {
     let tpq = f64::from(score.ticks_per_quarter.max(1));
     let mut accents = BTreeMap::new();
     for note in score.parts.iter().flat_map(|p| &p.notes) {
-        let bass = if note.pitch < 55 { 1.0 } else { 0.0 };
-        let salience = 1.0 + f64::from(note.velocity) / 127.0 + (note.duration as f64 / tpq).min(2.0) + bass;
-        *accents.entry(note.start).or_insert(0.0) += salience;
+        *accents.entry(note.start).or_insert(0.0) += note_salience(note, note.duration as f64 / tpq);
     }
     accents
 }

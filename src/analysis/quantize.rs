@@ -24,7 +24,7 @@
 use crate::analysis::AnalysisError;
 use crate::analysis::beat::{BeatGrid, Onset, track_beat};
 use crate::analysis::key::estimate_key;
-use crate::analysis::metre::{MetreEstimate, estimate_metre, metre_on_beats};
+use crate::analysis::metre::{MetreEstimate, estimate_metre, note_salience};
 use crate::score::{Key, KeyChange, Note, Score, TempoChange, TempoMap, TimeSignature};
 
 /// How to put a score on a grid.
@@ -364,7 +364,8 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
         .flatten()
         .map(|&(on, off, n)| Onset {
             seconds: on,
-            weight: salience(&n, off - on),
+            // Lengths in quarters at 120 BPM: the real tempo is not known yet.
+            weight: note_salience(&n, 2.0 * (off - on)),
         })
         .collect();
     let first_tempo = score.tempo.at(0);
@@ -400,13 +401,7 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
         });
         part.notes = separate_repeats(snapped.collect(), STEP_TICKS as u64);
     }
-    let beat_ticks = STEP_TICKS * i64::from(grid.steps_per_beat);
-    let metre = metre_on_beats(
-        &out,
-        beat_ticks as u64,
-        frame.tick_of(0.0).rem_euclid(beat_ticks) as u64,
-        grid.is_compound(),
-    );
+    let metre = estimate_metre(&out);
     apply_metre(&mut out, &metre);
     let key = if given.key_signature {
         out.key_signatures = score
@@ -429,12 +424,6 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
     report.metre = Some(metre);
     report.key = key;
     (out, report)
-}
-
-/// How much a note marks the beat: 1, plus loudness, length (up to a second) and bass.
-fn salience(note: &Note, seconds: f64) -> f64 {
-    let bass = if note.pitch < 55 { 1.0 } else { 0.0 };
-    1.0 + f64::from(note.velocity) / 127.0 + seconds.clamp(0.0, 1.0) + bass
 }
 
 /// The output frame of a performance: the beat grid in seconds, and where its points land
