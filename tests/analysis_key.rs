@@ -2,9 +2,9 @@
 
 mod analysis_gen;
 
-use analysis_gen::{tonal_piece, PieceSpec};
+use analysis_gen::{PieceSpec, tonal_piece};
 use prep::analysis::{
-    estimate_key, estimate_key_with, KeyProfile, ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, TEMPERLEY_KOSTKA_PAYNE,
+    ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, KeyProfile, TEMPERLEY_KOSTKA_PAYNE, estimate_key, estimate_key_with,
 };
 use prep::score::{Instrument, Key, Mode, Note, Part, Score};
 
@@ -26,7 +26,10 @@ fn corpus() -> Vec<(Score, Key)> {
 }
 
 fn correct(profile: &KeyProfile) -> usize {
-    corpus().iter().filter(|(score, key)| estimate_key_with(score, profile) == *key).count()
+    corpus()
+        .iter()
+        .filter(|(score, key)| estimate_key_with(score, profile) == *key)
+        .count()
 }
 
 /// The measurement behind the default profile (see `analysis::key`): 93, 75 and 61 of 96.
@@ -40,7 +43,11 @@ fn temperley_profile_names_most_generated_keys() {
 /// One piece per key (the first 24 of the corpus): at least 90% right with the default.
 #[test]
 fn default_names_at_least_22_of_24_keys() {
-    let right = corpus().iter().take(24).filter(|(score, key)| estimate_key(score) == *key).count();
+    let right = corpus()
+        .iter()
+        .take(24)
+        .filter(|(score, key)| estimate_key(score) == *key)
+        .count();
     assert!(right >= 22, "{right} of 24 keys");
 }
 
@@ -58,7 +65,12 @@ fn drums_do_not_count() {
     let spec = PieceSpec::new(2, false, 4, 4);
     let mut score = tonal_piece(&spec, 9);
     let key = estimate_key(&score);
-    let hits = (0..400).map(|i| Note { start: i * 120, duration: 2000, pitch: 37 + (i % 5) as u8, velocity: 100 });
+    let hits = (0..400).map(|i| Note {
+        start: i * 120,
+        duration: 2000,
+        pitch: 37 + (i % 5) as u8,
+        velocity: 100,
+    });
     score.parts.push(Part {
         name: None,
         instrument: Instrument::drums(),

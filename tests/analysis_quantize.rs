@@ -4,14 +4,22 @@
 
 mod analysis_gen;
 
-use analysis_gen::{note_seconds, perform, tonal_piece, PieceSpec, TPQ};
-use prep::analysis::{prepare, AnalysisError, QuantizeMode, SourceEvents};
+use analysis_gen::{PieceSpec, TPQ, note_seconds, perform, tonal_piece};
+use prep::analysis::{AnalysisError, QuantizeMode, SourceEvents, prepare};
 use prep::score::{Instrument, Key, Mode, Note, Part, Score};
 
-const STATED: SourceEvents = SourceEvents { time_signature: true, key_signature: true };
+const STATED: SourceEvents = SourceEvents {
+    time_signature: true,
+    key_signature: true,
+};
 
 fn note(start: u64, duration: u64, pitch: u8) -> Note {
-    Note { start, duration, pitch, velocity: 80 }
+    Note {
+        start,
+        duration,
+        pitch,
+        velocity: 80,
+    }
 }
 
 fn one_part(ticks_per_quarter: u32, notes: Vec<Note>) -> Score {
@@ -30,9 +38,15 @@ fn one_part(ticks_per_quarter: u32, notes: Vec<Note>) -> Score {
 /// each part, matched in onset order: onsets, then ends.
 fn time_errors(a: &Score, b: &Score) -> Vec<f64> {
     let (a, b) = (note_seconds(a), note_seconds(b));
-    assert_eq!(a.iter().map(Vec::len).collect::<Vec<_>>(), b.iter().map(Vec::len).collect::<Vec<_>>());
+    assert_eq!(
+        a.iter().map(Vec::len).collect::<Vec<_>>(),
+        b.iter().map(Vec::len).collect::<Vec<_>>()
+    );
     let pairs = || a.iter().flatten().zip(b.iter().flatten());
-    pairs().map(|(x, y)| (x.0 - y.0).abs()).chain(pairs().map(|(x, y)| (x.1 - y.1).abs())).collect()
+    pairs()
+        .map(|(x, y)| (x.0 - y.0).abs())
+        .chain(pairs().map(|(x, y)| (x.1 - y.1).abs()))
+        .collect()
 }
 
 /// Share of note onsets and ends within `tolerance` seconds of the score's. A note
@@ -44,7 +58,13 @@ fn share_within(out: &Score, score: &Score, tolerance: f64) -> f64 {
 
 #[test]
 fn score_like_input_is_kept_exactly_and_idempotently() {
-    let score = tonal_piece(&PieceSpec { pickup_eighths: 1, ..PieceSpec::new(4, false, 4, 4) }, 1);
+    let score = tonal_piece(
+        &PieceSpec {
+            pickup_eighths: 1,
+            ..PieceSpec::new(4, false, 4, 4)
+        },
+        1,
+    );
     let (out, report) = prepare(&score, QuantizeMode::Auto, STATED).expect("on the grid");
     assert_eq!(out, score);
     assert_eq!(report.applied, QuantizeMode::Exact);
@@ -56,7 +76,15 @@ fn score_like_input_is_kept_exactly_and_idempotently() {
 
 #[test]
 fn rounding_ticks_are_snapped_back() {
-    let clean = one_part(960, vec![note(0, 480, 60), note(480, 320, 62), note(800, 320, 64), note(1120, 320, 65)]);
+    let clean = one_part(
+        960,
+        vec![
+            note(0, 480, 60),
+            note(480, 320, 62),
+            note(800, 320, 64),
+            note(1120, 320, 65),
+        ],
+    );
     let mut rounded = clean.clone();
     for (n, shift) in rounded.parts[0].notes.iter_mut().zip([1i64, -2, 2, -1]) {
         n.start = n.start.saturating_add_signed(shift);
@@ -71,18 +99,47 @@ fn rounding_ticks_are_snapped_back() {
 fn exact_rejects_performed_timing() {
     let performed = perform(&tonal_piece(&PieceSpec::new(0, false, 4, 4), 2), 0.015, 3);
     let error = prepare(&performed, QuantizeMode::Exact, STATED).expect_err("off the grid");
-    assert!(matches!(error, AnalysisError::NotOnGrid { ticks_per_quarter: 960, .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            AnalysisError::NotOnGrid {
+                ticks_per_quarter: 960,
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]
 fn fixed_grid_snaps_at_the_file_tempo() {
-    let score = one_part(480, vec![note(0, 100, 60), note(130, 110, 62), note(250, 20, 64), note(470, 600, 65)]);
+    let score = one_part(
+        480,
+        vec![
+            note(0, 100, 60),
+            note(130, 110, 62),
+            note(250, 20, 64),
+            note(470, 600, 65),
+        ],
+    );
     let (out, report) = prepare(&score, QuantizeMode::Grid(4), STATED).expect("valid grid");
-    assert_eq!(out.parts[0].notes, vec![note(0, 120, 60), note(120, 120, 62), note(240, 120, 64), note(480, 600, 65)]);
+    assert_eq!(
+        out.parts[0].notes,
+        vec![
+            note(0, 120, 60),
+            note(120, 120, 62),
+            note(240, 120, 64),
+            note(480, 600, 65)
+        ]
+    );
     assert_eq!(out.tempo, score.tempo);
     assert_eq!(report.applied, QuantizeMode::Grid(4));
     // 10 ticks at 480 per quarter and 120 BPM: 10/960 s.
-    assert!((report.max_snap_ms - 10.0 / 0.96).abs() < 1e-9, "{}", report.max_snap_ms);
+    assert!(
+        (report.max_snap_ms - 10.0 / 0.96).abs() < 1e-9,
+        "{}",
+        report.max_snap_ms
+    );
 }
 
 #[test]
@@ -90,15 +147,32 @@ fn a_grid_finer_than_the_file_raises_its_resolution() {
     let score = one_part(96, vec![note(0, 19, 60), note(19, 20, 62), note(38, 58, 64)]);
     let (out, _) = prepare(&score, QuantizeMode::Grid(5), STATED).expect("valid grid");
     assert_eq!(out.ticks_per_quarter, 480);
-    assert_eq!(out.parts[0].notes, vec![note(0, 96, 60), note(96, 96, 62), note(192, 288, 64)]);
-    assert_eq!(prepare(&score, QuantizeMode::Grid(0), STATED), Err(AnalysisError::EmptyGrid));
+    assert_eq!(
+        out.parts[0].notes,
+        vec![note(0, 96, 60), note(96, 96, 62), note(192, 288, 64)]
+    );
+    assert_eq!(
+        prepare(&score, QuantizeMode::Grid(0), STATED),
+        Err(AnalysisError::EmptyGrid)
+    );
 }
 
 #[test]
 fn repeated_notes_are_never_merged() {
-    let score = one_part(480, vec![note(0, 20, 60), note(30, 20, 60), note(40, 30, 60), note(0, 100, 64)]);
+    let score = one_part(
+        480,
+        vec![note(0, 20, 60), note(30, 20, 60), note(40, 30, 60), note(0, 100, 64)],
+    );
     let (out, _) = prepare(&score, QuantizeMode::Grid(4), STATED).expect("valid grid");
-    assert_eq!(out.parts[0].notes, vec![note(0, 120, 60), note(0, 120, 64), note(120, 120, 60), note(240, 120, 60)]);
+    assert_eq!(
+        out.parts[0].notes,
+        vec![
+            note(0, 120, 60),
+            note(0, 120, 64),
+            note(120, 120, 60),
+            note(240, 120, 60)
+        ]
+    );
 }
 
 /// Performances of pieces at 60 to 160 BPM in 2/4 to 12/8, with pickups: the tempo is
@@ -108,18 +182,39 @@ fn repeated_notes_are_never_merged() {
 /// key are the score's.
 #[test]
 fn performances_are_brought_back_to_their_score() {
-    let cases = [(4, 4, 90, 0), (3, 4, 72, 0), (6, 8, 90, 0), (4, 4, 140, 2), (3, 4, 120, 1), (6, 8, 80, 1)];
-    let more = [(2, 4, 100, 0), (4, 4, 60, 0), (4, 4, 160, 3), (3, 4, 150, 0), (12, 8, 100, 0), (9, 8, 100, 0)];
+    let cases = [
+        (4, 4, 90, 0),
+        (3, 4, 72, 0),
+        (6, 8, 90, 0),
+        (4, 4, 140, 2),
+        (3, 4, 120, 1),
+        (6, 8, 80, 1),
+    ];
+    let more = [
+        (2, 4, 100, 0),
+        (4, 4, 60, 0),
+        (4, 4, 160, 3),
+        (3, 4, 150, 0),
+        (12, 8, 100, 0),
+        (9, 8, 100, 0),
+    ];
     for (i, &(numerator, denominator, bpm, pickup)) in cases.iter().chain(&more).enumerate() {
-        let spec =
-            PieceSpec { bpm, pickup_eighths: pickup, ..PieceSpec::new(i as u8, i % 3 == 0, numerator, denominator) };
+        let spec = PieceSpec {
+            bpm,
+            pickup_eighths: pickup,
+            ..PieceSpec::new(i as u8, i % 3 == 0, numerator, denominator)
+        };
         let score = tonal_piece(&spec, 40 + i as u64);
         let performed = perform(&score, 0.015, i as u64);
         let (out, report) = prepare(&performed, QuantizeMode::Auto, SourceEvents::default()).expect("performed");
         let case = format!("{numerator}/{denominator} at {bpm} BPM, pickup {pickup}");
         assert_eq!(report.applied, QuantizeMode::Performed, "{case}");
         assert!((report.bpm - f64::from(bpm)).abs() < 1e-9, "{case}: {} BPM", report.bpm);
-        assert!(share_within(&out, &score, 0.001) >= 0.985, "{case}: {}", share_within(&out, &score, 0.001));
+        assert!(
+            share_within(&out, &score, 0.001) >= 0.985,
+            "{case}: {}",
+            share_within(&out, &score, 0.001)
+        );
         let step = 15.0 / f64::from(bpm);
         assert!(time_errors(&out, &score).into_iter().all(|e| e < step * 1.01), "{case}");
         assert_eq!(out.note_count(), score.note_count(), "{case}");
@@ -135,7 +230,12 @@ fn triplet_piece(bars: u64) -> Score {
     let mut notes = Vec::new();
     for bar in 0..bars {
         let start = bar * 4 * TPQ;
-        notes.push(Note { start, duration: 2 * TPQ, pitch: 43, velocity: 100 });
+        notes.push(Note {
+            start,
+            duration: 2 * TPQ,
+            pitch: 43,
+            velocity: 100,
+        });
         for beat in 0..4 {
             let t = start + beat * TPQ;
             let (count, length) = if beat % 2 == 0 { (3, TPQ / 3) } else { (2, TPQ / 2) };
@@ -150,7 +250,10 @@ fn triplet_piece(bars: u64) -> Score {
     notes.sort_by_key(|n| (n.start, n.pitch));
     let mut score = one_part(TPQ as u32, notes);
     score.tempo = prep::score::TempoMap::constant(600_000);
-    score.key_signatures = vec![prep::score::KeyChange { tick: 0, key: Key::new(0, Mode::Major) }];
+    score.key_signatures = vec![prep::score::KeyChange {
+        tick: 0,
+        key: Key::new(0, Mode::Major),
+    }];
     score
 }
 
@@ -183,10 +286,22 @@ fn a_late_start_keeps_its_seconds() {
 fn tempo_changes_are_followed() {
     use prep::score::{TempoChange, TempoMap};
     for (i, (before, after)) in [(90, 120), (120, 100)].into_iter().enumerate() {
-        let mut score = tonal_piece(&PieceSpec { bars: 24, ..PieceSpec::new(2, false, 4, 4) }, 77 + i as u64);
+        let mut score = tonal_piece(
+            &PieceSpec {
+                bars: 24,
+                ..PieceSpec::new(2, false, 4, 4)
+            },
+            77 + i as u64,
+        );
         score.tempo = TempoMap::from_changes(vec![
-            TempoChange { tick: 0, micros_per_quarter: 60_000_000 / before },
-            TempoChange { tick: 12 * 4 * TPQ, micros_per_quarter: 60_000_000 / after },
+            TempoChange {
+                tick: 0,
+                micros_per_quarter: 60_000_000 / before,
+            },
+            TempoChange {
+                tick: 12 * 4 * TPQ,
+                micros_per_quarter: 60_000_000 / after,
+            },
         ]);
         let performed = perform(&score, 0.015, i as u64);
         let (out, report) = prepare(&performed, QuantizeMode::Performed, STATED).expect("performed");

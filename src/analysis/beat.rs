@@ -56,7 +56,12 @@ pub struct GridChange {
 impl BeatGrid {
     /// A grid in one tempo.
     pub fn constant(origin: f64, step: f64, steps_per_beat: u32) -> Self {
-        BeatGrid { origin, step, steps_per_beat, changes: Vec::new() }
+        BeatGrid {
+            origin,
+            step,
+            steps_per_beat,
+            changes: Vec::new(),
+        }
     }
 
     /// Length of a beat in seconds at the start.
@@ -153,7 +158,8 @@ pub fn track_beat(onsets: &[Onset]) -> Option<BeatGrid> {
             _ => segments.push(segment),
         }
     }
-    Some(join(segments))
+    let later = segments.split_off(1);
+    Some(join(segments.remove(0), later))
 }
 
 /// Whether the grid before a break explains the events of the segment after it (almost)
@@ -204,13 +210,24 @@ fn fit_segment(events: &[Onset], family: Option<u32>) -> Option<Segment> {
     let (anchor, step) = prefer_whole_bpm(fitted, anchor, step);
     let phase = beat_class(fitted, anchor, step, steps_per_beat);
     let grid = BeatGrid::constant(anchor + phase as f64 * step, step, steps_per_beat);
-    let grid = if family.is_none() && grid.is_compound() { simple_if_duplets(fitted, grid) } else { grid };
-    Some(Segment { grid, first_index: 0, first_onset: start, last_onset: fitted[covered - 1].seconds, covered })
+    let grid = if family.is_none() && grid.is_compound() {
+        simple_if_duplets(fitted, grid)
+    } else {
+        grid
+    };
+    Some(Segment {
+        grid,
+        first_index: 0,
+        first_onset: start,
+        last_onset: fitted[covered - 1].seconds,
+        covered,
+    })
 }
 
 /// Extends a fit over the events after the first `covered`, `CHUNK_SECONDS` at a time,
 /// refitting as it goes, until the share of a chunk's events off the grid exceeds the
-/// share so far by `BREAK_SHARE`: the tempo changed there. Returns the fit and the number of events it covers.
+/// share so far by `BREAK_SHARE`: the tempo changed there. Returns the fit and the number
+/// of events it covers.
 fn extend_until_break(events: &[Onset], covered: usize, anchor: f64, step: f64) -> (f64, f64, usize) {
     let (mut anchor, mut step, mut covered) = (anchor, step, covered);
     while covered < events.len() {
@@ -239,17 +256,13 @@ fn outlier_share(events: &[Onset], anchor: f64, step: f64) -> f64 {
 /// segment between the old segment's last onset and the new one's first: the latest that
 /// continues the old beat lines within `JOIN_SLACK` steps (the old tempo is stretched to
 /// reach it), or else the latest, the last old beat before it getting a tempo of its own.
-fn join(segments: Vec<Segment>) -> BeatGrid {
-    let mut segments = segments.into_iter();
-    let Some(first) = segments.next() else {
-        return BeatGrid::constant(0.0, 0.125, 4);
-    };
+fn join(first: Segment, later: Vec<Segment>) -> BeatGrid {
     let mut grid = first.grid;
     let mut last_onset = first.last_onset;
     let steps = f64::from(grid.steps_per_beat);
     // The tempo in force: the time of one of its beat lines, that beat's number, its step.
     let (mut start, mut start_beat, mut step) = (grid.origin, 0i64, grid.step);
-    for segment in segments {
+    for segment in later {
         let new = &segment.grid;
         let (old_beat, new_beat) = (step * steps, new.step * steps);
         let beats_since = |t: f64| (t - start) / old_beat;
@@ -260,7 +273,11 @@ fn join(segments: Vec<Segment>) -> BeatGrid {
             .filter(|&t| t >= last_onset - new_beat && t > start + old_beat / 2.0)
             .collect();
         last_onset = segment.last_onset;
-        let Some(&change) = candidates.iter().find(|&&t| miss_steps(t) < JOIN_SLACK).or(candidates.first()) else {
+        let Some(&change) = candidates
+            .iter()
+            .find(|&&t| miss_steps(t) < JOIN_SLACK)
+            .or(candidates.first())
+        else {
             continue;
         };
         let continues = miss_steps(change) < JOIN_SLACK;
@@ -270,11 +287,19 @@ fn join(segments: Vec<Segment>) -> BeatGrid {
         } else {
             let bridge = start + (beats - 1.0) * old_beat;
             let bridge_beat = start_beat + beats as i64 - 1;
-            grid.changes.push(GridChange { seconds: bridge, beat: bridge_beat, step: (change - bridge) / steps });
+            grid.changes.push(GridChange {
+                seconds: bridge,
+                beat: bridge_beat,
+                step: (change - bridge) / steps,
+            });
         }
         start_beat += beats as i64;
         (start, step) = (change, new.step);
-        grid.changes.push(GridChange { seconds: change, beat: start_beat, step });
+        grid.changes.push(GridChange {
+            seconds: change,
+            beat: start_beat,
+            step,
+        });
     }
     grid
 }
@@ -298,7 +323,10 @@ fn simple_if_duplets(events: &[Onset], grid: BeatGrid) -> BeatGrid {
         positions.entry(k.div_euclid(6)).or_default()[k.rem_euclid(6) as usize] = true;
     }
     let split: Vec<&[bool; 6]> = positions.values().filter(|p| p[1..].iter().any(|&on| on)).collect();
-    let duplets = split.iter().filter(|p| p[3] && !p[1] && !p[2] && !p[4] && !p[5]).count();
+    let duplets = split
+        .iter()
+        .filter(|p| p[3] && !p[1] && !p[2] && !p[4] && !p[5])
+        .count();
     if split.is_empty() || (duplets as f64) <= DUPLET_BEATS * split.len() as f64 {
         return grid;
     }
@@ -322,7 +350,13 @@ fn merge_chords(onsets: &[Onset]) -> Vec<Onset> {
             _ => events.push((o.seconds, o.seconds, 1.0, o.weight)),
         }
     }
-    events.into_iter().map(|(_, sum, n, weight)| Onset { seconds: sum / n, weight }).collect()
+    events
+        .into_iter()
+        .map(|(_, sum, n, weight)| Onset {
+            seconds: sum / n,
+            weight,
+        })
+        .collect()
 }
 
 /// Salience-weighted histogram of inter-onset intervals (bins of `BIN` seconds up to
@@ -340,12 +374,16 @@ fn interval_histogram(events: &[Onset]) -> Vec<f64> {
         }
     }
     let radius = (3.0 * INTERVAL_JITTER / BIN) as isize;
-    let kernel: Vec<f64> =
-        (-radius..=radius).map(|k| (-0.5 * (k as f64 * BIN / INTERVAL_JITTER).powi(2)).exp()).collect();
+    let kernel: Vec<f64> = (-radius..=radius)
+        .map(|k| (-0.5 * (k as f64 * BIN / INTERVAL_JITTER).powi(2)).exp())
+        .collect();
     (0..bins as isize)
         .map(|i| {
             (-radius..=radius)
-                .filter_map(|k| raw.get(usize::try_from(i + k).ok()?).map(|v| v * kernel[(k + radius) as usize]))
+                .filter_map(|k| {
+                    raw.get(usize::try_from(i + k).ok()?)
+                        .map(|v| v * kernel[(k + radius) as usize])
+                })
                 .sum()
         })
         .collect()
@@ -460,7 +498,9 @@ fn has_level_between(events: &[Onset], anchor: f64, step: f64) -> bool {
 
 /// Each event as (time, nearest grid index, weight).
 fn grid_points(events: &[Onset], anchor: f64, step: f64) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
-    events.iter().map(move |e| (e.seconds, ((e.seconds - anchor) / step).round(), e.weight))
+    events
+        .iter()
+        .map(move |e| (e.seconds, ((e.seconds - anchor) / step).round(), e.weight))
 }
 
 /// Ordinary least squares `y = a + b x`; None when all x are equal.
@@ -504,5 +544,7 @@ fn beat_class(events: &[Onset], anchor: f64, step: f64, steps_per_beat: u32) -> 
     for (_, k, weight) in grid_points(events, anchor, step) {
         salience[(k as i64).rem_euclid(i64::from(steps_per_beat)) as usize] += weight;
     }
-    (0..steps_per_beat).max_by(|&a, &b| salience[a as usize].total_cmp(&salience[b as usize])).unwrap_or(0)
+    (0..steps_per_beat)
+        .max_by(|&a, &b| salience[a as usize].total_cmp(&salience[b as usize]))
+        .unwrap_or(0)
 }

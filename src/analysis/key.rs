@@ -33,15 +33,23 @@ pub const KRUMHANSL_KESSLER: KeyProfile = KeyProfile {
 /// Albrecht & Shanahan (2013): pitch-class distributions of a corpus of 490 common-practice
 /// pieces.
 pub const ALBRECHT_SHANAHAN: KeyProfile = KeyProfile {
-    major: [0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081],
-    minor: [0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052],
+    major: [
+        0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081,
+    ],
+    minor: [
+        0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052,
+    ],
 };
 
 /// Temperley (2007, *Music and Probability*): pitch-class distributions of the Kostka-Payne
 /// harmony textbook excerpts. The default: see the module documentation.
 pub const TEMPERLEY_KOSTKA_PAYNE: KeyProfile = KeyProfile {
-    major: [0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400],
-    minor: [0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330],
+    major: [
+        0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400,
+    ],
+    minor: [
+        0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330,
+    ],
 };
 
 /// The key of a piece with the default profile (Temperley-Kostka-Payne). A piece without

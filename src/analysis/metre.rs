@@ -47,8 +47,11 @@ pub fn estimate_metre(score: &Score) -> MetreEstimate {
     let accents = onset_accents(score);
     let quarter = (tpq, beat_lift(&accents, tpq, 2));
     let dotted = (tpq * 3 / 2, beat_lift(&accents, tpq * 3 / 2, 3));
-    let ((beat_ticks, (_, phase)), compound) =
-        if dotted.1 .0 > quarter.1 .0 * 1.05 { (dotted, true) } else { (quarter, false) };
+    let ((beat_ticks, (_, phase)), compound) = if dotted.1.0 > quarter.1.0 * 1.05 {
+        (dotted, true)
+    } else {
+        (quarter, false)
+    };
     metre_on_beats(score, beat_ticks, phase, compound)
 }
 
@@ -59,7 +62,12 @@ fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound: boo
     let (beats, phase) = bar_grouping(&accents, beat_ticks, beat_phase, compound);
     let (numerator, denominator) = if compound { (3 * beats, 8) } else { (beats, 4) };
     let bar = u64::from(beats) * beat_ticks;
-    MetreEstimate { numerator, denominator, beat_ticks, pickup_ticks: (beat_phase + phase * beat_ticks) % bar }
+    MetreEstimate {
+        numerator,
+        denominator,
+        beat_ticks,
+        pickup_ticks: (beat_phase + phase * beat_ticks) % bar,
+    }
 }
 
 /// How much a note marks a beat or a downbeat: 1, plus three times its velocity (0..3:
@@ -91,8 +99,11 @@ fn beat_lift(accents: &BTreeMap<u64, f64>, beat: u64, eighths_per_beat: u64) -> 
     let sixteenth = (beat / (2 * eighths_per_beat)).max(1);
     let mut best = (f64::NEG_INFINITY, 0);
     for phase in (0..beat).step_by(sixteenth as usize) {
-        let on_beat: f64 =
-            accents.iter().filter(|&(&t, _)| (t + beat - phase).is_multiple_of(beat)).map(|(_, a)| a).sum();
+        let on_beat: f64 = accents
+            .iter()
+            .filter(|&(&t, _)| (t + beat - phase).is_multiple_of(beat))
+            .map(|(_, a)| a)
+            .sum();
         let lift = on_beat / total * eighths_per_beat as f64;
         if lift > best.0 {
             best = (lift, phase);
@@ -119,7 +130,9 @@ fn bar_grouping(accents: &BTreeMap<u64, f64>, beat: u64, beat_phase: u64, compou
     for k in beat_index(first)..=beat_index(last) {
         count[(k % 12) as usize] += 1.0;
     }
-    let class: Vec<f64> = (0..12).map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 }).collect();
+    let class: Vec<f64> = (0..12)
+        .map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 })
+        .collect();
     let mean_all = class.iter().sum::<f64>() / 12.0;
     if mean_all == 0.0 {
         return (if compound { 2 } else { 4 }, 0);
@@ -141,6 +154,6 @@ fn bar_grouping(accents: &BTreeMap<u64, f64>, beat: u64, beat_phase: u64, compou
     } else {
         (usual, usual_beats)
     };
-    let (best, beats) = if three.0 > even.0 .0 { (three, 3) } else { even };
+    let (best, beats) = if three.0 > even.0.0 { (three, 3) } else { even };
     (beats, best.1)
 }

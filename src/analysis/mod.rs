@@ -12,12 +12,12 @@ pub mod key;
 pub mod metre;
 pub mod quantize;
 
-pub use beat::{track_beat, BeatGrid, Onset};
+pub use beat::{BeatGrid, Onset, track_beat};
 pub use key::{
-    estimate_key, estimate_key_with, KeyProfile, ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, TEMPERLEY_KOSTKA_PAYNE,
+    ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, KeyProfile, TEMPERLEY_KOSTKA_PAYNE, estimate_key, estimate_key_with,
 };
-pub use metre::{estimate_metre, MetreEstimate};
-pub use quantize::{prepare, QuantizeMode, QuantizeReport, SourceEvents};
+pub use metre::{MetreEstimate, estimate_metre};
+pub use quantize::{QuantizeMode, QuantizeReport, SourceEvents, prepare};
 
 /// Why a score could not be quantized as asked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -26,9 +26,14 @@ pub enum AnalysisError {
         "note {pitch} of part {part} at tick {tick} is on no grid of up to 1/96 quarter \
          ({ticks_per_quarter} ticks per quarter): quantize as a performance or to a fixed grid instead"
     )]
-    NotOnGrid { part: usize, pitch: u8, tick: u64, ticks_per_quarter: u32 },
+    NotOnGrid {
+        part: usize,
+        pitch: u8,
+        tick: u64,
+        ticks_per_quarter: u32,
+    },
     #[error("a grid needs at least one step per quarter note")]
     EmptyGrid,
-    #[error("the grid needs {ticks_per_quarter} ticks per quarter, more than a MIDI file can hold")]
+    #[error("the grid needs {ticks_per_quarter} ticks per quarter, more than a score can hold")]
     Resolution { ticks_per_quarter: u64 },
 }

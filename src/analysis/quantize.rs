@@ -21,10 +21,10 @@
 //! least one step. Metre and key are inferred (see `metre`, `key`) only where the source
 //! has no event for them (`SourceEvents`), and always for the metre of a performance.
 
-use crate::analysis::beat::{track_beat, BeatGrid, Onset};
-use crate::analysis::key::estimate_key;
-use crate::analysis::metre::{estimate_metre, note_salience, MetreEstimate};
 use crate::analysis::AnalysisError;
+use crate::analysis::beat::{BeatGrid, Onset, track_beat};
+use crate::analysis::key::estimate_key;
+use crate::analysis::metre::{MetreEstimate, estimate_metre, note_salience};
 use crate::score::{Key, KeyChange, Note, Score, TempoChange, TempoMap, TimeSignature};
 
 /// How to put a score on a grid.
@@ -122,7 +122,11 @@ pub fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
     SCORE_GRIDS
         .into_iter()
         .filter(|&n| u64::from(ticks_per_quarter) >= u64::from(n) * (2 * tolerance + 2))
-        .find(|&n| ticks.iter().all(|&t| grid_distance(t, n, ticks_per_quarter) <= tolerance as f64))
+        .find(|&n| {
+            ticks
+                .iter()
+                .all(|&t| grid_distance(t, n, ticks_per_quarter) <= tolerance as f64)
+        })
 }
 
 /// Distance in ticks from `tick` to the nearest point of a grid of `n` steps per quarter.
@@ -136,9 +140,16 @@ fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
 /// and end or, unless `strict`, every onset.
 fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
-    let onsets: Vec<u64> = score.parts.iter().flat_map(|p| p.notes.iter().map(|n| n.start)).collect();
-    let bounds: Vec<u64> =
-        onsets.iter().copied().chain(score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end))).collect();
+    let onsets: Vec<u64> = score
+        .parts
+        .iter()
+        .flat_map(|p| p.notes.iter().map(|n| n.start))
+        .collect();
+    let bounds: Vec<u64> = onsets
+        .iter()
+        .copied()
+        .chain(score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end)))
+        .collect();
     let grid = coarsest_grid(&bounds, tpq).or_else(|| if strict { None } else { coarsest_grid(&onsets, tpq) });
     let Some(n) = grid else {
         return Err(first_off_grid(score, strict));
@@ -158,10 +169,23 @@ fn first_off_grid(score: &Score, strict: bool) -> AnalysisError {
         .enumerate()
         .flat_map(|(i, p)| p.notes.iter().map(move |n| (i, n)))
         .find(|(_, n)| off(n.start) || (strict && off(n.end())))
-        .map_or(AnalysisError::NotOnGrid { part: 0, pitch: 0, tick: 0, ticks_per_quarter: tpq }, |(part, n)| {
-            let tick = if off(n.start) { n.start } else { n.end() };
-            AnalysisError::NotOnGrid { part, pitch: n.pitch, tick, ticks_per_quarter: tpq }
-        })
+        .map_or(
+            AnalysisError::NotOnGrid {
+                part: 0,
+                pitch: 0,
+                tick: 0,
+                ticks_per_quarter: tpq,
+            },
+            |(part, n)| {
+                let tick = if off(n.start) { n.start } else { n.end() };
+                AnalysisError::NotOnGrid {
+                    part,
+                    pitch: n.pitch,
+                    tick,
+                    ticks_per_quarter: tpq,
+                }
+            },
+        )
 }
 
 /// Snaps onsets and ends to `n` steps per quarter at the score's tempo. The resolution
@@ -173,7 +197,9 @@ fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, 
     }
     let tpq = u64::from(score.ticks_per_quarter.max(1));
     let new_tpq = lcm(tpq, u64::from(n));
-    let new_tpq32 = u32::try_from(new_tpq).map_err(|_| AnalysisError::Resolution { ticks_per_quarter: new_tpq })?;
+    let new_tpq32 = u32::try_from(new_tpq).map_err(|_| AnalysisError::Resolution {
+        ticks_per_quarter: new_tpq,
+    })?;
     let (scale, unit) = (new_tpq / tpq, new_tpq / u64::from(n));
     let snap = |t: u64| (t * u64::from(n) * 2 + tpq) / (2 * tpq) * unit;
     let mut out = rescaled(score, new_tpq32, scale);
@@ -181,7 +207,14 @@ fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, 
         let snapped = source.notes.iter().map(|note| {
             let start = snap(note.start);
             let end = snap(note.end()).max(start + unit);
-            (note.start, Note { start, duration: end - start, ..*note })
+            (
+                note.start,
+                Note {
+                    start,
+                    duration: end - start,
+                    ..*note
+                },
+            )
         });
         part.notes = separate_repeats(snapped.collect(), unit);
     }
@@ -193,13 +226,35 @@ fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, 
 /// are replaced by the caller).
 fn rescaled(score: &Score, ticks_per_quarter: u32, scale: u64) -> Score {
     let tempo = TempoMap::from_changes(
-        score.tempo.changes().iter().map(|c| TempoChange { tick: c.tick * scale, ..*c }).collect(),
+        score
+            .tempo
+            .changes()
+            .iter()
+            .map(|c| TempoChange {
+                tick: c.tick * scale,
+                ..*c
+            })
+            .collect(),
     );
     Score {
         ticks_per_quarter,
         tempo,
-        time_signatures: score.time_signatures.iter().map(|t| TimeSignature { tick: t.tick * scale, ..*t }).collect(),
-        key_signatures: score.key_signatures.iter().map(|k| KeyChange { tick: k.tick * scale, ..*k }).collect(),
+        time_signatures: score
+            .time_signatures
+            .iter()
+            .map(|t| TimeSignature {
+                tick: t.tick * scale,
+                ..*t
+            })
+            .collect(),
+        key_signatures: score
+            .key_signatures
+            .iter()
+            .map(|k| KeyChange {
+                tick: k.tick * scale,
+                ..*k
+            })
+            .collect(),
         pickup_ticks: score.pickup_ticks * scale,
         ..score.clone()
     }
@@ -246,7 +301,11 @@ fn onset_errors(before: &Score, after: &Score) -> Vec<f64> {
 
 fn report(applied: QuantizeMode, steps_per_quarter: u32, errors: &[f64], bpm: f64) -> QuantizeReport {
     let max = errors.iter().copied().fold(0.0, f64::max);
-    let mean = if errors.is_empty() { 0.0 } else { errors.iter().sum::<f64>() / errors.len() as f64 };
+    let mean = if errors.is_empty() {
+        0.0
+    } else {
+        errors.iter().sum::<f64>() / errors.len() as f64
+    };
     QuantizeReport {
         applied,
         steps_per_quarter,
@@ -264,7 +323,11 @@ fn unchanged_report(score: &Score) -> QuantizeReport {
 }
 
 fn apply_metre(score: &mut Score, metre: &MetreEstimate) {
-    score.time_signatures = vec![TimeSignature { tick: 0, numerator: metre.numerator, denominator: metre.denominator }];
+    score.time_signatures = vec![TimeSignature {
+        tick: 0,
+        numerator: metre.numerator,
+        denominator: metre.denominator,
+    }];
     score.pickup_ticks = metre.pickup_ticks;
 }
 
@@ -289,7 +352,12 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
     let timed: Vec<Vec<(f64, f64, Note)>> = score
         .parts
         .iter()
-        .map(|p| p.notes.iter().map(|n| (score.seconds_at(n.start), score.seconds_at(n.end()), *n)).collect())
+        .map(|p| {
+            p.notes
+                .iter()
+                .map(|n| (score.seconds_at(n.start), score.seconds_at(n.end()), *n))
+                .collect()
+        })
         .collect();
     let onsets: Vec<Onset> = timed
         .iter()
@@ -305,14 +373,29 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
         .unwrap_or_else(|| BeatGrid::constant(0.0, f64::from(first_tempo.micros_per_quarter) * 1e-6 / 4.0, 4));
     let bpm = grid.quarter_bpm();
     let frame = Frame::new(grid);
-    let triplets = if frame.grid.is_compound() { Vec::new() } else { triplet_beats(&timed, &frame) };
+    let triplets = if frame.grid.is_compound() {
+        Vec::new()
+    } else {
+        triplet_beats(&timed, &frame)
+    };
 
-    let mut out = Score { ticks_per_quarter: PERFORMED_TICKS_PER_QUARTER, tempo: frame.tempo_map(), ..score.clone() };
+    let mut out = Score {
+        ticks_per_quarter: PERFORMED_TICKS_PER_QUARTER,
+        tempo: frame.tempo_map(),
+        ..score.clone()
+    };
     for (part, notes) in out.parts.iter_mut().zip(&timed) {
         let snapped = notes.iter().map(|&(on, off, note)| {
             let (start, unit) = frame.snap(on, &triplets);
             let (end, _) = frame.snap(off, &triplets);
-            (note.start, Note { start, duration: end.max(start + unit) - start, ..note })
+            (
+                note.start,
+                Note {
+                    start,
+                    duration: end.max(start + unit) - start,
+                    ..note
+                },
+            )
         });
         part.notes = separate_repeats(snapped.collect(), STEP_TICKS as u64);
     }
@@ -322,7 +405,10 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
         out.key_signatures = score
             .key_signatures
             .iter()
-            .map(|k| KeyChange { tick: out.tick_at(score.seconds_at(k.tick)), ..*k })
+            .map(|k| KeyChange {
+                tick: out.tick_at(score.seconds_at(k.tick)),
+                ..*k
+            })
             .collect();
         None
     } else {
@@ -361,7 +447,12 @@ impl Frame {
         } else {
             (below + 1, STEP_TICKS, time_of(below + 1))
         };
-        Frame { grid, first_index, lead_ticks, lead_seconds }
+        Frame {
+            grid,
+            first_index,
+            lead_ticks,
+            lead_seconds,
+        }
     }
 
     /// Tick of a (fractional) grid index.
@@ -373,14 +464,19 @@ impl Frame {
     fn tempo_map(&self) -> TempoMap {
         let micros = |seconds_per_step: f64| (seconds_per_step * 4e6).round().clamp(1.0, f64::from(u32::MAX)) as u32;
         let steps = i64::from(self.grid.steps_per_beat);
-        let mut changes =
-            vec![TempoChange { tick: self.lead_ticks as u64, micros_per_quarter: micros(self.grid.step) }];
+        let mut changes = vec![TempoChange {
+            tick: self.lead_ticks as u64,
+            micros_per_quarter: micros(self.grid.step),
+        }];
         changes.extend(self.grid.changes.iter().map(|c| TempoChange {
             tick: self.tick_of((c.beat * steps) as f64).max(0) as u64,
             micros_per_quarter: micros(c.step),
         }));
         if self.lead_ticks > 0 {
-            changes.push(TempoChange { tick: 0, micros_per_quarter: micros(self.lead_seconds) });
+            changes.push(TempoChange {
+                tick: 0,
+                micros_per_quarter: micros(self.lead_seconds),
+            });
         }
         TempoMap::from_changes(changes)
     }
@@ -398,18 +494,27 @@ impl Frame {
     fn snap(&self, seconds: f64, triplets: &[(i64, bool)]) -> (u64, u64) {
         let (beat, within) = self.beat_position(seconds);
         let steps = i64::from(self.grid.steps_per_beat);
-        let triplet = triplets.binary_search_by_key(&beat, |&(b, _)| b).is_ok_and(|i| triplets[i].1);
+        let triplet = triplets
+            .binary_search_by_key(&beat, |&(b, _)| b)
+            .is_ok_and(|i| triplets[i].1);
         let divisions = if triplet { 3 } else { steps };
         let position = (within * divisions as f64).round();
         let index = (beat * steps) as f64 + position * steps as f64 / divisions as f64;
-        (self.tick_of(index).max(0) as u64, (STEP_TICKS * steps / divisions) as u64)
+        (
+            self.tick_of(index).max(0) as u64,
+            (STEP_TICKS * steps / divisions) as u64,
+        )
     }
 }
 
 /// Per beat with onsets, in beat order: whether its onsets fit thirds of the beat much
 /// better (half the squared error or less) than quarters, with at least two off-beat notes.
 fn triplet_beats(timed: &[Vec<(f64, f64, Note)>], frame: &Frame) -> Vec<(i64, bool)> {
-    let mut beats: Vec<(i64, f64)> = timed.iter().flatten().map(|&(on, _, _)| frame.beat_position(on)).collect();
+    let mut beats: Vec<(i64, f64)> = timed
+        .iter()
+        .flatten()
+        .map(|&(on, _, _)| frame.beat_position(on))
+        .collect();
     beats.sort_by_key(|b| b.0);
     let error = |x: f64, d: f64| (x - (x * d).round() / d).powi(2);
     beats

@@ -28,12 +28,27 @@ pub const TPQ: u64 = 480;
 const MAJOR: [u8; 7] = [0, 2, 4, 5, 7, 9, 11];
 const MINOR: [u8; 7] = [0, 2, 3, 5, 7, 8, 10];
 /// Rhythms of one beat, in ticks: quarter beats and dotted-quarter beats.
-const SIMPLE_RHYTHMS: [&[u64]; 6] = [&[480], &[240, 240], &[360, 120], &[120, 120, 240], &[240, 120, 120], &[120; 4]];
+const SIMPLE_RHYTHMS: [&[u64]; 6] = [
+    &[480],
+    &[240, 240],
+    &[360, 120],
+    &[120, 120, 240],
+    &[240, 120, 120],
+    &[120; 4],
+];
 const COMPOUND_RHYTHMS: [&[u64]; 5] = [&[720], &[480, 240], &[240, 240, 240], &[360, 120, 240], &[240, 480]];
 
 impl PieceSpec {
     pub fn new(tonic: u8, minor: bool, numerator: u8, denominator: u8) -> Self {
-        PieceSpec { tonic, minor, numerator, denominator, bars: 16, bpm: 100, pickup_eighths: 0 }
+        PieceSpec {
+            tonic,
+            minor,
+            numerator,
+            denominator,
+            bars: 16,
+            bpm: 100,
+            pickup_eighths: 0,
+        }
     }
 
     pub fn key(&self) -> Key {
@@ -45,11 +60,7 @@ impl PieceSpec {
     }
 
     fn beat_ticks(&self) -> u64 {
-        if self.compound() {
-            3 * TPQ / 2
-        } else {
-            TPQ
-        }
+        if self.compound() { 3 * TPQ / 2 } else { TPQ }
     }
 
     fn beats_per_bar(&self) -> u64 {
@@ -86,12 +97,21 @@ pub fn tonal_piece(spec: &PieceSpec, seed: u64) -> Score {
     }
     for b in 0..spec.bars {
         let bar_start = pickup + b as u64 * bar;
-        let root: i64 = if b + 1 == spec.bars || b == 0 { 0 } else { [0, 3, 4, 5, 1, 4][rng.random_range(0..6)] };
+        let root: i64 = if b + 1 == spec.bars || b == 0 {
+            0
+        } else {
+            [0, 3, 4, 5, 1, 4][rng.random_range(0..6)]
+        };
         let dominant = root == 4;
         let pitch = |d: i64| spec.degree_pitch(d, dominant);
         // Oom-pah: the root low and long on the downbeat under the chord, the chord alone
         // (softer) on the other beats.
-        bass.push(note(bar_start, beat * (spec.beats_per_bar() / 2).max(1), 36 + pitch(root), 96));
+        bass.push(note(
+            bar_start,
+            beat * (spec.beats_per_bar() / 2).max(1),
+            36 + pitch(root),
+            96,
+        ));
         for k in 0..spec.beats_per_bar() {
             let velocity = match k {
                 0 => 90,
@@ -103,14 +123,21 @@ pub fn tonal_piece(spec: &PieceSpec, seed: u64) -> Score {
             }
         }
         for k in 0..spec.beats_per_bar() {
-            let rhythms: &[&[u64]] = if spec.compound() { &COMPOUND_RHYTHMS } else { &SIMPLE_RHYTHMS };
+            let rhythms: &[&[u64]] = if spec.compound() {
+                &COMPOUND_RHYTHMS
+            } else {
+                &SIMPLE_RHYTHMS
+            };
             let rhythm = rhythms[rng.random_range(0..rhythms.len())];
             let mut t = bar_start + k * beat;
             for (i, &length) in rhythm.iter().enumerate() {
                 degree = if i == 0 {
                     // On the beat: a chord tone near the last note.
                     let chord = [root, root + 2, root + 4].map(|c| c + 7 * ((degree - c) as f64 / 7.0).round() as i64);
-                    *chord.iter().min_by_key(|c| (*c - degree).abs() + rng.random_range(0..3)).unwrap_or(&root)
+                    *chord
+                        .iter()
+                        .min_by_key(|c| (*c - degree).abs() + rng.random_range(0..3))
+                        .unwrap_or(&root)
                 } else {
                     degree + [-1, 1, -2, 2][rng.random_range(0..4)]
                 }
@@ -128,15 +155,27 @@ pub fn tonal_piece(spec: &PieceSpec, seed: u64) -> Score {
     }
     let mut score = Score::new(TPQ as u32);
     score.tempo = TempoMap::constant(60_000_000 / spec.bpm);
-    score.time_signatures = vec![TimeSignature { tick: 0, numerator: spec.numerator, denominator: spec.denominator }];
-    score.key_signatures = vec![KeyChange { tick: 0, key: spec.key() }];
+    score.time_signatures = vec![TimeSignature {
+        tick: 0,
+        numerator: spec.numerator,
+        denominator: spec.denominator,
+    }];
+    score.key_signatures = vec![KeyChange {
+        tick: 0,
+        key: spec.key(),
+    }];
     score.pickup_ticks = pickup;
     score.parts = vec![part("Melody", melody), part("Accompaniment", bass)];
     score
 }
 
 fn note(start: u64, duration: u64, pitch: i64, velocity: u8) -> Note {
-    Note { start, duration, pitch: pitch.clamp(0, 127) as u8, velocity }
+    Note {
+        start,
+        duration,
+        pitch: pitch.clamp(0, 127) as u8,
+        velocity,
+    }
 }
 
 fn part(name: &str, mut notes: Vec<Note>) -> Part {
@@ -156,8 +195,11 @@ pub fn note_seconds(score: &Score) -> Vec<Vec<(f64, f64)>> {
         .parts
         .iter()
         .map(|p| {
-            let mut times: Vec<(f64, f64)> =
-                p.notes.iter().map(|n| (score.seconds_at(n.start), score.seconds_at(n.end()))).collect();
+            let mut times: Vec<(f64, f64)> = p
+                .notes
+                .iter()
+                .map(|n| (score.seconds_at(n.start), score.seconds_at(n.end())))
+                .collect();
             times.sort_by(|a, b| a.0.total_cmp(&b.0));
             times
         })
@@ -181,7 +223,11 @@ pub fn perform(score: &Score, sigma: f64, seed: u64) -> Score {
             let notes = p.notes.iter().map(|n| {
                 let on = score.seconds_at(n.start) + gaussian();
                 let off = (score.seconds_at(n.end()) + gaussian()).max(on + 0.02);
-                Note { start: ticks(on), duration: ticks(off) - ticks(on), ..*n }
+                Note {
+                    start: ticks(on),
+                    duration: ticks(off) - ticks(on),
+                    ..*n
+                }
             });
             part(p.name.as_deref().unwrap_or(""), notes.collect())
         })
