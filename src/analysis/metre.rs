@@ -1,0 +1,159 @@
+//! Metre estimation: the time signature and the downbeat phase (pickup) of a piece on a
+//! tick grid that carries no time-signature event (performed MIDI after beat tracking,
+//! sequencer files without a meta event).
+//!
+//! Two questions are answered from the notes alone, in ticks:
+//! 1. the beat: a quarter note (simple metre) or a dotted quarter (compound metre), and
+//!    where the beat lines fall. The hypothesis whose beat lines collect the most note
+//!    salience, relative to the share expected by chance, wins;
+//! 2. the bar: 2, 3 or 4 beats, and which beat is the downbeat. Downbeats are where
+//!    salience (onsets, longer notes, louder notes, bass notes) peaks; the grouping and
+//!    phase with the strongest downbeat contrast win, with 4/4 preferred over 2/4 and
+//!    6/8 over 12/8 unless the other is clearly stronger.
+//!
+//! Candidates are 2/4, 3/4, 4/4, 6/8, 9/8 and 12/8. Alla breve (2/2) and 3/8 are not
+//! told apart from 4/4 and 6/8: their note patterns differ only in notation.
+
+use std::collections::BTreeMap;
+
+use crate::score::{Note, Score};
+
+/// An inferred metre: `numerator/denominator`, its beat, and the first downbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetreEstimate {
+    pub numerator: u8,
+    pub denominator: u8,
+    /// Length of one beat in ticks (a quarter in simple metres, a dotted quarter in compound).
+    pub beat_ticks: u64,
+    /// Tick of the first downbeat, in `0..bar length`: the length of the pickup bar.
+    pub pickup_ticks: u64,
+}
+
+impl MetreEstimate {
+    /// Length of one bar in ticks.
+    pub fn bar_ticks(&self, ticks_per_quarter: u32) -> u64 {
+        u64::from(self.numerator) * u64::from(ticks_per_quarter) * 4 / u64::from(self.denominator)
+    }
+}
+
+/// How much more a downbeat contrast must be for the less usual grouping (2/4 against
+/// 4/4, 12/8 against 6/8) to be chosen.
+const UNUSUAL_GROUPING_MARGIN: f64 = 1.3;
+
+/// Estimates the metre of a score from its notes (drums included: a kick marks downbeats).
+/// A score without notes is in 4/4 with no pickup.
+pub fn estimate_metre(score: &Score) -> MetreEstimate {
+    let tpq = u64::from(score.ticks_per_quarter);
+    let accents = onset_accents(score);
+    let quarter = (tpq, beat_lift(&accents, tpq, 2));
+    let dotted = (tpq * 3 / 2, beat_lift(&accents, tpq * 3 / 2, 3));
+    let ((beat_ticks, (_, phase)), compound) = if dotted.1.0 > quarter.1.0 * 1.05 {
+        (dotted, true)
+    } else {
+        (quarter, false)
+    };
+    metre_on_beats(score, beat_ticks, phase, compound)
+}
+
+/// The metre of a score whose beat is known: beats of `beat_ticks` (a quarter, or a
+/// dotted quarter when `compound`) with a beat line at tick `beat_phase`.
+fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound: bool) -> MetreEstimate {
+    let accents = onset_accents(score);
+    let (beats, phase) = bar_grouping(&accents, beat_ticks, beat_phase, compound);
+    let (numerator, denominator) = if compound { (3 * beats, 8) } else { (beats, 4) };
+    let bar = u64::from(beats) * beat_ticks;
+    MetreEstimate {
+        numerator,
+        denominator,
+        beat_ticks,
+        pickup_ticks: (beat_phase + phase * beat_ticks) % bar,
+    }
+}
+
+/// How much a note marks a beat or a downbeat: 1, plus three times its velocity (0..3:
+/// dynamic accents are the clearest cue in a lone melody), its length in quarters (up to
+/// 2) and 1 when it is a bass note (below G3).
+pub(crate) fn note_salience(note: &Note, quarters: f64) -> f64 {
+    let bass = if note.pitch < 55 { 1.0 } else { 0.0 };
+    1.0 + 3.0 * f64::from(note.velocity) / 127.0 + quarters.clamp(0.0, 2.0) + bass
+}
+
+/// Summed salience of the notes starting at each onset tick.
+fn onset_accents(score: &Score) -> BTreeMap<u64, f64> {
+    let tpq = f64::from(score.ticks_per_quarter.max(1));
+    let mut accents = BTreeMap::new();
+    for note in score.parts.iter().flat_map(|p| &p.notes) {
+        *accents.entry(note.start).or_insert(0.0) += note_salience(note, note.duration as f64 / tpq);
+    }
+    accents
+}
+
+/// For beats of `beat` ticks: the best (lift, phase) over beat phases on a sixteenth grid,
+/// where lift is the share of salience on beat lines divided by the share expected when
+/// onsets fall on any of the `eighths_per_beat` eighth positions.
+fn beat_lift(accents: &BTreeMap<u64, f64>, beat: u64, eighths_per_beat: u64) -> (f64, u64) {
+    let total: f64 = accents.values().sum();
+    if total == 0.0 || beat == 0 {
+        return (0.0, 0);
+    }
+    let sixteenth = (beat / (2 * eighths_per_beat)).max(1);
+    let mut best = (f64::NEG_INFINITY, 0);
+    for phase in (0..beat).step_by(sixteenth as usize) {
+        let on_beat: f64 = accents
+            .iter()
+            .filter(|&(&t, _)| (t + beat - phase).is_multiple_of(beat))
+            .map(|(_, a)| a)
+            .sum();
+        let lift = on_beat / total * eighths_per_beat as f64;
+        if lift > best.0 {
+            best = (lift, phase);
+        }
+    }
+    best
+}
+
+/// Beats per bar (2, 3 or 4) and the beat class (0-based, counted from the beat line at
+/// `beat_phase`) of the downbeat.
+fn bar_grouping(accents: &BTreeMap<u64, f64>, beat: u64, beat_phase: u64, compound: bool) -> (u8, u64) {
+    // Mean salience of each beat class modulo 12 (divisible by 2, 3 and 4).
+    let mut sum = [0.0; 12];
+    let mut count = [0.0f64; 12];
+    let (Some(&first), Some(&last)) = (accents.keys().next(), accents.keys().next_back()) else {
+        return (if compound { 2 } else { 4 }, 0);
+    };
+    let beat_index = |t: u64| (t + 12 * beat - beat_phase % beat) / beat;
+    for (&t, &a) in accents {
+        if (t + beat - beat_phase % beat).is_multiple_of(beat) {
+            sum[(beat_index(t) % 12) as usize] += a;
+        }
+    }
+    for k in beat_index(first)..=beat_index(last) {
+        count[(k % 12) as usize] += 1.0;
+    }
+    let class: Vec<f64> = (0..12)
+        .map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 })
+        .collect();
+    let mean_all = class.iter().sum::<f64>() / 12.0;
+    if mean_all == 0.0 {
+        return (if compound { 2 } else { 4 }, 0);
+    }
+    let contrast = |beats: usize| -> (f64, u64) {
+        (0..beats)
+            .map(|p| {
+                let (down, other): (Vec<usize>, Vec<usize>) = (0..12).partition(|c| c % beats == p);
+                let mean = |cs: &[usize]| cs.iter().map(|&c| class[c]).sum::<f64>() / cs.len() as f64;
+                ((mean(&down) - mean(&other)) / mean_all, p as u64)
+            })
+            .fold((f64::NEG_INFINITY, 0), |best, c| if c.0 > best.0 { c } else { best })
+    };
+    let (two, three, four) = (contrast(2), contrast(3), contrast(4));
+    // The usual grouping of two and four: 4/4 in simple time, 6/8 in compound.
+    let (usual, unusual, usual_beats, unusual_beats) = if compound { (two, four, 2, 4) } else { (four, two, 4, 2) };
+    let even = if unusual.0 > usual.0 * UNUSUAL_GROUPING_MARGIN && unusual.0 > 0.0 {
+        (unusual, unusual_beats)
+    } else {
+        (usual, usual_beats)
+    };
+    let (best, beats) = if three.0 > even.0.0 { (three, 3) } else { even };
+    (beats, best.1)
+}

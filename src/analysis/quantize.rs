@@ -1,0 +1,529 @@
+//! Quantization: put every note of a score on a notated grid, so the ABC writer can spell
+//! its rhythm, while keeping every note's time in seconds.
+//!
+//! Score MIDI (exported from notation) is already on a grid, give or take a rounding
+//! tick, and must come out exactly as it went in. Performed MIDI (human timing, one
+//! arbitrary file tempo, no metre or key) needs its beat found first: see `beat`. The
+//! modes:
+//! - `Exact`: every onset and end must lie within a tick or two of a grid of `1/n`
+//!   quarter (n among `SCORE_GRIDS`: binary, triplet and quintuplet subdivisions); they
+//!   are snapped to the coarsest such grid, or an error names the first note off it;
+//! - `Grid(n)`: snap to `n` steps per quarter at the file's own tempo;
+//! - `Performed`: track the beat, snap onsets and ends to sixteenths of it (or to
+//!   triplets, beat by beat, where those fit much better), write the result at 480
+//!   ticks per quarter with a tempo map that keeps the seconds, and infer the metre;
+//! - `Auto`: `Exact` when the onsets are on a grid (ends may be cut short, as notation
+//!   programs do for articulation), `Performed` otherwise;
+//! - `Off`: the score as it is.
+//!
+//! Every mode that snaps keeps every note: two notes of one pitch in one part that land
+//! on the same tick are pushed a step apart rather than merged, and every note lasts at
+//! least one step. Metre and key are inferred (see `metre`, `key`) only where the source
+//! has no event for them (`SourceEvents`), and always for the metre of a performance.
+
+use crate::analysis::AnalysisError;
+use crate::analysis::beat::{BeatGrid, Onset, track_beat};
+use crate::analysis::key::estimate_key;
+use crate::analysis::metre::{MetreEstimate, estimate_metre, note_salience};
+use crate::score::{Key, KeyChange, Note, Score, TempoChange, TempoMap, TimeSignature};
+
+/// How to put a score on a grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuantizeMode {
+    /// Score-like input exactly, anything else as a performance.
+    #[default]
+    Auto,
+    /// Score-like input only; an error otherwise.
+    Exact,
+    /// `n` grid steps per quarter note at the file's tempo (4 = sixteenths, 12 = sixteenth triplets).
+    Grid(u32),
+    /// Human timing: track the beat and rewrite the tempo map.
+    Performed,
+    /// Leave the score as it is.
+    Off,
+}
+
+/// Which of metre and key the source file stated (MIDI meta events, ABC fields). What it
+/// did not state is inferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SourceEvents {
+    pub time_signature: bool,
+    pub key_signature: bool,
+}
+
+/// What `prepare` did, for logs and dataset reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantizeReport {
+    /// The mode applied (`Auto` resolves to `Exact` or `Performed`).
+    pub applied: QuantizeMode,
+    /// Grid steps per quarter note (performances: 4, plus triplets where reported).
+    pub steps_per_quarter: u32,
+    /// Beats of a performance snapped to triplets instead of sixteenths.
+    pub triplet_beats: usize,
+    /// Quarter-note tempo of the output at its first note (BPM).
+    pub bpm: f64,
+    /// Largest and mean move of a note onset, in milliseconds.
+    pub max_snap_ms: f64,
+    pub mean_snap_ms: f64,
+    /// The metre inferred, when it was.
+    pub metre: Option<MetreEstimate>,
+    /// The key inferred, when it was.
+    pub key: Option<Key>,
+}
+
+/// Grids (steps per quarter) a score-like file may use, coarsest first: binary, triplet
+/// and quintuplet subdivisions and their common multiples.
+pub const SCORE_GRIDS: [u32; 17] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 80, 96];
+
+/// Resolution of a quantized performance: ABC lengths down to 1/32 and triplets are whole.
+pub const PERFORMED_TICKS_PER_QUARTER: u32 = 480;
+
+/// Puts a score on a grid according to `mode`, infers what `given` says the source
+/// lacked, and reports what was done. The input is not modified.
+pub fn prepare(
+    score: &Score,
+    mode: QuantizeMode,
+    given: SourceEvents,
+) -> Result<(Score, QuantizeReport), AnalysisError> {
+    let (mut out, mut report) = match mode {
+        QuantizeMode::Off => return Ok((score.clone(), unchanged_report(score))),
+        QuantizeMode::Exact => snap_score_like(score, true)?,
+        QuantizeMode::Grid(n) => snap_to_grid(score, n, QuantizeMode::Grid(n))?,
+        QuantizeMode::Performed => return Ok(quantize_performance(score, given)),
+        QuantizeMode::Auto => match snap_score_like(score, false) {
+            Ok(done) => done,
+            Err(AnalysisError::NotOnGrid { .. }) => return Ok(quantize_performance(score, given)),
+            Err(other) => return Err(other),
+        },
+    };
+    if !given.time_signature && out.note_count() > 0 {
+        let metre = estimate_metre(&out);
+        apply_metre(&mut out, &metre);
+        report.metre = Some(metre);
+    }
+    if !given.key_signature && out.note_count() > 0 {
+        let key = estimate_key(&out);
+        out.key_signatures = vec![KeyChange { tick: 0, key }];
+        report.key = Some(key);
+    }
+    Ok((out, report))
+}
+
+/// Ticks of a rounding error still counted as on the grid: 0 below 240 ticks per
+/// quarter, 1 up to 719, 2 at 720..1199 (960 is the common performed resolution).
+pub fn grid_tolerance(ticks_per_quarter: u32) -> u64 {
+    u64::from(ticks_per_quarter + 240) / 480
+}
+
+/// The coarsest of `SCORE_GRIDS` that every tick lies on within `grid_tolerance`, among
+/// those whose step is wide enough for the test to mean anything.
+pub fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
+    let tolerance = grid_tolerance(ticks_per_quarter);
+    SCORE_GRIDS
+        .into_iter()
+        .filter(|&n| u64::from(ticks_per_quarter) >= u64::from(n) * (2 * tolerance + 2))
+        .find(|&n| {
+            ticks
+                .iter()
+                .all(|&t| grid_distance(t, n, ticks_per_quarter) <= tolerance as f64)
+        })
+}
+
+/// Distance in ticks from `tick` to the nearest point of a grid of `n` steps per quarter.
+fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
+    let step = f64::from(ticks_per_quarter) / f64::from(n);
+    let t = tick as f64;
+    (t - (t / step).round() * step).abs()
+}
+
+/// `Exact` (and the first try of `Auto`): snap to the coarsest grid holding every onset
+/// and end or, unless `strict`, every onset.
+fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
+    let tpq = score.ticks_per_quarter;
+    let onsets: Vec<u64> = score
+        .parts
+        .iter()
+        .flat_map(|p| p.notes.iter().map(|n| n.start))
+        .collect();
+    let bounds: Vec<u64> = onsets
+        .iter()
+        .copied()
+        .chain(score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end)))
+        .collect();
+    let grid = coarsest_grid(&bounds, tpq).or_else(|| if strict { None } else { coarsest_grid(&onsets, tpq) });
+    let Some(n) = grid else {
+        return Err(first_off_grid(score, strict));
+    };
+    snap_to_grid(score, n, QuantizeMode::Exact)
+}
+
+/// The error for a score that is on no grid: the first note whose onset (or end, when
+/// `strict`) is off the finest grid.
+fn first_off_grid(score: &Score, strict: bool) -> AnalysisError {
+    let tpq = score.ticks_per_quarter;
+    let finest = SCORE_GRIDS[SCORE_GRIDS.len() - 1];
+    let off = |t: u64| grid_distance(t, finest, tpq) > grid_tolerance(tpq) as f64;
+    score
+        .parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.notes.iter().map(move |n| (i, n)))
+        .find(|(_, n)| off(n.start) || (strict && off(n.end())))
+        .map_or(
+            AnalysisError::NotOnGrid {
+                part: 0,
+                pitch: 0,
+                tick: 0,
+                ticks_per_quarter: tpq,
+            },
+            |(part, n)| {
+                let tick = if off(n.start) { n.start } else { n.end() };
+                AnalysisError::NotOnGrid {
+                    part,
+                    pitch: n.pitch,
+                    tick,
+                    ticks_per_quarter: tpq,
+                }
+            },
+        )
+}
+
+/// Snaps onsets and ends to `n` steps per quarter at the score's tempo. The resolution
+/// becomes lcm(tpq, n) so that every step is a whole number of ticks (unchanged when n
+/// divides tpq, as it does for common files).
+fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, QuantizeReport), AnalysisError> {
+    if n == 0 {
+        return Err(AnalysisError::EmptyGrid);
+    }
+    let tpq = u64::from(score.ticks_per_quarter.max(1));
+    let new_tpq = lcm(tpq, u64::from(n));
+    let new_tpq32 = u32::try_from(new_tpq).map_err(|_| AnalysisError::Resolution {
+        ticks_per_quarter: new_tpq,
+    })?;
+    let (scale, unit) = (new_tpq / tpq, new_tpq / u64::from(n));
+    let snap = |t: u64| (t * u64::from(n) * 2 + tpq) / (2 * tpq) * unit;
+    let mut out = rescaled(score, new_tpq32, scale);
+    for (part, source) in out.parts.iter_mut().zip(&score.parts) {
+        let snapped = source.notes.iter().map(|note| {
+            let start = snap(note.start);
+            let end = snap(note.end()).max(start + unit);
+            (
+                note.start,
+                Note {
+                    start,
+                    duration: end - start,
+                    ..*note
+                },
+            )
+        });
+        part.notes = separate_repeats(snapped.collect(), unit);
+    }
+    let errors = onset_errors(score, &out);
+    Ok((out, report(applied, n, &errors, score.tempo.at(0).bpm())))
+}
+
+/// A copy of `score` at `ticks_per_quarter`, every tick multiplied by `scale` (the notes
+/// are replaced by the caller).
+fn rescaled(score: &Score, ticks_per_quarter: u32, scale: u64) -> Score {
+    let tempo = TempoMap::from_changes(
+        score
+            .tempo
+            .changes()
+            .iter()
+            .map(|c| TempoChange {
+                tick: c.tick * scale,
+                ..*c
+            })
+            .collect(),
+    );
+    Score {
+        ticks_per_quarter,
+        tempo,
+        time_signatures: score
+            .time_signatures
+            .iter()
+            .map(|t| TimeSignature {
+                tick: t.tick * scale,
+                ..*t
+            })
+            .collect(),
+        key_signatures: score
+            .key_signatures
+            .iter()
+            .map(|k| KeyChange {
+                tick: k.tick * scale,
+                ..*k
+            })
+            .collect(),
+        pickup_ticks: score.pickup_ticks * scale,
+        ..score.clone()
+    }
+}
+
+/// Notes of one part after snapping, each with its original onset, made playable: per
+/// pitch, in original order, a note that landed on or before the previous one is pushed
+/// `unit` ticks after it, a note lasts at least `unit`, and the previous note ends no
+/// later than the next begins. Returns the notes sorted by (start, pitch).
+fn separate_repeats(mut snapped: Vec<(u64, Note)>, unit: u64) -> Vec<Note> {
+    snapped.sort_by_key(|(original, note)| (note.pitch, *original));
+    let mut notes: Vec<Note> = Vec::with_capacity(snapped.len());
+    for (_, mut note) in snapped {
+        if let Some(previous) = notes.last_mut().filter(|p| p.pitch == note.pitch) {
+            if note.start <= previous.start {
+                let end = note.end().max(previous.start + 2 * unit);
+                note.start = previous.start + unit;
+                note.duration = end - note.start;
+            }
+            previous.duration = previous.duration.min(note.start - previous.start);
+        }
+        notes.push(note);
+    }
+    notes.sort_by_key(|n| (n.start, n.pitch));
+    notes
+}
+
+/// How far each note onset moved, in seconds, between `before` and `after` (the same
+/// notes in the same part order; within a part matched by original order).
+fn onset_errors(before: &Score, after: &Score) -> Vec<f64> {
+    before
+        .parts
+        .iter()
+        .zip(&after.parts)
+        .flat_map(|(b, a)| {
+            let mut old: Vec<f64> = b.notes.iter().map(|n| before.seconds_at(n.start)).collect();
+            let mut new: Vec<f64> = a.notes.iter().map(|n| after.seconds_at(n.start)).collect();
+            old.sort_by(f64::total_cmp);
+            new.sort_by(f64::total_cmp);
+            old.into_iter().zip(new).map(|(o, n)| (o - n).abs()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn report(applied: QuantizeMode, steps_per_quarter: u32, errors: &[f64], bpm: f64) -> QuantizeReport {
+    let max = errors.iter().copied().fold(0.0, f64::max);
+    let mean = if errors.is_empty() {
+        0.0
+    } else {
+        errors.iter().sum::<f64>() / errors.len() as f64
+    };
+    QuantizeReport {
+        applied,
+        steps_per_quarter,
+        triplet_beats: 0,
+        bpm,
+        max_snap_ms: max * 1000.0,
+        mean_snap_ms: mean * 1000.0,
+        metre: None,
+        key: None,
+    }
+}
+
+fn unchanged_report(score: &Score) -> QuantizeReport {
+    report(QuantizeMode::Off, 0, &[], score.tempo.at(0).bpm())
+}
+
+fn apply_metre(score: &mut Score, metre: &MetreEstimate) {
+    score.time_signatures = vec![TimeSignature {
+        tick: 0,
+        numerator: metre.numerator,
+        denominator: metre.denominator,
+    }];
+    score.pickup_ticks = metre.pickup_ticks;
+}
+
+fn lcm(a: u64, b: u64) -> u64 {
+    let gcd = |mut a: u64, mut b: u64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    a / gcd(a, b) * b
+}
+
+/// Output grid step (a sixteenth) in ticks.
+const STEP_TICKS: i64 = PERFORMED_TICKS_PER_QUARTER as i64 / 4;
+/// When the grid point at time 0 misses it by more than this, the first step gets a tempo
+/// of its own rather than shifting the piece (seconds).
+const LEAD_TOLERANCE: f64 = 0.02;
+
+/// `Performed`: track the beat, snap to it, and rebuild ticks and tempo map around it.
+fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeReport) {
+    let timed: Vec<Vec<(f64, f64, Note)>> = score
+        .parts
+        .iter()
+        .map(|p| {
+            p.notes
+                .iter()
+                .map(|n| (score.seconds_at(n.start), score.seconds_at(n.end()), *n))
+                .collect()
+        })
+        .collect();
+    let onsets: Vec<Onset> = timed
+        .iter()
+        .flatten()
+        .map(|&(on, off, n)| Onset {
+            seconds: on,
+            // Lengths in quarters at 120 BPM: the real tempo is not known yet.
+            weight: note_salience(&n, 2.0 * (off - on)),
+        })
+        .collect();
+    let first_tempo = score.tempo.at(0);
+    let grid = track_beat(&onsets)
+        .unwrap_or_else(|| BeatGrid::constant(0.0, f64::from(first_tempo.micros_per_quarter) * 1e-6 / 4.0, 4));
+    let bpm = grid.quarter_bpm();
+    let frame = Frame::new(grid);
+    let triplets = if frame.grid.is_compound() {
+        Vec::new()
+    } else {
+        triplet_beats(&timed, &frame)
+    };
+
+    let mut out = Score {
+        ticks_per_quarter: PERFORMED_TICKS_PER_QUARTER,
+        tempo: frame.tempo_map(),
+        ..score.clone()
+    };
+    for (part, notes) in out.parts.iter_mut().zip(&timed) {
+        let snapped = notes.iter().map(|&(on, off, note)| {
+            let (start, unit) = frame.snap(on, &triplets);
+            let (end, _) = frame.snap(off, &triplets);
+            (
+                note.start,
+                Note {
+                    start,
+                    duration: end.max(start + unit) - start,
+                    ..note
+                },
+            )
+        });
+        part.notes = separate_repeats(snapped.collect(), STEP_TICKS as u64);
+    }
+    let metre = estimate_metre(&out);
+    apply_metre(&mut out, &metre);
+    let key = if given.key_signature {
+        out.key_signatures = score
+            .key_signatures
+            .iter()
+            .map(|k| KeyChange {
+                tick: out.tick_at(score.seconds_at(k.tick)),
+                ..*k
+            })
+            .collect();
+        None
+    } else {
+        let key = estimate_key(&out);
+        out.key_signatures = vec![KeyChange { tick: 0, key }];
+        Some(key)
+    };
+    let errors = onset_errors(score, &out);
+    let mut report = report(QuantizeMode::Performed, 4, &errors, bpm);
+    report.triplet_beats = triplets.iter().filter(|&&(_, t)| t).count();
+    report.metre = Some(metre);
+    report.key = key;
+    (out, report)
+}
+
+/// The output frame of a performance: the beat grid in seconds, and where its points land
+/// in ticks at `PERFORMED_TICKS_PER_QUARTER`.
+struct Frame {
+    grid: BeatGrid,
+    /// Grid index (in steps from `grid.origin`) of the point at tick `lead_ticks`.
+    first_index: i64,
+    /// 0, or one step when the first step has its own tempo (see `LEAD_TOLERANCE`).
+    lead_ticks: i64,
+    /// Length in seconds of that first step.
+    lead_seconds: f64,
+}
+
+impl Frame {
+    fn new(grid: BeatGrid) -> Frame {
+        let below = (-grid.origin / grid.step).floor() as i64;
+        let time_of = |k: i64| grid.origin + k as f64 * grid.step;
+        let (first_index, lead_ticks, lead_seconds) = if time_of(below) > -LEAD_TOLERANCE {
+            (below, 0, 0.0)
+        } else if time_of(below + 1) < LEAD_TOLERANCE {
+            (below + 1, 0, 0.0)
+        } else {
+            (below + 1, STEP_TICKS, time_of(below + 1))
+        };
+        Frame {
+            grid,
+            first_index,
+            lead_ticks,
+            lead_seconds,
+        }
+    }
+
+    /// Tick of a (fractional) grid index.
+    fn tick_of(&self, index: f64) -> i64 {
+        self.lead_ticks + ((index - self.first_index as f64) * STEP_TICKS as f64).round() as i64
+    }
+
+    /// The tempo map: the grid's tempi, after a first step of its own when there is a lead.
+    fn tempo_map(&self) -> TempoMap {
+        let micros = |seconds_per_step: f64| (seconds_per_step * 4e6).round().clamp(1.0, f64::from(u32::MAX)) as u32;
+        let steps = i64::from(self.grid.steps_per_beat);
+        let mut changes = vec![TempoChange {
+            tick: self.lead_ticks as u64,
+            micros_per_quarter: micros(self.grid.step),
+        }];
+        changes.extend(self.grid.changes.iter().map(|c| TempoChange {
+            tick: self.tick_of((c.beat * steps) as f64).max(0) as u64,
+            micros_per_quarter: micros(c.step),
+        }));
+        if self.lead_ticks > 0 {
+            changes.push(TempoChange {
+                tick: 0,
+                micros_per_quarter: micros(self.lead_seconds),
+            });
+        }
+        TempoMap::from_changes(changes)
+    }
+
+    /// Beat number and position in the beat (in beats, from -1/(2 steps) on) of a time.
+    fn beat_position(&self, seconds: f64) -> (i64, f64) {
+        let steps = f64::from(self.grid.steps_per_beat);
+        let x = self.grid.beat_at(seconds);
+        let beat = (x + 0.5 / steps).floor();
+        (beat as i64, x - beat)
+    }
+
+    /// The tick a time snaps to, and the grid unit there (ticks): sixteenths (or the
+    /// beat's sixths in compound time), thirds of the beat where `triplets` says so.
+    fn snap(&self, seconds: f64, triplets: &[(i64, bool)]) -> (u64, u64) {
+        let (beat, within) = self.beat_position(seconds);
+        let steps = i64::from(self.grid.steps_per_beat);
+        let triplet = triplets
+            .binary_search_by_key(&beat, |&(b, _)| b)
+            .is_ok_and(|i| triplets[i].1);
+        let divisions = if triplet { 3 } else { steps };
+        let position = (within * divisions as f64).round();
+        let index = (beat * steps) as f64 + position * steps as f64 / divisions as f64;
+        (
+            self.tick_of(index).max(0) as u64,
+            (STEP_TICKS * steps / divisions) as u64,
+        )
+    }
+}
+
+/// Per beat with onsets, in beat order: whether its onsets fit thirds of the beat much
+/// better (half the squared error or less) than quarters, with at least two off-beat notes.
+fn triplet_beats(timed: &[Vec<(f64, f64, Note)>], frame: &Frame) -> Vec<(i64, bool)> {
+    let mut beats: Vec<(i64, f64)> = timed
+        .iter()
+        .flatten()
+        .map(|&(on, _, _)| frame.beat_position(on))
+        .collect();
+    beats.sort_by_key(|b| b.0);
+    let error = |x: f64, d: f64| (x - (x * d).round() / d).powi(2);
+    beats
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|chunk| {
+            let duple: f64 = chunk.iter().map(|&(_, x)| error(x, 4.0)).sum();
+            let triple: f64 = chunk.iter().map(|&(_, x)| error(x, 3.0)).sum();
+            let off_beat = chunk.iter().filter(|&&(_, x)| x.abs() > 0.125).count();
+            (chunk[0].0, off_beat >= 2 && triple < 0.5 * duple)
+        })
+        .collect()
+}

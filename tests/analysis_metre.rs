@@ -1,0 +1,106 @@
+//! Metre estimation on generated pieces whose metre is known but not stated.
+
+mod analysis_gen;
+
+use analysis_gen::{PieceSpec, tonal_piece};
+use prep::analysis::{MetreEstimate, QuantizeMode, SourceEvents, estimate_metre, prepare};
+use prep::score::{Score, TimeSignature};
+
+/// The piece as a file without a time-signature event would read: 4/4, no pickup.
+fn unstated(spec: &PieceSpec, seed: u64) -> Score {
+    let mut score = tonal_piece(spec, seed);
+    score.time_signatures = vec![TimeSignature {
+        tick: 0,
+        numerator: 4,
+        denominator: 4,
+    }];
+    score.pickup_ticks = 0;
+    score
+}
+
+fn metre(numerator: u8, denominator: u8, beat_ticks: u64, pickup_ticks: u64) -> MetreEstimate {
+    MetreEstimate {
+        numerator,
+        denominator,
+        beat_ticks,
+        pickup_ticks,
+    }
+}
+
+#[test]
+fn simple_and_compound_metres_are_recognised() {
+    let cases = [
+        ((4, 4), metre(4, 4, 480, 0)),
+        ((3, 4), metre(3, 4, 480, 0)),
+        ((2, 4), metre(2, 4, 480, 0)),
+        ((6, 8), metre(6, 8, 720, 0)),
+        ((9, 8), metre(9, 8, 720, 0)),
+        ((12, 8), metre(12, 8, 720, 0)),
+    ];
+    for ((numerator, denominator), expected) in cases {
+        for seed in 0..4 {
+            let spec = PieceSpec::new(7, seed % 2 == 1, numerator, denominator);
+            assert_eq!(
+                estimate_metre(&unstated(&spec, seed)),
+                expected,
+                "{numerator}/{denominator} seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pickups_are_found() {
+    for (numerator, denominator, eighths) in [(4, 4, 1), (4, 4, 2), (4, 4, 6), (3, 4, 2), (6, 8, 1), (6, 8, 2)] {
+        let spec = PieceSpec {
+            pickup_eighths: eighths,
+            ..PieceSpec::new(0, false, numerator, denominator)
+        };
+        let beat = if denominator == 8 { 720 } else { 480 };
+        let expected = metre(numerator, denominator, beat, eighths * 240);
+        assert_eq!(
+            estimate_metre(&unstated(&spec, 21)),
+            expected,
+            "{numerator}/{denominator} pickup {eighths}"
+        );
+    }
+}
+
+#[test]
+fn prepare_fills_in_an_unstated_metre_and_keeps_a_stated_one() {
+    let spec = PieceSpec {
+        pickup_eighths: 2,
+        ..PieceSpec::new(9, true, 3, 4)
+    };
+    let score = unstated(&spec, 4);
+    let given = SourceEvents {
+        time_signature: false,
+        key_signature: true,
+    };
+    let (inferred, report) = prepare(&score, QuantizeMode::Auto, given).expect("score-like");
+    assert_eq!(
+        inferred.time_signatures,
+        vec![TimeSignature {
+            tick: 0,
+            numerator: 3,
+            denominator: 4
+        }]
+    );
+    assert_eq!(inferred.pickup_ticks, 480);
+    assert_eq!(report.metre, Some(metre(3, 4, 480, 480)));
+    assert_eq!(report.key, None);
+
+    let given = SourceEvents {
+        time_signature: true,
+        key_signature: true,
+    };
+    let (kept, report) = prepare(&score, QuantizeMode::Auto, given).expect("score-like");
+    assert_eq!(kept.time_signatures, score.time_signatures);
+    assert_eq!(kept.pickup_ticks, 0);
+    assert_eq!(report.metre, None);
+}
+
+#[test]
+fn a_score_without_notes_is_in_common_time() {
+    assert_eq!(estimate_metre(&Score::new(480)), metre(4, 4, 480, 0));
+}
