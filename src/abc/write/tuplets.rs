@@ -1,0 +1,233 @@
+//! Rhythm grouping within one bar: which segments are written plainly, which form a
+//! tuplet, and what to do with rhythms that fit neither (unquantized input).
+//!
+//! A segment is plain when it ends on the binary grid (a multiple of a power-of-two
+//! fraction of a whole note, counted from the downbeat). Otherwise the writer looks for
+//! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) starting
+//! at the segment, ending on a segment boundary inside the bar, in which every boundary
+//! lies on a multiple of `span / p` for `p` in 3, 5, 6, 7: that span is a `p`-tuplet.
+//! Failing that, the segment's end is snapped to the nearest 1/64 note (or the finest
+//! binary position the resolution allows); segments swallowed by the snap merge their
+//! pitches into it, so notes move but are never lost.
+
+use std::ops::Range;
+
+use super::rhythm::gcd;
+
+/// A stretch of one voice inside one bar: a chord (`pitches` indexes the voice's pitch
+/// pool) or a rest (`None`); `tie` when the chord goes on in the next segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: u64,
+    pub end: u64,
+    pub pitches: Option<(u32, u32)>,
+    pub tie: bool,
+}
+
+/// `p` notes in the time of `q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    pub p: u8,
+    pub q: u8,
+}
+
+/// Consecutive segments written plainly (`tuplet: None`) or as one tuplet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub segments: Range<usize>,
+    pub tuplet: Option<Ratio>,
+}
+
+/// The bar being grouped: its ticks and where its beats are counted from.
+#[derive(Debug, Clone, Copy)]
+pub struct BarGrid {
+    pub start: u64,
+    pub end: u64,
+    /// Ticks from the (virtual) downbeat to `start`: non-zero only in a pickup bar.
+    pub shift: u64,
+    /// Ticks per whole note.
+    pub whole: u64,
+    /// Snapping grid for unquantized positions (ticks, binary).
+    pub snap: u64,
+}
+
+impl BarGrid {
+    /// Ticks from the downbeat to `tick`.
+    fn offset(&self, tick: u64) -> u64 {
+        tick - self.start + self.shift
+    }
+
+    fn is_binary(&self, tick: u64) -> bool {
+        let offset = self.offset(tick) % self.whole;
+        (self.whole / gcd(offset, self.whole)).is_power_of_two()
+    }
+}
+
+/// Deepest binary span tried for a tuplet: a whole note / 2^8.
+const MAX_DEPTH: u32 = 8;
+/// Tuplet sizes tried, in order of preference.
+const TUPLETS: [Ratio; 4] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 6, q: 2 }, Ratio { p: 7, q: 4 }];
+
+/// Groups the segments of one bar (contiguous, covering the bar), snapping those that
+/// fit no grid; merged pitches are appended to `pool`.
+pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid, groups: &mut Vec<Group>) {
+    groups.clear();
+    let mut i = 0;
+    while i < segments.len() {
+        let end = segments[i].end;
+        if bar.is_binary(end) {
+            groups.push(Group { segments: i..i + 1, tuplet: None });
+            i += 1;
+        } else if let Some((after, ratio)) = find_tuplet(segments, i, bar) {
+            groups.push(Group { segments: i..after, tuplet: Some(ratio) });
+            i = after;
+        } else if !snap(segments, i, pool, bar) {
+            // The bar itself ends off the grid (an odd pickup): written as is, rounded.
+            groups.push(Group { segments: i..i + 1, tuplet: None });
+            i += 1;
+        }
+    }
+}
+
+/// The tuplet starting at segment `first`: (index after its last segment, ratio).
+fn find_tuplet(segments: &[Segment], first: usize, bar: &BarGrid) -> Option<(usize, Ratio)> {
+    let start = segments[first].start;
+    let needed = segments[first].end - start;
+    for depth in (0..=MAX_DEPTH).rev() {
+        if bar.whole % (1 << depth) != 0 {
+            continue;
+        }
+        let span = bar.whole >> depth;
+        if span <= needed {
+            continue;
+        }
+        if bar.offset(start) % span != 0 || start + span > bar.end {
+            return None;
+        }
+        let span_end = start + span;
+        let Some(last) = segments[first..].iter().position(|s| s.end >= span_end).map(|k| first + k) else {
+            return None;
+        };
+        if segments[last].end != span_end {
+            continue;
+        }
+        let inside = &segments[first..=last];
+        if let Some(ratio) =
+            TUPLETS.into_iter().find(|r| inside.iter().all(|s| (s.end - start) * u64::from(r.p) % span == 0))
+        {
+            return Some((last + 1, ratio));
+        }
+    }
+    None
+}
+
+/// Moves the end of segment `i` to the snapping grid; returns false when it cannot
+/// move (it ends the bar).
+fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid) -> bool {
+    let end = segments[i].end;
+    if end >= bar.end {
+        return false;
+    }
+    let offset = bar.offset(end);
+    let rounded = (offset + bar.snap / 2) / bar.snap * bar.snap;
+    let target = (rounded + bar.start).saturating_sub(bar.shift).max(segments[i].start + bar.snap).min(bar.end);
+    if target < end {
+        segments[i].end = target;
+        segments[i + 1].start = target;
+        return true;
+    }
+    segments[i].end = target;
+    let mut next = i + 1;
+    while next < segments.len() && segments[next].end <= target {
+        if let Some(pitches) = segments[next].pitches {
+            segments[i].pitches = Some(match segments[i].pitches {
+                Some(own) => union(pool, own, pitches),
+                None => pitches,
+            });
+            segments[i].tie = false;
+        }
+        next += 1;
+    }
+    segments.drain(i + 1..next);
+    if let Some(following) = segments.get_mut(i + 1) {
+        following.start = target;
+    }
+    true
+}
+
+/// Appends the sorted union of two pitch ranges of `pool` to it; returns its range.
+fn union(pool: &mut Vec<u8>, a: (u32, u32), b: (u32, u32)) -> (u32, u32) {
+    let first = pool.len();
+    pool.extend_from_within(a.0 as usize..a.1 as usize);
+    pool.extend_from_within(b.0 as usize..b.1 as usize);
+    pool[first..].sort_unstable();
+    let mut merged = first;
+    for k in first..pool.len() {
+        if merged == first || pool[k] != pool[merged - 1] {
+            pool[merged] = pool[k];
+            merged += 1;
+        }
+    }
+    pool.truncate(merged);
+    (first as u32, merged as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BAR: BarGrid = BarGrid { start: 0, end: 16, shift: 0, whole: 16, snap: 1 };
+
+    fn segs(bounds: &[u64]) -> Vec<Segment> {
+        bounds.windows(2).map(|w| Segment { start: w[0], end: w[1], pitches: Some((0, 1)), tie: false }).collect()
+    }
+
+    fn groups(segments: &mut Vec<Segment>, bar: &BarGrid) -> Vec<(Range<usize>, Option<u8>)> {
+        let mut pool = vec![60];
+        let mut out = Vec::new();
+        group_bar(segments, &mut pool, bar, &mut out);
+        out.into_iter().map(|g| (g.segments, g.tuplet.map(|r| r.p))).collect()
+    }
+
+    #[test]
+    fn triplet_eighths_fill_a_quarter() {
+        // Whole = 48 ticks: eighth triplets are 4 ticks, a quarter 12.
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 48, snap: 3 };
+        let mut s = segs(&[0, 4, 8, 12, 24, 48]);
+        assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..4, None), (4..5, None)]);
+    }
+
+    #[test]
+    fn quarter_triplets_take_a_half_and_quintuplets_a_quarter() {
+        let bar = BarGrid { start: 0, end: 240, shift: 0, whole: 240, snap: 15 };
+        let mut s = segs(&[0, 40, 80, 120, 132, 144, 156, 168, 180, 240]);
+        assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..8, Some(5)), (8..9, None)]);
+    }
+
+    #[test]
+    fn unquantized_ends_snap_and_merge_without_losing_pitches() {
+        // Whole = 64 ticks, snap grid 1 tick is too fine: use 4 (a 1/16 note).
+        let bar = BarGrid { start: 0, end: 64, shift: 0, whole: 64, snap: 4 };
+        let mut pool = vec![60, 62, 64];
+        let mut s = vec![
+            Segment { start: 0, end: 1, pitches: Some((0, 1)), tie: false },
+            Segment { start: 1, end: 2, pitches: Some((1, 2)), tie: false },
+            Segment { start: 2, end: 64, pitches: Some((2, 3)), tie: false },
+        ];
+        let mut out = Vec::new();
+        group_bar(&mut s, &mut pool, &bar, &mut out);
+        // 0..1 and 1..2 are binary (1/64 and 1/32): nothing to snap.
+        assert_eq!(out.len(), 3);
+        let bar = BarGrid { start: 0, end: 60, shift: 0, whole: 60, snap: 15 };
+        let mut s = vec![
+            Segment { start: 0, end: 7, pitches: Some((0, 1)), tie: false },
+            Segment { start: 7, end: 11, pitches: Some((1, 2)), tie: false },
+            Segment { start: 11, end: 60, pitches: Some((2, 3)), tie: false },
+        ];
+        group_bar(&mut s, &mut pool, &bar, &mut out);
+        assert_eq!(s[0], Segment { start: 0, end: 15, pitches: Some((3, 5)), tie: false });
+        assert_eq!(&pool[3..5], &[60, 62]);
+        assert_eq!(s[1].start, 15);
+        assert_eq!(out.len(), 2);
+    }
+}
