@@ -36,8 +36,10 @@ fn unit_is_the_shortest_or_the_given_one() {
     let sixteenths = score(vec![part(0, &melody(0, &[(Q / 4, 60); 16]))]);
     assert_eq!(body(&sixteenths), "[V:1] CCCCCCCCCCCCCCCC|]\n");
     let options = AbcOptions { unit: Some((1, 8)), ..AbcOptions::default() };
-    assert!(to_abc(&scale(), &options).ends_with("\nL:1/8\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
-         %%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"));
+    assert!(to_abc(&scale(), &options).ends_with(
+        "\nL:1/8\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
+         %%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"
+    ));
 }
 
 #[test]
@@ -71,19 +73,18 @@ fn pickup_is_a_short_first_bar() {
 fn metre_key_and_tempo_change_inline() {
     // The tempo changes in the middle of the violin's B flat: it is split and tied
     // there; the tempo field goes to the first voice only, metre and key to both.
-    assert_eq!(
-        body(&changes()),
-        "[V:1] c4|[M:3/4][K:F]B-[Q:1/4=90]B2|A3|]\n[V:2] C,4|[M:3/4][K:F]B,,F,2|F,,3|]\n"
-    );
+    assert_eq!(body(&changes()), "[V:1] c4|[M:3/4][K:F]B-[Q:1/4=90]B2|A3|]\n[V:2] C,4|[M:3/4][K:F]B,,F,2|F,,3|]\n");
 }
 
 #[test]
 fn overlapping_notes_get_extra_voices_of_the_same_instrument() {
     let text = abc(&overlaps());
     assert!(text.contains("\n%%score (1 2 3) 4\n"));
-    assert!(text.contains(
-        "V:3 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI program 0\nV:4 name=\"Cello\" clef=bass\n"
-    ));
+    assert!(
+        text.contains(
+            "V:3 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI program 0\nV:4 name=\"Cello\" clef=bass\n"
+        )
+    );
     assert_eq!(body(&overlaps()), "[V:1] [CE]2DF|]\n[V:2] zG2z|]\n[V:3] z2c2|]\n[V:4] C,,2G,,2|]\n");
 }
 

@@ -67,7 +67,8 @@ fn abc2midi(abc: &str, dir: &Path, name: &str) -> (Notes, String) {
     std::fs::write(&input, abc).expect("write the ABC file");
     let run = Command::new(ABC2MIDI).arg(&input).arg("-o").arg(&output).output().expect("run abc2midi");
     let messages = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
-    let bytes = std::fs::read(&output).unwrap_or_else(|e| panic!("abc2midi wrote no MIDI for {name} ({e}): {messages}"));
+    let bytes =
+        std::fs::read(&output).unwrap_or_else(|e| panic!("abc2midi wrote no MIDI for {name} ({e}): {messages}"));
     (midi_notes(&bytes), messages)
 }
 

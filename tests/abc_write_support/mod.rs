@@ -112,10 +112,8 @@ pub fn changes() -> Score {
 
 /// A piano part whose notes overlap (three voices needed) and a cello.
 pub fn overlaps() -> Score {
-    let piano = part(
-        0,
-        &[(0, 2 * Q, 60), (0, 2 * Q, 64), (Q, 2 * Q, 67), (2 * Q, Q, 62), (2 * Q, 2 * Q, 72), (3 * Q, Q, 65)],
-    );
+    let piano =
+        part(0, &[(0, 2 * Q, 60), (0, 2 * Q, 64), (Q, 2 * Q, 67), (2 * Q, Q, 62), (2 * Q, 2 * Q, 72), (3 * Q, Q, 65)]);
     let cello = part(42, &melody(0, &[(2 * Q, 36), (2 * Q, 43)]));
     score(vec![piano, cello])
 }

@@ -24,10 +24,17 @@ pub enum Token {
     /// `[Q:1/4=bpm]`.
     Tempo(u32),
     /// `(p:q:r`: the next `r` notes and rests are a tuplet.
-    Tuplet { ratio: Ratio, count: u8 },
+    Tuplet {
+        ratio: Ratio,
+        count: u8,
+    },
     Rest(Len),
     /// A note or chord (`pitches` indexes the voice's pitch pool); `tie` writes `-`.
-    Note { pitches: (u32, u32), len: Len, tie: bool },
+    Note {
+        pitches: (u32, u32),
+        len: Len,
+        tie: bool,
+    },
 }
 
 /// Everything all voices share: bar lines, metres, key and tempo changes.
@@ -110,7 +117,7 @@ pub fn engrave(
     let mut groups = Vec::new();
     let mut splits = Vec::new();
     let mut fields = Vec::new();
-    let mut chord_cursor = 0;
+    let (mut chord_cursor, mut key_cursor, mut tempo_cursor) = (0, 0, 0);
     for bar in 0..timeline.bar_count() {
         let (start, end) = (timeline.bars[bar], timeline.bars[bar + 1]);
         if bar > 0 && timeline.metres[bar] != timeline.metres[bar - 1] {
@@ -121,10 +128,9 @@ pub fn engrave(
             chord_cursor += 1;
         }
         fields.clear();
-        fields.extend(timeline.keys.iter().filter(|k| k.0 >= start && k.0 < end).map(|&(t, k)| (t, Token::Key(k))));
+        take_changes(&timeline.keys, &mut key_cursor, end, Token::Key, &mut fields);
         if leads {
-            let tempos = timeline.tempos.iter().filter(|t| t.0 >= start && t.0 < end);
-            fields.extend(tempos.map(|&(t, bpm)| (t, Token::Tempo(bpm))));
+            take_changes(&timeline.tempos, &mut tempo_cursor, end, Token::Tempo, &mut fields);
             fields.sort_by_key(|f| f.0);
         }
         splits.clear();
@@ -152,12 +158,28 @@ pub fn engrave(
                 }
                 count += write_segment(segment, ratio, timeline.whole, tokens, histogram);
             }
-            if let Some(Token::Tuplet { count: slot, .. }) = tokens.get_mut(tuplet_at).filter(|_| group.tuplet.is_some()) {
+            if let Some(Token::Tuplet { count: slot, .. }) =
+                tokens.get_mut(tuplet_at).filter(|_| group.tuplet.is_some())
+            {
                 *slot = count.min(usize::from(u8::MAX)) as u8;
             }
         }
         tokens.extend(pending.map(|f| f.1));
         tokens.push(Token::Bar);
+    }
+}
+
+/// Moves the changes before `end` from `changes[*cursor..]` to `fields` as tokens.
+fn take_changes<T: Copy>(
+    changes: &[(u64, T)],
+    cursor: &mut usize,
+    end: u64,
+    token: impl Fn(T) -> Token,
+    fields: &mut Vec<(u64, Token)>,
+) {
+    while let Some(&(tick, value)) = changes.get(*cursor).filter(|c| c.0 < end) {
+        fields.push((tick, token(value)));
+        *cursor += 1;
     }
 }
 

@@ -13,7 +13,14 @@ const VIOLA: u8 = 41;
 const BASS_CLEF_BELOW: u8 = 55;
 
 /// Writes the header of `score`, whose voices are `voices`, ending with the `K:` line.
-pub fn write_header(out: &mut String, score: &Score, index: u32, unit: (u32, u32), voices: &[Voice], timeline: &Timeline) {
+pub fn write_header(
+    out: &mut String,
+    score: &Score,
+    index: u32,
+    unit: (u32, u32),
+    voices: &[Voice],
+    timeline: &Timeline,
+) {
     let _ = writeln!(out, "X:{index}");
     if let Some(title) = score.title.as_deref().map(one_line).filter(|t| !t.is_empty()) {
         let _ = writeln!(out, "T:{title}");

@@ -3,8 +3,6 @@
 //!
 //! Lengths here are exact fractions of a whole note; ticks are converted by the caller.
 
-use std::fmt::{self, Write};
-
 /// A single notated length: `n * 2^exp` whole notes with `n` in {1, 3, 7}
 /// (plain, dotted, double-dotted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +65,23 @@ pub fn dyadic(num: u64, den: u64) -> Option<(u64, u32)> {
     den.is_power_of_two().then(|| (num, den.trailing_zeros()))
 }
 
+/// Greatest common divisor (binary algorithm: shifts instead of divisions).
 pub fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
+    if a == 0 || b == 0 {
+        return a | b;
     }
-    a
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
 }
 
 /// The suffix after a note for `len` with unit note length `unit` = (num, den) of a
@@ -97,6 +107,24 @@ impl Suffix {
         Suffix { num: num / g, den: den / g }
     }
 
+    /// Appends the suffix (faster than `Display` on a hot path).
+    pub fn push_to(self, out: &mut String) {
+        match (self.num, self.den) {
+            (1, 1) => {}
+            (n, 1) => push_number(n, out),
+            (1, 2) => out.push('/'),
+            (1, d) => {
+                out.push('/');
+                push_number(d, out);
+            }
+            (n, d) => {
+                push_number(n, out);
+                out.push('/');
+                push_number(d, out);
+            }
+        }
+    }
+
     /// Number of characters the suffix takes.
     pub fn text_len(self) -> usize {
         match (self.num, self.den) {
@@ -109,16 +137,19 @@ impl Suffix {
     }
 }
 
-impl fmt::Display for Suffix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.num, self.den) {
-            (1, 1) => Ok(()),
-            (n, 1) => write!(f, "{n}"),
-            (1, 2) => f.write_char('/'),
-            (1, d) => write!(f, "/{d}"),
-            (n, d) => write!(f, "{n}/{d}"),
+fn push_number(n: u64, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut rest = n;
+    let mut count = 0;
+    loop {
+        digits[count] = b'0' + (rest % 10) as u8;
+        count += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
         }
     }
+    out.extend(digits[..count].iter().rev().map(|&d| char::from(d)));
 }
 
 /// Unit note lengths `L:` tried when none is given, in order of preference on ties.
@@ -130,8 +161,10 @@ pub const UNIT_CANDIDATES: [(u32, u32); 4] = [(1, 8), (1, 16), (1, 4), (1, 32)];
 pub fn shortest_unit(histogram: &[u32; HISTOGRAM_SIZE]) -> (u32, u32) {
     let cost = |unit: (u32, u32)| -> u64 {
         let used = histogram.iter().enumerate().filter(|(_, count)| **count > 0);
-        used.map(|(slot, &count)| u64::from(count) * Suffix::new(Len::from_histogram_slot(slot), unit).text_len() as u64)
-            .sum()
+        used.map(|(slot, &count)| {
+            u64::from(count) * Suffix::new(Len::from_histogram_slot(slot), unit).text_len() as u64
+        })
+        .sum()
     };
     UNIT_CANDIDATES.into_iter().min_by_key(|&unit| cost(unit)).unwrap_or((1, 8))
 }
@@ -167,7 +200,11 @@ mod tests {
     #[test]
     fn suffixes_follow_abc() {
         let eighth = (1, 8);
-        let text = |n, exp| Suffix::new(Len { n, exp }, eighth).to_string();
+        let text = |n, exp| {
+            let mut out = String::new();
+            Suffix::new(Len { n, exp }, eighth).push_to(&mut out);
+            out
+        };
         assert_eq!(text(1, -3), "");
         assert_eq!(text(1, -2), "2");
         assert_eq!(text(3, -3), "3");
@@ -205,5 +242,6 @@ mod tests {
         assert_eq!(dyadic(480, 1920), Some((1, 2)));
         assert_eq!(dyadic(160, 1920), None);
         assert_eq!(dyadic(0, 1920), Some((0, 0)));
+        assert_eq!((gcd(1920, 160), gcd(7, 0), gcd(0, 0), gcd(12, 18)), (160, 7, 0, 6));
     }
 }

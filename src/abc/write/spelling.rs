@@ -19,7 +19,8 @@ const OCTAVES: usize = 13;
 /// Spells pitches of one voice, bar by bar.
 #[derive(Debug, Clone)]
 pub struct Speller {
-    key: Key,
+    /// Alteration the key signature gives each letter.
+    signature: [i8; 7],
     /// (letter index, alteration) for each pitch class in the current key.
     spelling: [(u8, i8); 12],
     /// Alteration written in this bar, per (octave, letter).
@@ -31,7 +32,7 @@ pub struct Speller {
 impl Speller {
     pub fn new(key: Key) -> Self {
         Speller {
-            key,
+            signature: std::array::from_fn(|l| key.alteration(l)),
             spelling: spelling_table(key),
             same_octave: [NONE; OCTAVES * 7],
             any_octave: [NONE; 7],
@@ -47,7 +48,7 @@ impl Speller {
     /// A key change. Accidentals already written in this bar become ambiguous (readers
     /// differ on whether a `K:` cancels them), so those letters get explicit ones.
     pub fn set_key(&mut self, key: Key) {
-        self.key = key;
+        self.signature = std::array::from_fn(|l| key.alteration(l));
         self.spelling = spelling_table(key);
         for state in self.same_octave.iter_mut().chain(self.any_octave.iter_mut()) {
             if *state != NONE {
@@ -63,7 +64,7 @@ impl Speller {
         let octave = natural.div_euclid(12) - 1; // MIDI octave: 60 is C4
         let slot = (octave + 1).clamp(0, OCTAVES as i32 - 1) as usize * 7 + usize::from(letter);
         let letter_index = usize::from(letter);
-        let signature = self.key.alteration(letter_index);
+        let signature = self.signature[letter_index];
         let read_as = |state: i8| if state == NONE { signature } else { state };
         if read_as(self.same_octave[slot]) != alteration || read_as(self.any_octave[letter_index]) != alteration {
             out.push_str(match alteration {
@@ -91,14 +92,14 @@ fn spelling_table(key: Key) -> [(u8, i8); 12] {
     let chromatic = if key.fifths >= 0 { 1 } else { -1 };
     for (pitch_class, entry) in table.iter_mut().enumerate() {
         let fits = |alteration: &dyn Fn(usize) -> i8| {
-            (0..7).find(|&l| (i32::from(LETTER_PITCH_CLASS[l]) + i32::from(alteration(l))).rem_euclid(12) as usize
-                == pitch_class)
+            (0..7)
+                .find(|&l| {
+                    (i32::from(LETTER_PITCH_CLASS[l]) + i32::from(alteration(l))).rem_euclid(12) as usize == pitch_class
+                })
                 .map(|l| (l as u8, alteration(l)))
         };
-        *entry = fits(&|l| key.alteration(l))
-            .or_else(|| fits(&|_| 0))
-            .or_else(|| fits(&|_| chromatic))
-            .unwrap_or((0, 0));
+        *entry =
+            fits(&|l| key.alteration(l)).or_else(|| fits(&|_| 0)).or_else(|| fits(&|_| chromatic)).unwrap_or((0, 0));
     }
     table
 }

@@ -53,7 +53,8 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                 }
             }
             Token::Rest(len) => {
-                let _ = write!(text, "z{}", Suffix::new(len, unit));
+                text.push('z');
+                Suffix::new(len, unit).push_to(text);
             }
             Token::Note { pitches: (from, to), len, tie } => {
                 let chord = &pitches[from as usize..to as usize];
@@ -66,7 +67,7 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                     }
                     text.push(']');
                 }
-                let _ = write!(text, "{}", Suffix::new(len, unit));
+                Suffix::new(len, unit).push_to(text);
                 if tie {
                     text.push('-');
                 }

@@ -12,8 +12,6 @@
 
 use std::ops::Range;
 
-use super::rhythm::gcd;
-
 /// A stretch of one voice inside one bar: a chord (`pitches` indexes the voice's pitch
 /// pool) or a rest (`None`); `tie` when the chord goes on in the next segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +55,10 @@ impl BarGrid {
         tick - self.start + self.shift
     }
 
+    /// True when `tick` lies on a power-of-two fraction of a whole note from the
+    /// downbeat: its offset is a multiple of the odd part of `whole`.
     fn is_binary(&self, tick: u64) -> bool {
-        let offset = self.offset(tick) % self.whole;
-        (self.whole / gcd(offset, self.whole)).is_power_of_two()
+        self.offset(tick).is_multiple_of(self.whole >> self.whole.trailing_zeros())
     }
 }
 
@@ -94,26 +93,24 @@ fn find_tuplet(segments: &[Segment], first: usize, bar: &BarGrid) -> Option<(usi
     let start = segments[first].start;
     let needed = segments[first].end - start;
     for depth in (0..=MAX_DEPTH).rev() {
-        if bar.whole % (1 << depth) != 0 {
+        if !bar.whole.is_multiple_of(1 << depth) {
             continue;
         }
         let span = bar.whole >> depth;
         if span <= needed {
             continue;
         }
-        if bar.offset(start) % span != 0 || start + span > bar.end {
+        if !bar.offset(start).is_multiple_of(span) || start + span > bar.end {
             return None;
         }
         let span_end = start + span;
-        let Some(last) = segments[first..].iter().position(|s| s.end >= span_end).map(|k| first + k) else {
-            return None;
-        };
+        let last = first + segments[first..].iter().position(|s| s.end >= span_end)?;
         if segments[last].end != span_end {
             continue;
         }
         let inside = &segments[first..=last];
         if let Some(ratio) =
-            TUPLETS.into_iter().find(|r| inside.iter().all(|s| (s.end - start) * u64::from(r.p) % span == 0))
+            TUPLETS.into_iter().find(|r| inside.iter().all(|s| ((s.end - start) * u64::from(r.p)).is_multiple_of(span)))
         {
             return Some((last + 1, ratio));
         }
@@ -175,8 +172,6 @@ fn union(pool: &mut Vec<u8>, a: (u32, u32), b: (u32, u32)) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const BAR: BarGrid = BarGrid { start: 0, end: 16, shift: 0, whole: 16, snap: 1 };
 
     fn segs(bounds: &[u64]) -> Vec<Segment> {
         bounds.windows(2).map(|w| Segment { start: w[0], end: w[1], pitches: Some((0, 1)), tie: false }).collect()

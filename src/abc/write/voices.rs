@@ -92,7 +92,10 @@ mod tests {
             instrument: Instrument::from_program(0),
             channel: None,
             is_drum: false,
-            notes: notes.iter().map(|&(start, duration, pitch)| Note { start, duration, pitch, velocity: 80 }).collect(),
+            notes: notes
+                .iter()
+                .map(|&(start, duration, pitch)| Note { start, duration, pitch, velocity: 80 })
+                .collect(),
         }
     }
 
