@@ -122,6 +122,15 @@ fn unquantized_notes_snap_to_sixty_fourths_and_none_is_lost() {
 }
 
 #[test]
+fn pickup_off_the_grid_is_written_rounded() {
+    // A pickup of a third of a quarter (160 ticks, 5.33/64 of a whole) is written as
+    // 5/64; in bar 2 the D and E snap to the 1/64 grid (5/64 and a quarter, L:1/16).
+    let mut s = score(vec![part(0, &melody(0, &[(Q / 3, 60), (Q / 3, 62), (Q, 64)]))]);
+    s.pickup_ticks = Q / 3;
+    assert_eq!(body(&s), "[V:1] C-C/4|D-D/4E4z8z2z3/4|]\n");
+}
+
+#[test]
 fn inexpressible_title_characters_stay_on_one_line() {
     let mut s = scale();
     s.title = Some("Two\nlines ".into());

@@ -119,7 +119,7 @@ fn find_tuplet(segments: &[Segment], first: usize, bar: &BarGrid) -> Option<(usi
 }
 
 /// Moves the end of segment `i` to the snapping grid; returns false when it cannot
-/// move (it ends the bar).
+/// move (it ends the bar, or its bar starts off the grid).
 fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid) -> bool {
     let end = segments[i].end;
     if end >= bar.end {
@@ -128,6 +128,10 @@ fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid
     let offset = bar.offset(end);
     let rounded = (offset + bar.snap / 2) / bar.snap * bar.snap;
     let target = (rounded + bar.start).saturating_sub(bar.shift).max(segments[i].start + bar.snap).min(bar.end);
+    if target == end {
+        // Already as close to the grid as it gets (a bar starting off the grid).
+        return false;
+    }
     if target < end {
         segments[i].end = target;
         segments[i + 1].start = target;
