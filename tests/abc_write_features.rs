@@ -4,7 +4,8 @@ mod abc_write_support;
 
 use abc_write_support::*;
 use prep::abc::write::{AbcOptions, Layout, to_abc};
-use prep::score::Score;
+use prep::score::{Score, TempoChange, TempoMap, TimeSignature};
+use proptest::prelude::*;
 
 fn abc(score: &Score) -> String {
     to_abc(score, &AbcOptions::default())
@@ -123,11 +124,12 @@ fn unquantized_notes_snap_to_sixty_fourths_and_none_is_lost() {
 
 #[test]
 fn pickup_off_the_grid_is_written_rounded() {
-    // A pickup of a third of a quarter (160 ticks, 5.33/64 of a whole) is written as
-    // 5/64; in bar 2 the D and E snap to the 1/64 grid (5/64 and a quarter, L:1/16).
+    // A pickup of a third of a quarter (160 ticks, 5.33/64 of a whole) is written
+    // rounded, as 5/64; bar 2, counted from its own start, is exact: a half-note
+    // triplet, its last rest split at the half bar.
     let mut s = score(vec![part(0, &melody(0, &[(Q / 3, 60), (Q / 3, 62), (Q, 64)]))]);
     s.pickup_ticks = Q / 3;
-    assert_eq!(body(&s), "[V:1] C-C/4|D-D/4E4z8z2z3/4|]\n");
+    assert_eq!(body(&s), "[V:1] C/-C/8|(3:2:3DE3z2z4|]\n");
 }
 
 #[test]
@@ -135,4 +137,47 @@ fn inexpressible_title_characters_stay_on_one_line() {
     let mut s = scale();
     s.title = Some("Two\nlines ".into());
     assert!(abc(&s).starts_with("X:1\nT:Two lines\nM:4/4\n"));
+}
+
+/// A line of music without its `[M:..]`, `[K:..]`, `[Q:..]` fields.
+fn without_inline_fields(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = ["[M:", "[K:", "[Q:"].iter().filter_map(|f| rest.find(f)).min() {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].split_once(']').map_or("", |(_, after)| after);
+    }
+    out + rest
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary input (any resolution, off-grid notes, pickups, metre and tempo
+    /// changes) never panics, gives every voice the same number of bars, and writes a
+    /// note head for every note (chords count each pitch; ties add heads, never remove).
+    #[test]
+    fn arbitrary_scores_are_written_whole(
+        tpq in prop::sample::select(vec![1u32, 3, 96, 100, 384, 480, 1000]),
+        notes in prop::collection::vec((0u64..20_000, 1u64..3_000, 21u8..109), 0..60),
+        pickup in 0u64..3_000,
+        metre_change in 0u64..20_000,
+        tempo_change in 0u64..20_000,
+    ) {
+        let scale = |t: u64| t * u64::from(tpq) / 480;
+        let notes: Vec<(u64, u64, u8)> = notes.iter().map(|&(s, d, p)| (scale(s), scale(d).max(1), p)).collect();
+        let mut s = score(vec![part(0, &notes), part(40, &notes[notes.len() / 2..])]);
+        s.ticks_per_quarter = tpq;
+        s.pickup_ticks = scale(pickup);
+        s.time_signatures.push(TimeSignature { tick: scale(metre_change) + 1, numerator: 7, denominator: 8 });
+        s.tempo = TempoMap::from_changes(vec![TempoChange { tick: scale(tempo_change), micros_per_quarter: 700_000 }]);
+        let text = to_abc(&s, &AbcOptions { layout: Layout::Voices, ..AbcOptions::default() });
+        prop_assert!(text.ends_with("|]\n"));
+        let body = &text[text.find("\nV:1\n").expect("voice 1") ..];
+        let bars: Vec<usize> = body.split("\nV:").skip(1).map(|v| v.matches('|').count()).collect();
+        prop_assert!(bars.windows(2).all(|w| w[0] == w[1]), "{bars:?}\n{text}");
+        let music: String = body.lines().filter(|l| !l.starts_with("V:")).map(without_inline_fields).collect();
+        let heads = music.chars().filter(|c| c.is_ascii_alphabetic() && *c != 'z').count();
+        prop_assert!(heads >= notes.len() * 3 / 2, "{heads} heads for {} notes\n{text}", notes.len() * 3 / 2);
+    }
 }

@@ -13,7 +13,8 @@ use std::process::Command;
 use abc_write_support::*;
 use midly::{MidiMessage, Smf, Timing, TrackEventKind};
 use prep::abc::write::{AbcOptions, Layout, to_abc};
-use prep::score::Score;
+use prep::score::{Key, KeyChange, Mode, Score, TimeSignature};
+use proptest::prelude::*;
 
 const ABC2MIDI: &str = "/usr/bin/abc2midi";
 
@@ -145,4 +146,49 @@ fn unquantized_notes_all_play_back_snapped() {
 #[test]
 fn drums_play_back() {
     assert_plays_back(&drums(), "drums", Layout::Interleaved);
+}
+
+/// Up to three monophonic lines in disjoint registers (so that MIDI note-offs pair up
+/// unambiguously) on a sixteenth-note grid, with gaps and eighth-note triplets on the
+/// beat (when bars are whole quarters from tick 0); lines may overlap in time.
+fn random_score() -> impl Strategy<Value = Score> {
+    let line = prop::collection::vec((0u64..4, 1u64..13, 0u8..13, prop::bool::weighted(0.2)), 1..24);
+    let metres = prop::sample::select(vec![(4u8, 4u8), (3, 4), (6, 8), (2, 4), (5, 8)]);
+    (prop::collection::vec(line, 1..4), metres, -6i8..7, 0u64..4).prop_map(|(lines, (n, d), fifths, pickup)| {
+        let sixteenth = Q / 4;
+        let triplets_fit = pickup == 0 && (n, d) != (5, 8);
+        let mut notes = Vec::new();
+        for (register, line) in lines.iter().enumerate() {
+            let low = 40 + 15 * register as u8;
+            let mut at = 0;
+            for &(gap, length, step, triplet) in line {
+                at += gap * sixteenth;
+                if triplet && triplets_fit {
+                    at = at.div_ceil(Q) * Q;
+                    for k in 0..3 {
+                        notes.push((at + k * Q / 3, Q / 3, low + step + k as u8));
+                    }
+                    at += Q;
+                } else {
+                    notes.push((at, length * sixteenth, low + step));
+                    at += length * sixteenth;
+                }
+            }
+        }
+        notes.sort_unstable();
+        let mut s = score(vec![part(0, &notes)]);
+        s.time_signatures = vec![TimeSignature { tick: 0, numerator: n, denominator: d }];
+        s.key_signatures = vec![KeyChange { tick: 0, key: Key::new(fifths, Mode::Major) }];
+        s.pickup_ticks = pickup * Q / 2;
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_quantized_scores_play_back(score in random_score()) {
+        assert_plays_back(&score, "random", Layout::Interleaved);
+    }
 }

@@ -129,5 +129,5 @@ pub fn drums() -> Score {
 
 /// Unquantized timing: onsets off every grid.
 pub fn unquantized() -> Score {
-    score(vec![part(0, &[(7, 233, 60), (241, 3, 62), (251, 700, 64), (1000, 37, 65), (1044, 890, 67)])])
+    score(vec![part(0, &[(7, 233, 60), (241, 3, 62), (251, 700, 64), (1003, 38, 65), (1044, 890, 67)])])
 }

@@ -23,10 +23,12 @@ pub enum Token {
     Key(Key),
     /// `[Q:1/4=bpm]`.
     Tempo(u32),
-    /// `(p:q:r`: the next `r` notes and rests are a tuplet.
+    /// `(p:q:r`: the next `r` notes and rests are a tuplet; `simple` when they are
+    /// single notes and rests of one written length.
     Tuplet {
         ratio: Ratio,
         count: u8,
+        simple: bool,
     },
     Rest(Len),
     /// A note or chord (`pitches` indexes the voice's pitch pool); `tie` writes `-`.
@@ -149,7 +151,7 @@ pub fn engrave(
             let tuplet_at = tokens.len();
             let ratio = group.tuplet.unwrap_or(Ratio { p: 1, q: 1 });
             if let Some(ratio) = group.tuplet {
-                tokens.push(Token::Tuplet { ratio, count: 0 });
+                tokens.push(Token::Tuplet { ratio, count: 0, simple: true });
             }
             let mut count = 0usize;
             for segment in &segments[group.segments.clone()] {
@@ -158,15 +160,28 @@ pub fn engrave(
                 }
                 count += write_segment(segment, ratio, timeline.whole, tokens, histogram);
             }
-            if let Some(Token::Tuplet { count: slot, .. }) =
-                tokens.get_mut(tuplet_at).filter(|_| group.tuplet.is_some())
-            {
-                *slot = count.min(usize::from(u8::MAX)) as u8;
+            if group.tuplet.is_some() {
+                let simple = single_notes_of_one_length(&tokens[tuplet_at + 1..]);
+                if let Some(Token::Tuplet { count: count_slot, simple: simple_slot, .. }) = tokens.get_mut(tuplet_at) {
+                    *count_slot = count.min(usize::from(u8::MAX)) as u8;
+                    *simple_slot = simple;
+                }
             }
         }
         tokens.extend(pending.map(|f| f.1));
         tokens.push(Token::Bar);
     }
+}
+
+/// True when `tokens` hold no chord and all their notes and rests have one length.
+fn single_notes_of_one_length(tokens: &[Token]) -> bool {
+    let mut lengths = tokens.iter().filter_map(|t| match t {
+        Token::Note { pitches: (from, to), len, .. } => Some((to - from == 1).then_some(*len)),
+        Token::Rest(len) => Some(Some(*len)),
+        _ => None,
+    });
+    let first = lengths.next().flatten();
+    first.is_some() && lengths.all(|len| len == first)
 }
 
 /// Moves the changes before `end` from `changes[*cursor..]` to `fields` as tokens.
@@ -200,10 +215,7 @@ fn cut_bar(voice: &Voice, first_chord: usize, start: u64, end: u64, splits: &[u6
     }
     for &tick in splits {
         if let Some(i) = out.iter().position(|s| s.start < tick && tick < s.end) {
-            let tail = Segment { start: tick, ..out[i] };
-            out[i].end = tick;
-            out[i].tie = out[i].pitches.is_some();
-            out.insert(i + 1, tail);
+            Segment::split(out, i, tick);
         }
     }
 }

@@ -45,8 +45,9 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
             Token::Tempo(bpm) => {
                 let _ = write!(text, "[Q:1/4={bpm}]");
             }
-            Token::Tuplet { ratio, count } => {
-                if ratio.p == 3 && ratio.q == 2 && count == 3 {
+            Token::Tuplet { ratio, count, simple } => {
+                // abc2midi warns about a bare `(3` over chords or unequal lengths.
+                if ratio.p == 3 && ratio.q == 2 && count == 3 && simple {
                     text.push_str("(3");
                 } else {
                     let _ = write!(text, "({}:{}:{}", ratio.p, ratio.q, count);

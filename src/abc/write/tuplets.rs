@@ -3,12 +3,14 @@
 //!
 //! A segment is plain when it ends on the binary grid (a multiple of a power-of-two
 //! fraction of a whole note, counted from the downbeat). Otherwise the writer looks for
-//! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) starting
-//! at the segment, ending on a segment boundary inside the bar, in which every boundary
-//! lies on a multiple of `span / p` for `p` in 3, 5, 6, 7: that span is a `p`-tuplet.
-//! Failing that, the segment's end is snapped to the nearest 1/64 note (or the finest
-//! binary position the resolution allows); segments swallowed by the snap merge their
-//! pitches into it, so notes move but are never lost.
+//! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) holding
+//! that end, not reaching back into an earlier tuplet nor out of the bar, in which a
+//! ratio `p:q` (3:2, 5:4, 7:4) turns every boundary into a written position on the
+//! 1/32-note grid (written length = actual length * p / q). Segments crossing the span's
+//! ends are split there and tied. Six in the time of four is a 3:2 tuplet of six notes.
+//! Failing all that, the segment's end is snapped to the nearest 1/64 note (or the
+//! finest binary position the resolution allows); segments swallowed by the snap merge
+//! their pitches into it, so notes move but are never lost.
 
 use std::ops::Range;
 
@@ -64,22 +66,46 @@ impl BarGrid {
 
 /// Deepest binary span tried for a tuplet: a whole note / 2^8.
 const MAX_DEPTH: u32 = 8;
-/// Tuplet sizes tried, in order of preference.
-const TUPLETS: [Ratio; 4] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 6, q: 2 }, Ratio { p: 7, q: 4 }];
+/// Tuplet sizes tried, in order of preference. Six in the time of four needs no entry:
+/// it is a 3:2 tuplet of six notes.
+const TUPLETS: [Ratio; 3] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 7, q: 4 }];
+/// Written lengths inside a tuplet are multiples of a 1/32 note.
+const WRITTEN_GRID: u64 = 32;
+
+/// A tuplet found in a bar: the ticks it spans and its ratio.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+    ratio: Ratio,
+}
+
+impl Segment {
+    /// Splits segment `index` of `segments` at `tick` (inside it); a chord is tied over.
+    pub fn split(segments: &mut Vec<Segment>, index: usize, tick: u64) {
+        let tail = Segment { start: tick, ..segments[index] };
+        segments[index].end = tick;
+        segments[index].tie = segments[index].pitches.is_some();
+        segments.insert(index + 1, tail);
+    }
+}
 
 /// Groups the segments of one bar (contiguous, covering the bar), snapping those that
 /// fit no grid; merged pitches are appended to `pool`.
 pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid, groups: &mut Vec<Group>) {
     groups.clear();
+    // Tuplets start at or after the end of the previous one.
+    let mut floor = bar.start;
     let mut i = 0;
     while i < segments.len() {
-        let end = segments[i].end;
-        if bar.is_binary(end) {
+        if bar.is_binary(segments[i].end) {
             groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
-        } else if let Some((after, ratio)) = find_tuplet(segments, i, bar) {
-            groups.push(Group { segments: i..after, tuplet: Some(ratio) });
-            i = after;
+        } else if let Some(span) =
+            find_tuplet(segments, i, floor, bar, false).or_else(|| find_tuplet(segments, i, floor, bar, true))
+        {
+            i = place_tuplet(segments, groups, span);
+            floor = span.end;
         } else if !snap(segments, i, pool, bar) {
             // The bar itself ends off the grid (an odd pickup): written as is, rounded.
             groups.push(Group { segments: i..i + 1, tuplet: None });
@@ -88,34 +114,60 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
     }
 }
 
-/// The tuplet starting at segment `first`: (index after its last segment, ratio).
-fn find_tuplet(segments: &[Segment], first: usize, bar: &BarGrid) -> Option<(usize, Ratio)> {
-    let start = segments[first].start;
-    let needed = segments[first].end - start;
+/// The shortest beat-aligned binary span, starting at or after `floor`, that holds the
+/// end of segment `index` and in which some ratio writes every boundary exactly.
+/// A rest crossing the span's end is split there when what is left of it ends on the
+/// binary grid; with `split_notes`, a note too (callers try without first, so that a
+/// triplet of eighths is one quarter-long tuplet, not two eighth-long ones and a tie).
+fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, split_notes: bool) -> Option<Span> {
+    let (at, end) = (segments[index].start, segments[index].end);
     for depth in (0..=MAX_DEPTH).rev() {
         if !bar.whole.is_multiple_of(1 << depth) {
             continue;
         }
         let span = bar.whole >> depth;
-        if span <= needed {
+        let start = at.checked_sub(bar.offset(at) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
+        if start + span < end {
             continue;
         }
-        if !bar.offset(start).is_multiple_of(span) || start + span > bar.end {
-            return None;
-        }
-        let span_end = start + span;
-        let last = first + segments[first..].iter().position(|s| s.end >= span_end)?;
-        if segments[last].end != span_end {
+        let first = segments[..=index].iter().rposition(|s| s.start <= start).unwrap_or(0);
+        let closing = segments[first..].iter().find(|s| s.end >= start + span);
+        let fits =
+            |s: &Segment| s.end == start + span || ((split_notes || s.pitches.is_none()) && bar.is_binary(s.end));
+        if !closing.is_some_and(fits) {
             continue;
         }
-        let inside = &segments[first..=last];
-        if let Some(ratio) =
-            TUPLETS.into_iter().find(|r| inside.iter().all(|s| ((s.end - start) * u64::from(r.p)).is_multiple_of(span)))
-        {
-            return Some((last + 1, ratio));
+        let inside = segments[first..].iter().map(|s| s.end).take_while(|&e| e < start + span);
+        let boundaries = || inside.clone().filter(|&e| e > start);
+        let exact = |r: &Ratio| {
+            boundaries()
+                .all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
+        };
+        if let Some(ratio) = TUPLETS.into_iter().find(exact) {
+            return Some(Span { start, end: start + span, ratio });
         }
     }
     None
+}
+
+/// Cuts the segments at the ends of `span` and makes a tuplet group of those inside,
+/// replacing the plain groups it overlaps; returns the index of the segment after it.
+fn place_tuplet(segments: &mut Vec<Segment>, groups: &mut Vec<Group>, span: Span) -> usize {
+    let mut first = segments.iter().rposition(|s| s.start <= span.start).unwrap_or(0);
+    while groups.last().is_some_and(|g| g.segments.start >= first) {
+        groups.pop();
+    }
+    if segments[first].start < span.start {
+        Segment::split(segments, first, span.start);
+        groups.push(Group { segments: first..first + 1, tuplet: None });
+        first += 1;
+    }
+    let last = first + segments[first..].iter().position(|s| s.end >= span.end).unwrap_or(0);
+    if segments[last].end > span.end {
+        Segment::split(segments, last, span.end);
+    }
+    groups.push(Group { segments: first..last + 1, tuplet: Some(span.ratio) });
+    last + 1
 }
 
 /// Moves the end of segment `i` to the snapping grid; returns false when it cannot
@@ -201,6 +253,16 @@ mod tests {
         let bar = BarGrid { start: 0, end: 240, shift: 0, whole: 240, snap: 15 };
         let mut s = segs(&[0, 40, 80, 120, 132, 144, 156, 168, 180, 240]);
         assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..8, Some(5)), (8..9, None)]);
+    }
+
+    #[test]
+    fn a_note_entering_a_triplet_is_split_at_its_beat() {
+        // Whole = 96: a quarter is 24, triplet eighths 8. The first note (5/16) ends
+        // inside the second beat, which holds a triplet: it is cut and tied at tick 24.
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 96, snap: 3 };
+        let mut s = segs(&[0, 30, 32, 40, 48]);
+        assert_eq!(groups(&mut s, &bar), vec![(0..1, None), (1..5, Some(3))]);
+        assert_eq!((s[0].end, s[0].tie, s[1].start), (24, true, 24));
     }
 
     #[test]
