@@ -33,7 +33,9 @@ pub fn write_header(
         write_score_directive(out, voices);
     }
     for (number, voice) in voices.iter().enumerate() {
-        let Some(part) = voice.part.and_then(|p| score.parts.get(p)) else { continue };
+        let Some(part) = voice.part.and_then(|p| score.parts.get(p)) else {
+            continue;
+        };
         let name = one_line(&part.instrument.name).replace('"', "'");
         let clef = if part.is_drum {
             "perc"
@@ -59,7 +61,10 @@ fn write_score_directive(out: &mut String, voices: &[Voice]) {
     out.push_str("%%score");
     let mut first = 0;
     while first < voices.len() {
-        let count = voices[first..].iter().take_while(|v| v.part == voices[first].part).count();
+        let count = voices[first..]
+            .iter()
+            .take_while(|v| v.part == voices[first].part)
+            .count();
         out.push(' ');
         if count > 1 {
             out.push('(');
@@ -94,5 +99,9 @@ fn median_pitch(voice: &Voice) -> Option<u8> {
 
 /// A header value on one line.
 fn one_line(text: &str) -> String {
-    text.split(['\n', '\r']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

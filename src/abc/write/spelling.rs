@@ -16,13 +16,27 @@ const AMBIGUOUS: i8 = i8::MAX;
 /// MIDI octaves -1..=11 (a `B#` or `Cb` can leave 0..=9).
 const OCTAVES: usize = 13;
 
+/// How one MIDI pitch is written in the current key.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spelled {
+    /// Index into `LETTERS`.
+    letter: u8,
+    alteration: i8,
+    /// Alteration the key signature gives the letter.
+    signature: i8,
+    /// Index of (octave, letter) in `Speller::same_octave`.
+    slot: u8,
+    /// The note without accidental (`C,`, `c'`): a range of `Speller::names`.
+    name: (u16, u16),
+}
+
 /// Spells pitches of one voice, bar by bar.
 #[derive(Debug, Clone)]
 pub struct Speller {
-    /// Alteration the key signature gives each letter.
-    signature: [i8; 7],
-    /// (letter index, alteration) for each pitch class in the current key.
-    spelling: [(u8, i8); 12],
+    /// Spelling of every MIDI pitch in the current key.
+    pitches: [Spelled; 128],
+    /// Note names of all pitches, concatenated.
+    names: String,
     /// Alteration written in this bar, per (octave, letter).
     same_octave: [i8; OCTAVES * 7],
     /// Alteration last written in this bar for a letter, in any octave.
@@ -31,11 +45,40 @@ pub struct Speller {
 
 impl Speller {
     pub fn new(key: Key) -> Self {
-        Speller {
-            signature: std::array::from_fn(|l| key.alteration(l)),
-            spelling: spelling_table(key),
+        let mut speller = Speller {
+            pitches: [Spelled::default(); 128],
+            names: String::with_capacity(128 * 4),
             same_octave: [NONE; OCTAVES * 7],
             any_octave: [NONE; 7],
+        };
+        speller.spell_key(key);
+        speller
+    }
+
+    /// Fills the per-pitch table for `key`.
+    fn spell_key(&mut self, key: Key) {
+        let classes = spelling_table(key);
+        self.names.clear();
+        for (pitch, spelled) in self.pitches.iter_mut().enumerate() {
+            let (letter, alteration) = classes[pitch % 12];
+            let octave = (pitch as i32 - i32::from(alteration)).div_euclid(12) - 1; // 60 is C4
+            let from = self.names.len() as u16;
+            let name = LETTERS[usize::from(letter)];
+            if octave >= 5 {
+                self.names.push(name.to_ascii_lowercase());
+                self.names.extend(std::iter::repeat_n('\'', (octave - 5) as usize));
+            } else {
+                self.names.push(name);
+                self.names
+                    .extend(std::iter::repeat_n(',', (4 - octave).max(0) as usize));
+            }
+            *spelled = Spelled {
+                letter,
+                alteration,
+                signature: key.alteration(usize::from(letter)),
+                slot: ((octave + 1).clamp(0, OCTAVES as i32 - 1) * 7 + i32::from(letter)) as u8,
+                name: (from, self.names.len() as u16),
+            };
         }
     }
 
@@ -48,8 +91,7 @@ impl Speller {
     /// A key change. Accidentals already written in this bar become ambiguous (readers
     /// differ on whether a `K:` cancels them), so those letters get explicit ones.
     pub fn set_key(&mut self, key: Key) {
-        self.signature = std::array::from_fn(|l| key.alteration(l));
-        self.spelling = spelling_table(key);
+        self.spell_key(key);
         for state in self.same_octave.iter_mut().chain(self.any_octave.iter_mut()) {
             if *state != NONE {
                 *state = AMBIGUOUS;
@@ -59,30 +101,20 @@ impl Speller {
 
     /// Appends the ABC spelling of `pitch` (accidental if needed, letter, octave marks).
     pub fn write(&mut self, pitch: u8, out: &mut String) {
-        let (letter, alteration) = self.spelling[usize::from(pitch % 12)];
-        let natural = i32::from(pitch) - i32::from(alteration);
-        let octave = natural.div_euclid(12) - 1; // MIDI octave: 60 is C4
-        let slot = (octave + 1).clamp(0, OCTAVES as i32 - 1) as usize * 7 + usize::from(letter);
-        let letter_index = usize::from(letter);
-        let signature = self.signature[letter_index];
-        let read_as = |state: i8| if state == NONE { signature } else { state };
-        if read_as(self.same_octave[slot]) != alteration || read_as(self.any_octave[letter_index]) != alteration {
-            out.push_str(match alteration {
-                1 => "^",
-                -1 => "_",
-                _ => "=",
+        let spelled = self.pitches[usize::from(pitch & 0x7f)];
+        let (slot, letter) = (usize::from(spelled.slot), usize::from(spelled.letter));
+        let read_as = |state: i8| if state == NONE { spelled.signature } else { state };
+        let alteration = spelled.alteration;
+        if read_as(self.same_octave[slot]) != alteration || read_as(self.any_octave[letter]) != alteration {
+            out.push(match alteration {
+                1 => '^',
+                -1 => '_',
+                _ => '=',
             });
             self.same_octave[slot] = alteration;
-            self.any_octave[letter_index] = alteration;
+            self.any_octave[letter] = alteration;
         }
-        let name = LETTERS[letter_index];
-        if octave >= 5 {
-            out.push(name.to_ascii_lowercase());
-            out.extend(std::iter::repeat_n('\'', (octave - 5) as usize));
-        } else {
-            out.push(name);
-            out.extend(std::iter::repeat_n(',', (4 - octave).max(0) as usize));
-        }
+        out.push_str(&self.names[usize::from(spelled.name.0)..usize::from(spelled.name.1)]);
     }
 }
 
@@ -98,8 +130,10 @@ fn spelling_table(key: Key) -> [(u8, i8); 12] {
                 })
                 .map(|l| (l as u8, alteration(l)))
         };
-        *entry =
-            fits(&|l| key.alteration(l)).or_else(|| fits(&|_| 0)).or_else(|| fits(&|_| chromatic)).unwrap_or((0, 0));
+        *entry = fits(&|l| key.alteration(l))
+            .or_else(|| fits(&|_| 0))
+            .or_else(|| fits(&|_| chromatic))
+            .unwrap_or((0, 0));
     }
     table
 }
