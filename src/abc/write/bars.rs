@@ -90,23 +90,9 @@ impl Timeline {
             }
         }
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
-        let pickup_shift = if score.pickup_ticks > 0 {
-            nominal.saturating_sub(score.pickup_ticks)
-        } else {
-            0
-        };
+        let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);
-        Timeline {
-            whole,
-            bars,
-            metres,
-            first_key,
-            keys,
-            first_bpm,
-            tempos,
-            pickup_shift,
-            snap,
-        }
+        Timeline { whole, bars, metres, first_key, keys, first_bpm, tempos, pickup_shift, snap }
     }
 
     pub fn bar_count(&self) -> usize {
@@ -165,11 +151,7 @@ pub fn engrave(
             let tuplet_at = tokens.len();
             let ratio = group.tuplet.unwrap_or(Ratio { p: 1, q: 1 });
             if let Some(ratio) = group.tuplet {
-                tokens.push(Token::Tuplet {
-                    ratio,
-                    count: 0,
-                    simple: true,
-                });
+                tokens.push(Token::Tuplet { ratio, count: 0, simple: true });
             }
             let mut count = 0usize;
             for segment in &segments[group.segments.clone()] {
@@ -180,12 +162,7 @@ pub fn engrave(
             }
             if group.tuplet.is_some() {
                 let simple = single_notes_of_one_length(&tokens[tuplet_at + 1..]);
-                if let Some(Token::Tuplet {
-                    count: count_slot,
-                    simple: simple_slot,
-                    ..
-                }) = tokens.get_mut(tuplet_at)
-                {
+                if let Some(Token::Tuplet { count: count_slot, simple: simple_slot, .. }) = tokens.get_mut(tuplet_at) {
                     *count_slot = count.min(usize::from(u8::MAX)) as u8;
                     *simple_slot = simple;
                 }
@@ -199,11 +176,7 @@ pub fn engrave(
 /// True when `tokens` hold no chord and all their notes and rests have one length.
 fn single_notes_of_one_length(tokens: &[Token]) -> bool {
     let mut lengths = tokens.iter().filter_map(|t| match t {
-        Token::Note {
-            pitches: (from, to),
-            len,
-            ..
-        } => Some((to - from == 1).then_some(*len)),
+        Token::Note { pitches: (from, to), len, .. } => Some((to - from == 1).then_some(*len)),
         Token::Rest(len) => Some(Some(*len)),
         _ => None,
     });
@@ -232,28 +205,13 @@ fn cut_bar(voice: &Voice, first_chord: usize, start: u64, end: u64, splits: &[u6
     for chord in voice.chords[first_chord..].iter().take_while(|c| c.start < end) {
         let from = chord.start.max(start);
         if from > at {
-            out.push(Segment {
-                start: at,
-                end: from,
-                pitches: None,
-                tie: false,
-            });
+            out.push(Segment { start: at, end: from, pitches: None, tie: false });
         }
         at = chord.end.min(end);
-        out.push(Segment {
-            start: from,
-            end: at,
-            pitches: Some(chord.pitches),
-            tie: chord.end > end,
-        });
+        out.push(Segment { start: from, end: at, pitches: Some(chord.pitches), tie: chord.end > end });
     }
     if at < end {
-        out.push(Segment {
-            start: at,
-            end,
-            pitches: None,
-            tie: false,
-        });
+        out.push(Segment { start: at, end, pitches: None, tie: false });
     }
     for &tick in splits {
         if let Some(i) = out.iter().position(|s| s.start < tick && tick < s.end) {
@@ -279,11 +237,7 @@ fn write_segment(
     while let Some(len) = pieces.next() {
         histogram[len.histogram_slot()] += 1;
         tokens.push(match segment.pitches {
-            Some(pitches) => Token::Note {
-                pitches,
-                len,
-                tie: pieces.peek().is_some() || segment.tie,
-            },
+            Some(pitches) => Token::Note { pitches, len, tie: pieces.peek().is_some() || segment.tie },
             None => Token::Rest(len),
         });
     }

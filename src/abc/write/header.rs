@@ -61,10 +61,7 @@ fn write_score_directive(out: &mut String, voices: &[Voice]) {
     out.push_str("%%score");
     let mut first = 0;
     while first < voices.len() {
-        let count = voices[first..]
-            .iter()
-            .take_while(|v| v.part == voices[first].part)
-            .count();
+        let count = voices[first..].iter().take_while(|v| v.part == voices[first].part).count();
         out.push(' ');
         if count > 1 {
             out.push('(');
@@ -99,9 +96,5 @@ fn median_pitch(voice: &Voice) -> Option<u8> {
 
 /// A header value on one line.
 fn one_line(text: &str) -> String {
-    text.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split(['\n', '\r']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
 }

@@ -41,12 +41,7 @@ pub struct AbcOptions {
 
 impl Default for AbcOptions {
     fn default() -> Self {
-        AbcOptions {
-            index: 1,
-            unit: None,
-            layout: Layout::default(),
-            bars_per_line: 4,
-        }
+        AbcOptions { index: 1, unit: None, layout: Layout::default(), bars_per_line: 4 }
     }
 }
 
@@ -66,11 +61,8 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
         tokens.push(voice_tokens);
     }
     let unit = options.unit.unwrap_or_else(|| rhythm::shortest_unit(&histogram));
-    let texts: Vec<text::VoiceText> = voices
-        .iter()
-        .zip(&tokens)
-        .map(|(v, t)| text::render(t, &v.pitches, timeline.first_key, unit))
-        .collect();
+    let texts: Vec<text::VoiceText> =
+        voices.iter().zip(&tokens).map(|(v, t)| text::render(t, &v.pitches, timeline.first_key, unit)).collect();
     let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();
     let mut out = String::with_capacity(body_len + 256 + voices.len() * 64);
     header::write_header(&mut out, score, options.index, unit, &voices, &timeline);

@@ -22,10 +22,7 @@ impl Len {
     /// The length stored in histogram slot `slot` (inverse of `histogram_slot`).
     pub fn from_histogram_slot(slot: usize) -> Len {
         let n = [1, 3, 7][slot / EXP_SLOTS];
-        Len {
-            n,
-            exp: ((slot % EXP_SLOTS) as i32 - EXP_OFFSET) as i8,
-        }
+        Len { n, exp: ((slot % EXP_SLOTS) as i32 - EXP_OFFSET) as i8 }
     }
 }
 
@@ -54,10 +51,7 @@ pub fn pieces(num: u64, k: u32) -> impl Iterator<Item = Len> {
             (1u8, high)
         };
         rest -= u64::from(n) << low;
-        Some(Len {
-            n,
-            exp: (i64::from(low) - i64::from(k)) as i8,
-        })
+        Some(Len { n, exp: (i64::from(low) - i64::from(k)) as i8 })
     })
 }
 
@@ -110,10 +104,7 @@ impl Suffix {
             den <<= shift;
         }
         let g = gcd(num, den);
-        Suffix {
-            num: num / g,
-            den: den / g,
-        }
+        Suffix { num: num / g, den: den / g }
     }
 
     /// Appends the suffix (faster than `Display` on a hot path).
@@ -175,10 +166,7 @@ pub fn shortest_unit(histogram: &[u32; HISTOGRAM_SIZE]) -> (u32, u32) {
         })
         .sum()
     };
-    UNIT_CANDIDATES
-        .into_iter()
-        .min_by_key(|&unit| cost(unit))
-        .unwrap_or((1, 8))
+    UNIT_CANDIDATES.into_iter().min_by_key(|&unit| cost(unit)).unwrap_or((1, 8))
 }
 
 fn digits(mut n: u64) -> usize {

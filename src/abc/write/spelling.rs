@@ -69,8 +69,7 @@ impl Speller {
                 self.names.extend(std::iter::repeat_n('\'', (octave - 5) as usize));
             } else {
                 self.names.push(name);
-                self.names
-                    .extend(std::iter::repeat_n(',', (4 - octave).max(0) as usize));
+                self.names.extend(std::iter::repeat_n(',', (4 - octave).max(0) as usize));
             }
             *spelled = Spelled {
                 letter,
@@ -130,10 +129,8 @@ fn spelling_table(key: Key) -> [(u8, i8); 12] {
                 })
                 .map(|l| (l as u8, alteration(l)))
         };
-        *entry = fits(&|l| key.alteration(l))
-            .or_else(|| fits(&|_| 0))
-            .or_else(|| fits(&|_| chromatic))
-            .unwrap_or((0, 0));
+        *entry =
+            fits(&|l| key.alteration(l)).or_else(|| fits(&|_| 0)).or_else(|| fits(&|_| chromatic)).unwrap_or((0, 0));
     }
     table
 }

@@ -25,10 +25,7 @@ impl VoiceText {
 
 /// Renders the tokens of one voice; `pitches` is the voice's pitch pool.
 pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> VoiceText {
-    let mut out = VoiceText {
-        text: String::with_capacity(tokens.len() * 3),
-        bar_ends: Vec::new(),
-    };
+    let mut out = VoiceText { text: String::with_capacity(tokens.len() * 3), bar_ends: Vec::new() };
     let mut speller = Speller::new(key);
     let text = &mut out.text;
     for token in tokens {
@@ -60,11 +57,7 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                 text.push('z');
                 Suffix::new(len, unit).push_to(text);
             }
-            Token::Note {
-                pitches: (from, to),
-                len,
-                tie,
-            } => {
+            Token::Note { pitches: (from, to), len, tie } => {
                 let chord = &pitches[from as usize..to as usize];
                 if chord.len() == 1 {
                     speller.write(chord[0], text);

@@ -60,8 +60,7 @@ impl BarGrid {
     /// True when `tick` lies on a power-of-two fraction of a whole note from the
     /// downbeat: its offset is a multiple of the odd part of `whole`.
     fn is_binary(&self, tick: u64) -> bool {
-        self.offset(tick)
-            .is_multiple_of(self.whole >> self.whole.trailing_zeros())
+        self.offset(tick).is_multiple_of(self.whole >> self.whole.trailing_zeros())
     }
 }
 
@@ -84,10 +83,7 @@ struct Span {
 impl Segment {
     /// Splits segment `index` of `segments` at `tick` (inside it); a chord is tied over.
     pub fn split(segments: &mut Vec<Segment>, index: usize, tick: u64) {
-        let tail = Segment {
-            start: tick,
-            ..segments[index]
-        };
+        let tail = Segment { start: tick, ..segments[index] };
         segments[index].end = tick;
         segments[index].tie = segments[index].pitches.is_some();
         segments.insert(index + 1, tail);
@@ -103,10 +99,7 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
     let mut i = 0;
     while i < segments.len() {
         if bar.is_binary(segments[i].end) {
-            groups.push(Group {
-                segments: i..i + 1,
-                tuplet: None,
-            });
+            groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
         } else if let Some(span) =
             find_tuplet(segments, i, floor, bar, false).or_else(|| find_tuplet(segments, i, floor, bar, true))
@@ -115,10 +108,7 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
             floor = span.end;
         } else if !snap(segments, i, pool, bar) {
             // The bar itself ends off the grid (an odd pickup): written as is, rounded.
-            groups.push(Group {
-                segments: i..i + 1,
-                tuplet: None,
-            });
+            groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
         }
     }
@@ -136,9 +126,7 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sp
             continue;
         }
         let span = bar.whole >> depth;
-        let start = at
-            .checked_sub(bar.offset(at) % span)
-            .filter(|&s| s >= floor && s + span <= bar.end)?;
+        let start = at.checked_sub(bar.offset(at) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
         if start + span < end {
             continue;
         }
@@ -149,21 +137,14 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sp
         if !closing.is_some_and(fits) {
             continue;
         }
-        let inside = segments[first..]
-            .iter()
-            .map(|s| s.end)
-            .take_while(|&e| e < start + span);
+        let inside = segments[first..].iter().map(|s| s.end).take_while(|&e| e < start + span);
         let boundaries = || inside.clone().filter(|&e| e > start);
         let exact = |r: &Ratio| {
             boundaries()
                 .all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
         };
         if let Some(ratio) = TUPLETS.into_iter().find(exact) {
-            return Some(Span {
-                start,
-                end: start + span,
-                ratio,
-            });
+            return Some(Span { start, end: start + span, ratio });
         }
     }
     None
@@ -178,20 +159,14 @@ fn place_tuplet(segments: &mut Vec<Segment>, groups: &mut Vec<Group>, span: Span
     }
     if segments[first].start < span.start {
         Segment::split(segments, first, span.start);
-        groups.push(Group {
-            segments: first..first + 1,
-            tuplet: None,
-        });
+        groups.push(Group { segments: first..first + 1, tuplet: None });
         first += 1;
     }
     let last = first + segments[first..].iter().position(|s| s.end >= span.end).unwrap_or(0);
     if segments[last].end > span.end {
         Segment::split(segments, last, span.end);
     }
-    groups.push(Group {
-        segments: first..last + 1,
-        tuplet: Some(span.ratio),
-    });
+    groups.push(Group { segments: first..last + 1, tuplet: Some(span.ratio) });
     last + 1
 }
 
@@ -204,10 +179,7 @@ fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid
     }
     let offset = bar.offset(end);
     let rounded = (offset + bar.snap / 2) / bar.snap * bar.snap;
-    let target = (rounded + bar.start)
-        .saturating_sub(bar.shift)
-        .max(segments[i].start + bar.snap)
-        .min(bar.end);
+    let target = (rounded + bar.start).saturating_sub(bar.shift).max(segments[i].start + bar.snap).min(bar.end);
     if target == end {
         // Already as close to the grid as it gets (a bar starting off the grid).
         return false;
@@ -258,15 +230,7 @@ mod tests {
     use super::*;
 
     fn segs(bounds: &[u64]) -> Vec<Segment> {
-        bounds
-            .windows(2)
-            .map(|w| Segment {
-                start: w[0],
-                end: w[1],
-                pitches: Some((0, 1)),
-                tie: false,
-            })
-            .collect()
+        bounds.windows(2).map(|w| Segment { start: w[0], end: w[1], pitches: Some((0, 1)), tie: false }).collect()
     }
 
     fn groups(segments: &mut Vec<Segment>, bar: &BarGrid) -> Vec<(Range<usize>, Option<u8>)> {
@@ -279,44 +243,23 @@ mod tests {
     #[test]
     fn triplet_eighths_fill_a_quarter() {
         // Whole = 48 ticks: eighth triplets are 4 ticks, a quarter 12.
-        let bar = BarGrid {
-            start: 0,
-            end: 48,
-            shift: 0,
-            whole: 48,
-            snap: 3,
-        };
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 48, snap: 3 };
         let mut s = segs(&[0, 4, 8, 12, 24, 48]);
         assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..4, None), (4..5, None)]);
     }
 
     #[test]
     fn quarter_triplets_take_a_half_and_quintuplets_a_quarter() {
-        let bar = BarGrid {
-            start: 0,
-            end: 240,
-            shift: 0,
-            whole: 240,
-            snap: 15,
-        };
+        let bar = BarGrid { start: 0, end: 240, shift: 0, whole: 240, snap: 15 };
         let mut s = segs(&[0, 40, 80, 120, 132, 144, 156, 168, 180, 240]);
-        assert_eq!(
-            groups(&mut s, &bar),
-            vec![(0..3, Some(3)), (3..8, Some(5)), (8..9, None)]
-        );
+        assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..8, Some(5)), (8..9, None)]);
     }
 
     #[test]
     fn a_note_entering_a_triplet_is_split_at_its_beat() {
         // Whole = 96: a quarter is 24, triplet eighths 8. The first note (5/16) ends
         // inside the second beat, which holds a triplet: it is cut and tied at tick 24.
-        let bar = BarGrid {
-            start: 0,
-            end: 48,
-            shift: 0,
-            whole: 96,
-            snap: 3,
-        };
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 96, snap: 3 };
         let mut s = segs(&[0, 30, 32, 40, 48]);
         assert_eq!(groups(&mut s, &bar), vec![(0..1, None), (1..5, Some(3))]);
         assert_eq!((s[0].end, s[0].tie, s[1].start), (24, true, 24));
@@ -325,75 +268,25 @@ mod tests {
     #[test]
     fn unquantized_ends_snap_and_merge_without_losing_pitches() {
         // Whole = 64 ticks, snap grid 1 tick is too fine: use 4 (a 1/16 note).
-        let bar = BarGrid {
-            start: 0,
-            end: 64,
-            shift: 0,
-            whole: 64,
-            snap: 4,
-        };
+        let bar = BarGrid { start: 0, end: 64, shift: 0, whole: 64, snap: 4 };
         let mut pool = vec![60, 62, 64];
         let mut s = vec![
-            Segment {
-                start: 0,
-                end: 1,
-                pitches: Some((0, 1)),
-                tie: false,
-            },
-            Segment {
-                start: 1,
-                end: 2,
-                pitches: Some((1, 2)),
-                tie: false,
-            },
-            Segment {
-                start: 2,
-                end: 64,
-                pitches: Some((2, 3)),
-                tie: false,
-            },
+            Segment { start: 0, end: 1, pitches: Some((0, 1)), tie: false },
+            Segment { start: 1, end: 2, pitches: Some((1, 2)), tie: false },
+            Segment { start: 2, end: 64, pitches: Some((2, 3)), tie: false },
         ];
         let mut out = Vec::new();
         group_bar(&mut s, &mut pool, &bar, &mut out);
         // 0..1 and 1..2 are binary (1/64 and 1/32): nothing to snap.
         assert_eq!(out.len(), 3);
-        let bar = BarGrid {
-            start: 0,
-            end: 60,
-            shift: 0,
-            whole: 60,
-            snap: 15,
-        };
+        let bar = BarGrid { start: 0, end: 60, shift: 0, whole: 60, snap: 15 };
         let mut s = vec![
-            Segment {
-                start: 0,
-                end: 7,
-                pitches: Some((0, 1)),
-                tie: false,
-            },
-            Segment {
-                start: 7,
-                end: 11,
-                pitches: Some((1, 2)),
-                tie: false,
-            },
-            Segment {
-                start: 11,
-                end: 60,
-                pitches: Some((2, 3)),
-                tie: false,
-            },
+            Segment { start: 0, end: 7, pitches: Some((0, 1)), tie: false },
+            Segment { start: 7, end: 11, pitches: Some((1, 2)), tie: false },
+            Segment { start: 11, end: 60, pitches: Some((2, 3)), tie: false },
         ];
         group_bar(&mut s, &mut pool, &bar, &mut out);
-        assert_eq!(
-            s[0],
-            Segment {
-                start: 0,
-                end: 15,
-                pitches: Some((3, 5)),
-                tie: false
-            }
-        );
+        assert_eq!(s[0], Segment { start: 0, end: 15, pitches: Some((3, 5)), tie: false });
         assert_eq!(&pool[3..5], &[60, 62]);
         assert_eq!(s[1].start, 15);
         assert_eq!(out.len(), 2);

@@ -27,11 +27,7 @@ pub struct Voice {
 
 impl Voice {
     fn new(part: Option<usize>) -> Self {
-        Voice {
-            part,
-            chords: Vec::new(),
-            pitches: Vec::new(),
-        }
+        Voice { part, chords: Vec::new(), pitches: Vec::new() }
     }
 
     /// Tick at which the last chord ends.
@@ -42,11 +38,7 @@ impl Voice {
     fn push(&mut self, start: u64, end: u64, pitches: impl Iterator<Item = u8>) {
         let first = self.pitches.len() as u32;
         self.pitches.extend(pitches);
-        self.chords.push(Chord {
-            start,
-            end,
-            pitches: (first, self.pitches.len() as u32),
-        });
+        self.chords.push(Chord { start, end, pitches: (first, self.pitches.len() as u32) });
     }
 }
 
@@ -69,11 +61,7 @@ fn split_part(index: usize, part: &Part, notes: &mut Vec<(u64, u64, u8)>, voices
     voices.push(Voice::new(Some(index)));
     notes.clear();
     // Zero-length notes (invalid, but possible in broken input) last one tick.
-    notes.extend(
-        part.notes
-            .iter()
-            .map(|n| (n.start, n.start + n.duration.max(1), n.pitch)),
-    );
+    notes.extend(part.notes.iter().map(|n| (n.start, n.start + n.duration.max(1), n.pitch)));
     notes.sort_unstable();
     let mut i = 0;
     while i < notes.len() {
@@ -84,12 +72,10 @@ fn split_part(index: usize, part: &Part, notes: &mut Vec<(u64, u64, u8)>, voices
         while j < notes.len() && notes[j].0 == start && notes[j].1 == end && notes[j].2 != notes[j - 1].2 {
             j += 1;
         }
-        let target = (first_voice..voices.len())
-            .find(|&v| voices[v].free_from() <= start)
-            .unwrap_or_else(|| {
-                voices.push(Voice::new(Some(index)));
-                voices.len() - 1
-            });
+        let target = (first_voice..voices.len()).find(|&v| voices[v].free_from() <= start).unwrap_or_else(|| {
+            voices.push(Voice::new(Some(index)));
+            voices.len() - 1
+        });
         voices[target].push(start, end, notes[i..j].iter().map(|n| n.2));
         i = j;
     }
@@ -108,12 +94,7 @@ mod tests {
             is_drum: false,
             notes: notes
                 .iter()
-                .map(|&(start, duration, pitch)| Note {
-                    start,
-                    duration,
-                    pitch,
-                    velocity: 80,
-                })
+                .map(|&(start, duration, pitch)| Note { start, duration, pitch, velocity: 80 })
                 .collect(),
         }
     }
@@ -122,30 +103,14 @@ mod tests {
     fn chords_and_overlaps() {
         let mut score = Score::new(4);
         // C-E chord (0..4), G overlapping (2..6), then D (4..8) fits voice 1 again.
-        score
-            .parts
-            .push(part(&[(0, 4, 60), (0, 4, 64), (2, 4, 67), (4, 4, 62)]));
+        score.parts.push(part(&[(0, 4, 60), (0, 4, 64), (2, 4, 67), (4, 4, 62)]));
         let voices = split_voices(&score);
         assert_eq!(voices.len(), 2);
         assert_eq!(voices[0].chords.len(), 2);
         assert_eq!(voices[0].chords[0].pitches, (0, 2));
         assert_eq!(voices[0].pitches, vec![60, 64, 62]);
-        assert_eq!(
-            voices[0].chords[1],
-            Chord {
-                start: 4,
-                end: 8,
-                pitches: (2, 3)
-            }
-        );
-        assert_eq!(
-            voices[1].chords,
-            vec![Chord {
-                start: 2,
-                end: 6,
-                pitches: (0, 1)
-            }]
-        );
+        assert_eq!(voices[0].chords[1], Chord { start: 4, end: 8, pitches: (2, 3) });
+        assert_eq!(voices[1].chords, vec![Chord { start: 2, end: 6, pitches: (0, 1) }]);
     }
 
     #[test]
