@@ -122,12 +122,11 @@ fn spelling_table(key: Key) -> [(u8, i8); 12] {
     let mut table = [(0u8, 0i8); 12];
     let chromatic = if key.fifths >= 0 { 1 } else { -1 };
     for (pitch_class, entry) in table.iter_mut().enumerate() {
+        let sounds = |letter: usize, alteration: i8| {
+            (i32::from(LETTER_PITCH_CLASS[letter]) + i32::from(alteration)).rem_euclid(12) as usize == pitch_class
+        };
         let fits = |alteration: &dyn Fn(usize) -> i8| {
-            (0..7)
-                .find(|&l| {
-                    (i32::from(LETTER_PITCH_CLASS[l]) + i32::from(alteration(l))).rem_euclid(12) as usize == pitch_class
-                })
-                .map(|l| (l as u8, alteration(l)))
+            (0..7).find(|&l| sounds(l, alteration(l))).map(|l| (l as u8, alteration(l)))
         };
         *entry =
             fits(&|l| key.alteration(l)).or_else(|| fits(&|_| 0)).or_else(|| fits(&|_| chromatic)).unwrap_or((0, 0));
