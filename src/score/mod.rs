@@ -15,7 +15,7 @@ mod tempo;
 mod window;
 
 pub use instrument::{Family, Instrument, gm_family, gm_name, gm_program_by_name};
-pub use key::{Key, LETTER_PITCH_CLASS, Mode};
+pub use key::{Key, LETTER_PITCH_CLASS, LETTERS, Mode};
 pub use tempo::{TempoChange, TempoMap};
 
 /// A note: MIDI pitch, onset and duration in ticks, velocity.

@@ -1,4 +1,18 @@
-//! Score -> ABC 2.1 text.
+//! Score -> ABC 2.1 text, to the contract in `docs/abc-dialect.md`.
+//!
+//! The pipeline: split each part into voices (`voices`), lay every voice on the shared
+//! bar grid as tokens with lengths in whole notes (`bars`, `tuplets`, `rhythm`), pick
+//! the unit `L:` from the lengths used, then spell and print (`text`, `spelling`) and
+//! arrange the lines (`layout`) under the header (`header`).
+
+mod bars;
+mod header;
+mod layout;
+mod rhythm;
+mod spelling;
+mod text;
+mod tuplets;
+mod voices;
 
 use crate::score::Score;
 
@@ -32,7 +46,27 @@ impl Default for AbcOptions {
 }
 
 /// Writes a score (on a grid: see `analysis::quantize`) as one ABC tune.
+///
+/// Off-grid input is written too: positions that fit neither the binary grid nor a
+/// tuplet are snapped to the nearest 1/64 note, moving notes but never dropping one.
+/// A score without notes is a valid tune of one bar's rest.
 pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
-    let _ = (score, options);
-    todo!("ABC writer")
+    let timeline = bars::Timeline::new(score);
+    let mut voices = voices::split_voices(score);
+    let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
+    let mut tokens: Vec<Vec<bars::Token>> = Vec::with_capacity(voices.len());
+    for (index, voice) in voices.iter_mut().enumerate() {
+        let mut voice_tokens = Vec::with_capacity(voice.chords.len() * 2 + timeline.bar_count() * 2);
+        bars::engrave(voice, &timeline, index == 0, &mut voice_tokens, &mut histogram);
+        tokens.push(voice_tokens);
+    }
+    let unit = options.unit.unwrap_or_else(|| rhythm::shortest_unit(&histogram));
+    let texts: Vec<text::VoiceText> =
+        voices.iter().zip(&tokens).map(|(v, t)| text::render(t, &v.pitches, timeline.first_key, unit)).collect();
+    let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();
+    let mut out = String::with_capacity(body_len + 256 + voices.len() * 64);
+    header::write_header(&mut out, score, options.index, unit, &voices, &timeline);
+    let labelled = voices.iter().any(|v| v.part.is_some());
+    layout::write_body(&mut out, &texts, labelled, options.layout, options.bars_per_line);
+    out
 }

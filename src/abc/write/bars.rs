@@ -1,0 +1,252 @@
+//! Engraving: one voice's chords -> a stream of `Token`s laid on the bar grid.
+//!
+//! Each bar is cut into contiguous segments (chords, and rests filling the gaps);
+//! chords crossing a bar line, a key change, or (in the first voice) a tempo change are
+//! split there and tied. Segments are grouped into plain runs and tuplets
+//! (`tuplets`), and each written length that is not a single notated length becomes
+//! tied notes, longest first (`rhythm`). Tokens know lengths in whole notes, not in
+//! `L:` units, so the unit can be chosen afterwards from their histogram.
+
+use super::rhythm::{self, HISTOGRAM_SIZE, Len};
+use super::tuplets::{BarGrid, Ratio, Segment, group_bar};
+use super::voices::Voice;
+use crate::score::{Key, Score};
+
+/// One written element of a voice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token {
+    /// Bar line after a bar.
+    Bar,
+    /// `[M:n/d]` at the start of a bar.
+    Metre(u8, u8),
+    /// `[K:..]`.
+    Key(Key),
+    /// `[Q:1/4=bpm]`.
+    Tempo(u32),
+    /// `(p:q:r`: the next `r` notes and rests are a tuplet; `simple` when they are
+    /// single notes and rests of one written length.
+    Tuplet {
+        ratio: Ratio,
+        count: u8,
+        simple: bool,
+    },
+    Rest(Len),
+    /// A note or chord (`pitches` indexes the voice's pitch pool); `tie` writes `-`.
+    Note {
+        pitches: (u32, u32),
+        len: Len,
+        tie: bool,
+    },
+}
+
+/// Everything all voices share: bar lines, metres, key and tempo changes.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// Ticks per whole note.
+    pub whole: u64,
+    /// Bar lines: the first at 0, the last ending the last bar.
+    pub bars: Vec<u64>,
+    /// (numerator, denominator) of each bar.
+    pub metres: Vec<(u8, u8)>,
+    pub first_key: Key,
+    /// Key changes after tick 0 (each to a different key).
+    pub keys: Vec<(u64, Key)>,
+    pub first_bpm: u32,
+    /// Tempo changes after tick 0 (each to a different integer BPM).
+    pub tempos: Vec<(u64, u32)>,
+    /// Ticks from the virtual downbeat of a pickup bar to tick 0.
+    pub pickup_shift: u64,
+    /// Snapping grid for unquantized positions: a 1/64 note, or the finest binary
+    /// length the resolution allows.
+    pub snap: u64,
+}
+
+impl Timeline {
+    pub fn new(score: &Score) -> Self {
+        let whole = (u64::from(score.ticks_per_quarter) * 4).max(1);
+        let first_metre = score.time_signature_at(0);
+        let mut bars = score.bar_lines(score.end_tick());
+        if bars.len() < 2 {
+            bars.push(bars[0] + first_metre.bar_ticks(score.ticks_per_quarter).max(1));
+        }
+        let metres = bars[..bars.len() - 1]
+            .iter()
+            .map(|&b| score.time_signature_at(b))
+            .map(|t| (t.numerator, t.denominator))
+            .collect();
+        let first_key = score.key_at(0);
+        let mut keys: Vec<(u64, Key)> = Vec::new();
+        for change in score.key_signatures.iter().filter(|k| k.tick > 0) {
+            if keys.last().map_or(first_key, |k| k.1) != change.key {
+                keys.push((change.tick, change.key));
+            }
+        }
+        let first_bpm = bpm(score.tempo.at(0).micros_per_quarter);
+        let mut tempos: Vec<(u64, u32)> = Vec::new();
+        for change in score.tempo.changes().iter().filter(|c| c.tick > 0) {
+            let value = bpm(change.micros_per_quarter);
+            if tempos.last().map_or(first_bpm, |t| t.1) != value {
+                tempos.push((change.tick, value));
+            }
+        }
+        let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
+        let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
+        let snap = whole >> whole.trailing_zeros().min(6);
+        Timeline { whole, bars, metres, first_key, keys, first_bpm, tempos, pickup_shift, snap }
+    }
+
+    pub fn bar_count(&self) -> usize {
+        self.bars.len() - 1
+    }
+}
+
+/// Integer quarter-note BPM of a tempo.
+fn bpm(micros_per_quarter: u32) -> u32 {
+    (60_000_000.0 / f64::from(micros_per_quarter.max(1))).round() as u32
+}
+
+/// Engraves `voice` into `tokens` (one `Token::Bar` per bar) and counts every written
+/// length in `histogram`. `leads` marks the first voice, which carries tempo changes.
+/// Pitches of chords merged by snapping are appended to `voice.pitches`.
+pub fn engrave(
+    voice: &mut Voice,
+    timeline: &Timeline,
+    leads: bool,
+    tokens: &mut Vec<Token>,
+    histogram: &mut [u32; HISTOGRAM_SIZE],
+) {
+    let mut segments = Vec::new();
+    let mut groups = Vec::new();
+    let mut splits = Vec::new();
+    let mut fields = Vec::new();
+    let (mut chord_cursor, mut key_cursor, mut tempo_cursor) = (0, 0, 0);
+    for bar in 0..timeline.bar_count() {
+        let (start, end) = (timeline.bars[bar], timeline.bars[bar + 1]);
+        if bar > 0 && timeline.metres[bar] != timeline.metres[bar - 1] {
+            let (n, d) = timeline.metres[bar];
+            tokens.push(Token::Metre(n, d));
+        }
+        while voice.chords.get(chord_cursor).is_some_and(|c| c.end <= start) {
+            chord_cursor += 1;
+        }
+        fields.clear();
+        take_changes(&timeline.keys, &mut key_cursor, end, Token::Key, &mut fields);
+        if leads {
+            take_changes(&timeline.tempos, &mut tempo_cursor, end, Token::Tempo, &mut fields);
+            fields.sort_by_key(|f| f.0);
+        }
+        splits.clear();
+        splits.extend(fields.iter().map(|f| f.0));
+        cut_bar(voice, chord_cursor, start, end, &splits, &mut segments);
+        let grid = BarGrid {
+            start,
+            end,
+            shift: if bar == 0 { timeline.pickup_shift } else { 0 },
+            whole: timeline.whole,
+            snap: timeline.snap,
+        };
+        group_bar(&mut segments, &mut voice.pitches, &grid, &mut groups);
+        let mut pending = fields.iter().peekable();
+        for group in &groups {
+            let tuplet_at = tokens.len();
+            let ratio = group.tuplet.unwrap_or(Ratio { p: 1, q: 1 });
+            if let Some(ratio) = group.tuplet {
+                tokens.push(Token::Tuplet { ratio, count: 0, simple: true });
+            }
+            let mut count = 0usize;
+            for segment in &segments[group.segments.clone()] {
+                while let Some(field) = pending.next_if(|f| f.0 <= segment.start) {
+                    tokens.push(field.1);
+                }
+                count += write_segment(segment, ratio, timeline.whole, tokens, histogram);
+            }
+            if group.tuplet.is_some() {
+                let simple = single_notes_of_one_length(&tokens[tuplet_at + 1..]);
+                if let Some(Token::Tuplet { count: count_slot, simple: simple_slot, .. }) = tokens.get_mut(tuplet_at) {
+                    *count_slot = count.min(usize::from(u8::MAX)) as u8;
+                    *simple_slot = simple;
+                }
+            }
+        }
+        tokens.extend(pending.map(|f| f.1));
+        tokens.push(Token::Bar);
+    }
+}
+
+/// True when `tokens` hold no chord and all their notes and rests have one length.
+fn single_notes_of_one_length(tokens: &[Token]) -> bool {
+    let mut lengths = tokens.iter().filter_map(|t| match t {
+        Token::Note { pitches: (from, to), len, .. } => Some((to - from == 1).then_some(*len)),
+        Token::Rest(len) => Some(Some(*len)),
+        _ => None,
+    });
+    let first = lengths.next().flatten();
+    first.is_some() && lengths.all(|len| len == first)
+}
+
+/// Moves the changes before `end` from `changes[*cursor..]` to `fields` as tokens.
+fn take_changes<T: Copy>(
+    changes: &[(u64, T)],
+    cursor: &mut usize,
+    end: u64,
+    token: impl Fn(T) -> Token,
+    fields: &mut Vec<(u64, Token)>,
+) {
+    while let Some(&(tick, value)) = changes.get(*cursor).filter(|c| c.0 < end) {
+        fields.push((tick, token(value)));
+        *cursor += 1;
+    }
+}
+
+/// Cuts bar [start, end) of a voice into contiguous segments, split at `splits`.
+fn cut_bar(voice: &Voice, first_chord: usize, start: u64, end: u64, splits: &[u64], out: &mut Vec<Segment>) {
+    out.clear();
+    let mut at = start;
+    for chord in voice.chords[first_chord..].iter().take_while(|c| c.start < end) {
+        let from = chord.start.max(start);
+        if from > at {
+            out.push(Segment { start: at, end: from, pitches: None, tie: false });
+        }
+        at = chord.end.min(end);
+        out.push(Segment { start: from, end: at, pitches: Some(chord.pitches), tie: chord.end > end });
+    }
+    if at < end {
+        out.push(Segment { start: at, end, pitches: None, tie: false });
+    }
+    for &tick in splits {
+        if let Some(i) = out.iter().position(|s| s.start < tick && tick < s.end) {
+            Segment::split(out, i, tick);
+        }
+    }
+}
+
+/// Writes one segment as tied notes (or rests) of single notated lengths; returns how
+/// many it wrote. Inside a tuplet written lengths are actual lengths * p / q.
+fn write_segment(
+    segment: &Segment,
+    ratio: Ratio,
+    whole: u64,
+    tokens: &mut Vec<Token>,
+    histogram: &mut [u32; HISTOGRAM_SIZE],
+) -> usize {
+    let ticks = (segment.end - segment.start) * u64::from(ratio.p);
+    let whole = whole * u64::from(ratio.q);
+    let (num, k) = rhythm::dyadic(ticks, whole).unwrap_or_else(|| rounded(ticks, whole, segment.pitches.is_some()));
+    let before = tokens.len();
+    let mut pieces = rhythm::pieces(num, k).peekable();
+    while let Some(len) = pieces.next() {
+        histogram[len.histogram_slot()] += 1;
+        tokens.push(match segment.pitches {
+            Some(pitches) => Token::Note { pitches, len, tie: pieces.peek().is_some() || segment.tie },
+            None => Token::Rest(len),
+        });
+    }
+    tokens.len() - before
+}
+
+/// An off-grid length (only left by an odd bar length) rounded to 1/64 notes; notes
+/// keep at least one 1/64 so that none disappears.
+fn rounded(ticks: u64, whole: u64, is_note: bool) -> (u64, u32) {
+    let sixty_fourths = (ticks * 64 + whole / 2) / whole;
+    (if is_note { sixty_fourths.max(1) } else { sixty_fourths }, 6)
+}

@@ -1,0 +1,294 @@
+//! Rhythm grouping within one bar: which segments are written plainly, which form a
+//! tuplet, and what to do with rhythms that fit neither (unquantized input).
+//!
+//! A segment is plain when it ends on the binary grid (a multiple of a power-of-two
+//! fraction of a whole note, counted from the downbeat). Otherwise the writer looks for
+//! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) holding
+//! that end, not reaching back into an earlier tuplet nor out of the bar, in which a
+//! ratio `p:q` (3:2, 5:4, 7:4) turns every boundary into a written position on the
+//! 1/32-note grid (written length = actual length * p / q). Segments crossing the span's
+//! ends are split there and tied. Six in the time of four is a 3:2 tuplet of six notes.
+//! Failing all that, the segment's end is snapped to the nearest 1/64 note (or the
+//! finest binary position the resolution allows); segments swallowed by the snap merge
+//! their pitches into it, so notes move but are never lost.
+
+use std::ops::Range;
+
+/// A stretch of one voice inside one bar: a chord (`pitches` indexes the voice's pitch
+/// pool) or a rest (`None`); `tie` when the chord goes on in the next segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: u64,
+    pub end: u64,
+    pub pitches: Option<(u32, u32)>,
+    pub tie: bool,
+}
+
+/// `p` notes in the time of `q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    pub p: u8,
+    pub q: u8,
+}
+
+/// Consecutive segments written plainly (`tuplet: None`) or as one tuplet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub segments: Range<usize>,
+    pub tuplet: Option<Ratio>,
+}
+
+/// The bar being grouped: its ticks and where its beats are counted from.
+#[derive(Debug, Clone, Copy)]
+pub struct BarGrid {
+    pub start: u64,
+    pub end: u64,
+    /// Ticks from the (virtual) downbeat to `start`: non-zero only in a pickup bar.
+    pub shift: u64,
+    /// Ticks per whole note.
+    pub whole: u64,
+    /// Snapping grid for unquantized positions (ticks, binary).
+    pub snap: u64,
+}
+
+impl BarGrid {
+    /// Ticks from the downbeat to `tick`.
+    fn offset(&self, tick: u64) -> u64 {
+        tick - self.start + self.shift
+    }
+
+    /// True when `tick` lies on a power-of-two fraction of a whole note from the
+    /// downbeat: its offset is a multiple of the odd part of `whole`.
+    fn is_binary(&self, tick: u64) -> bool {
+        self.offset(tick).is_multiple_of(self.whole >> self.whole.trailing_zeros())
+    }
+}
+
+/// Deepest binary span tried for a tuplet: a whole note / 2^8.
+const MAX_DEPTH: u32 = 8;
+/// Tuplet sizes tried, in order of preference. Six in the time of four needs no entry:
+/// it is a 3:2 tuplet of six notes.
+const TUPLETS: [Ratio; 3] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 7, q: 4 }];
+/// Written lengths inside a tuplet are multiples of a 1/32 note.
+const WRITTEN_GRID: u64 = 32;
+
+/// A tuplet found in a bar: the ticks it spans and its ratio.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+    ratio: Ratio,
+}
+
+impl Segment {
+    /// Splits segment `index` of `segments` at `tick` (inside it); a chord is tied over.
+    pub fn split(segments: &mut Vec<Segment>, index: usize, tick: u64) {
+        let tail = Segment { start: tick, ..segments[index] };
+        segments[index].end = tick;
+        segments[index].tie = segments[index].pitches.is_some();
+        segments.insert(index + 1, tail);
+    }
+}
+
+/// Groups the segments of one bar (contiguous, covering the bar), snapping those that
+/// fit no grid; merged pitches are appended to `pool`.
+pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid, groups: &mut Vec<Group>) {
+    groups.clear();
+    // Tuplets start at or after the end of the previous one.
+    let mut floor = bar.start;
+    let mut i = 0;
+    while i < segments.len() {
+        if bar.is_binary(segments[i].end) {
+            groups.push(Group { segments: i..i + 1, tuplet: None });
+            i += 1;
+        } else if let Some(span) =
+            find_tuplet(segments, i, floor, bar, false).or_else(|| find_tuplet(segments, i, floor, bar, true))
+        {
+            i = place_tuplet(segments, groups, span);
+            floor = span.end;
+        } else if !snap(segments, i, pool, bar) {
+            // The bar itself ends off the grid (an odd pickup): written as is, rounded.
+            groups.push(Group { segments: i..i + 1, tuplet: None });
+            i += 1;
+        }
+    }
+}
+
+/// The shortest beat-aligned binary span, starting at or after `floor`, that holds the
+/// end of segment `index` and in which some ratio writes every boundary exactly.
+/// A rest crossing the span's end is split there when what is left of it ends on the
+/// binary grid; with `split_notes`, a note too (callers try without first, so that a
+/// triplet of eighths is one quarter-long tuplet, not two eighth-long ones and a tie).
+fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, split_notes: bool) -> Option<Span> {
+    let (at, end) = (segments[index].start, segments[index].end);
+    for depth in (0..=MAX_DEPTH).rev() {
+        if !bar.whole.is_multiple_of(1 << depth) {
+            continue;
+        }
+        let span = bar.whole >> depth;
+        let start = at.checked_sub(bar.offset(at) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
+        if start + span < end {
+            continue;
+        }
+        let first = segments[..=index].iter().rposition(|s| s.start <= start).unwrap_or(0);
+        let closing = segments[first..].iter().find(|s| s.end >= start + span);
+        let fits =
+            |s: &Segment| s.end == start + span || ((split_notes || s.pitches.is_none()) && bar.is_binary(s.end));
+        if !closing.is_some_and(fits) {
+            continue;
+        }
+        let inside = segments[first..].iter().map(|s| s.end).take_while(|&e| e < start + span);
+        let boundaries = || inside.clone().filter(|&e| e > start);
+        let exact = |r: &Ratio| {
+            boundaries()
+                .all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
+        };
+        if let Some(ratio) = TUPLETS.into_iter().find(exact) {
+            return Some(Span { start, end: start + span, ratio });
+        }
+    }
+    None
+}
+
+/// Cuts the segments at the ends of `span` and makes a tuplet group of those inside,
+/// replacing the plain groups it overlaps; returns the index of the segment after it.
+fn place_tuplet(segments: &mut Vec<Segment>, groups: &mut Vec<Group>, span: Span) -> usize {
+    let mut first = segments.iter().rposition(|s| s.start <= span.start).unwrap_or(0);
+    while groups.last().is_some_and(|g| g.segments.start >= first) {
+        groups.pop();
+    }
+    if segments[first].start < span.start {
+        Segment::split(segments, first, span.start);
+        groups.push(Group { segments: first..first + 1, tuplet: None });
+        first += 1;
+    }
+    let last = first + segments[first..].iter().position(|s| s.end >= span.end).unwrap_or(0);
+    if segments[last].end > span.end {
+        Segment::split(segments, last, span.end);
+    }
+    groups.push(Group { segments: first..last + 1, tuplet: Some(span.ratio) });
+    last + 1
+}
+
+/// Moves the end of segment `i` to the snapping grid; returns false when it cannot
+/// move (it ends the bar, or its bar starts off the grid).
+fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid) -> bool {
+    let end = segments[i].end;
+    if end >= bar.end {
+        return false;
+    }
+    let offset = bar.offset(end);
+    let rounded = (offset + bar.snap / 2) / bar.snap * bar.snap;
+    let target = (rounded + bar.start).saturating_sub(bar.shift).max(segments[i].start + bar.snap).min(bar.end);
+    if target == end {
+        // Already as close to the grid as it gets (a bar starting off the grid).
+        return false;
+    }
+    if target < end {
+        segments[i].end = target;
+        segments[i + 1].start = target;
+        return true;
+    }
+    segments[i].end = target;
+    let mut next = i + 1;
+    while next < segments.len() && segments[next].end <= target {
+        if let Some(pitches) = segments[next].pitches {
+            segments[i].pitches = Some(match segments[i].pitches {
+                Some(own) => union(pool, own, pitches),
+                None => pitches,
+            });
+            segments[i].tie = false;
+        }
+        next += 1;
+    }
+    segments.drain(i + 1..next);
+    if let Some(following) = segments.get_mut(i + 1) {
+        following.start = target;
+    }
+    true
+}
+
+/// Appends the sorted union of two pitch ranges of `pool` to it; returns its range.
+fn union(pool: &mut Vec<u8>, a: (u32, u32), b: (u32, u32)) -> (u32, u32) {
+    let first = pool.len();
+    pool.extend_from_within(a.0 as usize..a.1 as usize);
+    pool.extend_from_within(b.0 as usize..b.1 as usize);
+    pool[first..].sort_unstable();
+    let mut merged = first;
+    for k in first..pool.len() {
+        if merged == first || pool[k] != pool[merged - 1] {
+            pool[merged] = pool[k];
+            merged += 1;
+        }
+    }
+    pool.truncate(merged);
+    (first as u32, merged as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(bounds: &[u64]) -> Vec<Segment> {
+        bounds.windows(2).map(|w| Segment { start: w[0], end: w[1], pitches: Some((0, 1)), tie: false }).collect()
+    }
+
+    fn groups(segments: &mut Vec<Segment>, bar: &BarGrid) -> Vec<(Range<usize>, Option<u8>)> {
+        let mut pool = vec![60];
+        let mut out = Vec::new();
+        group_bar(segments, &mut pool, bar, &mut out);
+        out.into_iter().map(|g| (g.segments, g.tuplet.map(|r| r.p))).collect()
+    }
+
+    #[test]
+    fn triplet_eighths_fill_a_quarter() {
+        // Whole = 48 ticks: eighth triplets are 4 ticks, a quarter 12.
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 48, snap: 3 };
+        let mut s = segs(&[0, 4, 8, 12, 24, 48]);
+        assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..4, None), (4..5, None)]);
+    }
+
+    #[test]
+    fn quarter_triplets_take_a_half_and_quintuplets_a_quarter() {
+        let bar = BarGrid { start: 0, end: 240, shift: 0, whole: 240, snap: 15 };
+        let mut s = segs(&[0, 40, 80, 120, 132, 144, 156, 168, 180, 240]);
+        assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..8, Some(5)), (8..9, None)]);
+    }
+
+    #[test]
+    fn a_note_entering_a_triplet_is_split_at_its_beat() {
+        // Whole = 96: a quarter is 24, triplet eighths 8. The first note (5/16) ends
+        // inside the second beat, which holds a triplet: it is cut and tied at tick 24.
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 96, snap: 3 };
+        let mut s = segs(&[0, 30, 32, 40, 48]);
+        assert_eq!(groups(&mut s, &bar), vec![(0..1, None), (1..5, Some(3))]);
+        assert_eq!((s[0].end, s[0].tie, s[1].start), (24, true, 24));
+    }
+
+    #[test]
+    fn unquantized_ends_snap_and_merge_without_losing_pitches() {
+        // Whole = 64 ticks, snap grid 1 tick is too fine: use 4 (a 1/16 note).
+        let bar = BarGrid { start: 0, end: 64, shift: 0, whole: 64, snap: 4 };
+        let mut pool = vec![60, 62, 64];
+        let mut s = vec![
+            Segment { start: 0, end: 1, pitches: Some((0, 1)), tie: false },
+            Segment { start: 1, end: 2, pitches: Some((1, 2)), tie: false },
+            Segment { start: 2, end: 64, pitches: Some((2, 3)), tie: false },
+        ];
+        let mut out = Vec::new();
+        group_bar(&mut s, &mut pool, &bar, &mut out);
+        // 0..1 and 1..2 are binary (1/64 and 1/32): nothing to snap.
+        assert_eq!(out.len(), 3);
+        let bar = BarGrid { start: 0, end: 60, shift: 0, whole: 60, snap: 15 };
+        let mut s = vec![
+            Segment { start: 0, end: 7, pitches: Some((0, 1)), tie: false },
+            Segment { start: 7, end: 11, pitches: Some((1, 2)), tie: false },
+            Segment { start: 11, end: 60, pitches: Some((2, 3)), tie: false },
+        ];
+        group_bar(&mut s, &mut pool, &bar, &mut out);
+        assert_eq!(s[0], Segment { start: 0, end: 15, pitches: Some((3, 5)), tie: false });
+        assert_eq!(&pool[3..5], &[60, 62]);
+        assert_eq!(s[1].start, 15);
+        assert_eq!(out.len(), 2);
+    }
+}

@@ -1,0 +1,183 @@
+//! The ABC writer, feature by feature, on hand-built scores: exact text expected.
+
+mod abc_write_support;
+
+use abc_write_support::*;
+use prep::abc::write::{AbcOptions, Layout, to_abc};
+use prep::score::{Score, TempoChange, TempoMap, TimeSignature};
+use proptest::prelude::*;
+
+fn abc(score: &Score) -> String {
+    to_abc(score, &AbcOptions::default())
+}
+
+/// The text after the `K:` line.
+fn body(score: &Score) -> String {
+    let text = abc(score);
+    let k = text.find("\nK:").expect("a K: line");
+    let after = &text[k + 1..];
+    after[after.find('\n').expect("end of K: line") + 1..].to_string()
+}
+
+#[test]
+fn header_fields_in_order() {
+    assert_eq!(
+        abc(&scale()),
+        "X:1\nT:Scale\nM:4/4\nL:1/4\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
+         %%MIDI program 0\nK:C\n[V:1] CDEF|G2c2|]\n"
+    );
+}
+
+#[test]
+fn unit_is_the_shortest_or_the_given_one() {
+    // Quarters and halves: L:1/4 writes the fewest digits.
+    assert!(abc(&scale()).contains("\nL:1/4\n"));
+    // Mostly eighths: L:1/8.
+    assert!(abc(&accidentals_in_d()).contains("\nL:1/8\n"));
+    let sixteenths = score(vec![part(0, &melody(0, &[(Q / 4, 60); 16]))]);
+    assert_eq!(body(&sixteenths), "[V:1] CCCCCCCCCCCCCCCC|]\n");
+    let options = AbcOptions { unit: Some((1, 8)), ..AbcOptions::default() };
+    assert!(to_abc(&scale(), &options).ends_with(
+        "\nL:1/8\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
+         %%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"
+    ));
+}
+
+#[test]
+fn accidentals_follow_the_key_and_carry_through_the_bar() {
+    // F# is in D major; F natural needs `=` once per bar. For the high F natural a
+    // reader applying `=F` to all octaves is right but a same-octave reader plays F#,
+    // so `=f`; then `^f`, and the low F# needs `^` again (its octave holds `=F`).
+    assert_eq!(body(&accidentals_in_d()), "[V:1] F=FF=f^f^F^AA|=F8|]\n");
+}
+
+#[test]
+fn chords_tie_across_bars_and_odd_lengths_split() {
+    // The C-E chord crosses the bar line; the G lasts five eighths (4 + 1); the low C
+    // lasts a bar and a sixteenth.
+    assert_eq!(body(&chords_and_ties()), "[V:1] z6[CE]2-|[CE]2G4-GA/B/|C,8-|C,/z7z/|]\n");
+}
+
+#[test]
+fn triplets_and_quintuplets() {
+    // (3 over a quarter, (5:4:5 sixteenths in a quarter, quarter triplets split at the
+    // bar line into two 3:2 tuplets of two notes each.
+    assert_eq!(body(&tuplets()), "[V:1] (3cdef2(5:4:5C/D/E/F/G/(3:2:2C2D-|(3:2:2DE2z6|]\n");
+}
+
+#[test]
+fn pickup_is_a_short_first_bar() {
+    assert_eq!(body(&pickup()), "[V:1] G|c2B|c3|]\n");
+}
+
+#[test]
+fn metre_key_and_tempo_change_inline() {
+    // The tempo changes in the middle of the violin's B flat: it is split and tied
+    // there; the tempo field goes to the first voice only, metre and key to both.
+    assert_eq!(body(&changes()), "[V:1] c4|[M:3/4][K:F]B-[Q:1/4=90]B2|A3|]\n[V:2] C,4|[M:3/4][K:F]B,,F,2|F,,3|]\n");
+}
+
+#[test]
+fn overlapping_notes_get_extra_voices_of_the_same_instrument() {
+    let text = abc(&overlaps());
+    assert!(text.contains("\n%%score (1 2 3) 4\n"));
+    assert!(
+        text.contains(
+            "V:3 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI program 0\nV:4 name=\"Cello\" clef=bass\n"
+        )
+    );
+    assert_eq!(body(&overlaps()), "[V:1] [CE]2DF|]\n[V:2] zG2z|]\n[V:3] z2c2|]\n[V:4] C,,2G,,2|]\n");
+}
+
+#[test]
+fn layouts_voices_and_interleaved() {
+    let long = score(vec![
+        part(40, &melody(0, &[(4 * Q, 72), (4 * Q, 74), (4 * Q, 76)])),
+        part(42, &melody(0, &[(4 * Q, 48), (4 * Q, 50)])),
+    ]);
+    let options = |layout| AbcOptions { layout, bars_per_line: 2, unit: Some((1, 4)), index: 3 };
+    let voices = to_abc(&long, &options(Layout::Voices));
+    assert!(voices.starts_with("X:3\n"));
+    assert!(voices.ends_with("K:C\nV:1\nc4|d4|\ne4|]\nV:2\nC,4|D,4|\nz4|]\n"));
+    let interleaved = to_abc(&long, &options(Layout::Interleaved));
+    assert!(interleaved.ends_with("K:C\n[V:1] c4|d4|\n[V:2] C,4|D,4|\n[V:1] e4|]\n[V:2] z4|]\n"));
+}
+
+#[test]
+fn drums_use_channel_10_and_the_percussion_clef() {
+    let text = abc(&drums());
+    assert!(text.contains("\nV:1 name=\"Drums\" clef=perc\n%%MIDI channel 10\n"));
+    assert!(text.contains("\nV:2 name=\"Electric Bass (finger)\" clef=bass\n%%MIDI program 33\n"));
+    assert_eq!(body(&drums()), "[V:1] [C,,^F,,]F,,[D,,F,,]F,,z4|]\n[V:2] E,,4G,,4|]\n");
+}
+
+#[test]
+fn empty_score_is_one_bar_of_rest() {
+    assert_eq!(abc(&score(vec![])), "X:1\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\nz8|]\n");
+}
+
+#[test]
+fn unquantized_notes_snap_to_sixty_fourths_and_none_is_lost() {
+    // Every onset lands on a 1/64 note (L:1/32 halves); the 3-tick D keeps a 1/64.
+    assert_eq!(body(&unquantized()), "[V:1] z/C7/2D/E8-E7/2z/FG14-G/-|G/z28z7/2|]\n");
+}
+
+#[test]
+fn pickup_off_the_grid_is_written_rounded() {
+    // A pickup of a third of a quarter (160 ticks, 5.33/64 of a whole) is written
+    // rounded, as 5/64; bar 2, counted from its own start, is exact: a half-note
+    // triplet, its last rest split at the half bar.
+    let mut s = score(vec![part(0, &melody(0, &[(Q / 3, 60), (Q / 3, 62), (Q, 64)]))]);
+    s.pickup_ticks = Q / 3;
+    assert_eq!(body(&s), "[V:1] C/-C/8|(3:2:3DE3z2z4|]\n");
+}
+
+#[test]
+fn inexpressible_title_characters_stay_on_one_line() {
+    let mut s = scale();
+    s.title = Some("Two\nlines ".into());
+    assert!(abc(&s).starts_with("X:1\nT:Two lines\nM:4/4\n"));
+}
+
+/// A line of music without its `[M:..]`, `[K:..]`, `[Q:..]` fields.
+fn without_inline_fields(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = ["[M:", "[K:", "[Q:"].iter().filter_map(|f| rest.find(f)).min() {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].split_once(']').map_or("", |(_, after)| after);
+    }
+    out + rest
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary input (any resolution, off-grid notes, pickups, metre and tempo
+    /// changes) never panics, gives every voice the same number of bars, and writes a
+    /// note head for every note (chords count each pitch; ties add heads, never remove).
+    #[test]
+    fn arbitrary_scores_are_written_whole(
+        tpq in prop::sample::select(vec![1u32, 3, 96, 100, 384, 480, 1000]),
+        notes in prop::collection::vec((0u64..20_000, 1u64..3_000, 21u8..109), 0..60),
+        pickup in 0u64..3_000,
+        metre_change in 0u64..20_000,
+        tempo_change in 0u64..20_000,
+    ) {
+        let scale = |t: u64| t * u64::from(tpq) / 480;
+        let notes: Vec<(u64, u64, u8)> = notes.iter().map(|&(s, d, p)| (scale(s), scale(d).max(1), p)).collect();
+        let mut s = score(vec![part(0, &notes), part(40, &notes[notes.len() / 2..])]);
+        s.ticks_per_quarter = tpq;
+        s.pickup_ticks = scale(pickup);
+        s.time_signatures.push(TimeSignature { tick: scale(metre_change) + 1, numerator: 7, denominator: 8 });
+        s.tempo = TempoMap::from_changes(vec![TempoChange { tick: scale(tempo_change), micros_per_quarter: 700_000 }]);
+        let text = to_abc(&s, &AbcOptions { layout: Layout::Voices, ..AbcOptions::default() });
+        prop_assert!(text.ends_with("|]\n"));
+        let body = &text[text.find("\nV:1\n").expect("voice 1") ..];
+        let bars: Vec<usize> = body.split("\nV:").skip(1).map(|v| v.matches('|').count()).collect();
+        prop_assert!(bars.windows(2).all(|w| w[0] == w[1]), "{bars:?}\n{text}");
+        let music: String = body.lines().filter(|l| !l.starts_with("V:")).map(without_inline_fields).collect();
+        let heads = music.chars().filter(|c| c.is_ascii_alphabetic() && *c != 'z').count();
+        prop_assert!(heads >= notes.len() * 3 / 2, "{heads} heads for {} notes\n{text}", notes.len() * 3 / 2);
+    }
+}

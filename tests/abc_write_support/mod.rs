@@ -1,0 +1,133 @@
+//! Hand-built scores shared by the ABC writer tests, one per feature.
+
+use prep::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
+
+/// Ticks per quarter note in these scores.
+pub const Q: u64 = 480;
+const E: u64 = Q / 2;
+
+pub fn part(program: u8, notes: &[(u64, u64, u8)]) -> Part {
+    Part {
+        name: None,
+        instrument: Instrument::from_program(program),
+        channel: Some(0),
+        is_drum: false,
+        notes: notes.iter().map(|&(start, duration, pitch)| Note { start, duration, pitch, velocity: 80 }).collect(),
+    }
+}
+
+pub fn score(parts: Vec<Part>) -> Score {
+    let mut score = Score::new(Q as u32);
+    score.parts = parts;
+    score
+}
+
+/// Notes one after another, (length, pitch), from tick `start`.
+pub fn melody(start: u64, notes: &[(u64, u8)]) -> Vec<(u64, u64, u8)> {
+    let mut at = start;
+    notes
+        .iter()
+        .map(|&(length, pitch)| {
+            at += length;
+            (at - length, length, pitch)
+        })
+        .collect()
+}
+
+/// Quarters and halves of a C major scale, with a title.
+pub fn scale() -> Score {
+    let mut s = score(vec![part(0, &melody(0, &[(Q, 60), (Q, 62), (Q, 64), (Q, 65), (2 * Q, 67), (2 * Q, 72)]))]);
+    s.title = Some("Scale".into());
+    s
+}
+
+/// D major: diatonic F#, F natural carried through the bar, the octave case, A#.
+pub fn accidentals_in_d() -> Score {
+    let notes = [(E, 66), (E, 65), (E, 65), (E, 77), (E, 78), (E, 66), (E, 70), (E, 70), (4 * Q, 65)];
+    let mut s = score(vec![part(40, &melody(0, &notes))]);
+    s.key_signatures = vec![KeyChange { tick: 0, key: Key::new(2, Mode::Major) }];
+    s
+}
+
+/// A chord tied across a bar line, a five-eighths note, sixteenths, a long low note.
+pub fn chords_and_ties() -> Score {
+    score(vec![part(
+        0,
+        &[
+            (3 * Q, 2 * Q, 60),
+            (3 * Q, 2 * Q, 64),
+            (5 * Q, 5 * E, 67),
+            (5 * Q + 5 * E, E / 2, 69),
+            (5 * Q + 11 * E / 2, E / 2, 71),
+            (8 * Q, 4 * Q + Q / 4, 48),
+        ],
+    )])
+}
+
+/// Eighth triplets, a quintuplet of sixteenths, quarter triplets across a bar line.
+pub fn tuplets() -> Score {
+    let (t, f) = (Q / 3, Q / 5);
+    let notes = [
+        (t, 72),
+        (t, 74),
+        (t, 76),
+        (Q, 77),
+        (f, 60),
+        (f, 62),
+        (f, 64),
+        (f, 65),
+        (f, 67),
+        (2 * Q / 3, 60),
+        (2 * Q / 3, 62),
+        (2 * Q / 3, 64),
+    ];
+    score(vec![part(73, &melody(0, &notes))])
+}
+
+/// 3/4 with a one-beat pickup.
+pub fn pickup() -> Score {
+    let mut s = score(vec![part(71, &melody(0, &[(Q, 67), (2 * Q, 72), (Q, 71), (3 * Q, 72)]))]);
+    s.time_signatures = vec![TimeSignature { tick: 0, numerator: 3, denominator: 4 }];
+    s.pickup_ticks = Q;
+    s
+}
+
+/// 4/4 -> 3/4 and C -> F at bar 2; the tempo changes mid-note in bar 2, in both voices.
+pub fn changes() -> Score {
+    let upper = part(40, &melody(0, &[(4 * Q, 72), (3 * Q, 70), (3 * Q, 69)]));
+    let lower = part(42, &melody(0, &[(4 * Q, 48), (Q, 46), (2 * Q, 53), (3 * Q, 41)]));
+    let mut s = score(vec![upper, lower]);
+    s.time_signatures = vec![
+        TimeSignature { tick: 0, numerator: 4, denominator: 4 },
+        TimeSignature { tick: 4 * Q, numerator: 3, denominator: 4 },
+    ];
+    s.key_signatures =
+        vec![KeyChange { tick: 0, key: Key::default() }, KeyChange { tick: 4 * Q, key: Key::new(-1, Mode::Major) }];
+    s.tempo = TempoMap::from_changes(vec![
+        TempoChange { tick: 0, micros_per_quarter: 500_000 },
+        TempoChange { tick: 5 * Q, micros_per_quarter: 666_667 },
+    ]);
+    s
+}
+
+/// A piano part whose notes overlap (three voices needed) and a cello.
+pub fn overlaps() -> Score {
+    let piano =
+        part(0, &[(0, 2 * Q, 60), (0, 2 * Q, 64), (Q, 2 * Q, 67), (2 * Q, Q, 62), (2 * Q, 2 * Q, 72), (3 * Q, Q, 65)]);
+    let cello = part(42, &melody(0, &[(2 * Q, 36), (2 * Q, 43)]));
+    score(vec![piano, cello])
+}
+
+/// A drum part (channel 10) over eight bars of bass.
+pub fn drums() -> Score {
+    let mut kit = part(0, &[(0, E, 36), (0, E, 42), (E, E, 42), (Q, E, 38), (Q, E, 42), (3 * E, E, 42)]);
+    kit.is_drum = true;
+    kit.instrument = Instrument::drums();
+    let bass = part(33, &melody(0, &[(2 * Q, 40), (2 * Q, 43)]));
+    score(vec![kit, bass])
+}
+
+/// Unquantized timing: onsets off every grid.
+pub fn unquantized() -> Score {
+    score(vec![part(0, &[(7, 233, 60), (241, 3, 62), (251, 700, 64), (1003, 38, 65), (1044, 890, 67)])])
+}
