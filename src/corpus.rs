@@ -74,7 +74,9 @@ pub fn score_piece(seed: u64, options: &PieceOptions) -> Score {
     let bar = metre.bar_ticks(tpq);
     let beat = beat_ticks(metre, tpq);
     if options.pickups && rng.random_bool(0.3) {
-        score.pickup_ticks = beat * rng.random_range(1..u64::from(numerator).max(2));
+        // Whole beats, or whole 1/denominator units in a one-beat bar (3/8): less than a bar.
+        let step = if bar / beat >= 2 { beat } else { bar / u64::from(numerator) };
+        score.pickup_ticks = step * rng.random_range(1..bar / step);
     }
 
     // Half-way changes: a new metre at a bar line, a new key, a new tempo.
@@ -116,13 +118,30 @@ pub fn score_piece(seed: u64, options: &PieceOptions) -> Score {
         if keyboard {
             // The left hand: long bass notes under the right hand, overlapping it.
             let bass = Line { low, high: low + 16, chords: false, tuplets: false };
-            bass.generate_held(&mut rng, &score, end, &mut part.notes);
+            let mut held = Vec::new();
+            bass.generate_held(&mut rng, &score, end, &mut held);
+            add_without_unison_overlaps(&mut part.notes, held);
         }
         part.notes.sort_by_key(|n| (n.start, n.pitch));
         part.notes.dedup_by_key(|n| (n.start, n.pitch));
         score.parts.push(part);
     }
     score
+}
+
+/// Adds `extra` notes to `notes`, an octave lower where one would overlap a note of the
+/// same pitch (which MIDI cannot represent unambiguously), or not at all below C1.
+fn add_without_unison_overlaps(notes: &mut Vec<Note>, extra: Vec<Note>) {
+    for mut note in extra {
+        let (start, end) = (note.start, note.end());
+        let clashes = |n: &Note, pitch: u8| n.pitch == pitch && n.start < end && start < n.end();
+        while notes.iter().any(|n| clashes(n, note.pitch)) && note.pitch >= 36 {
+            note.pitch -= 12;
+        }
+        if !notes.iter().any(|n| clashes(n, note.pitch)) {
+            notes.push(note);
+        }
+    }
 }
 
 /// The end tick of `bars` full bars (plus pickup) under the score's metre changes.
@@ -298,6 +317,8 @@ mod tests {
             let score = score_piece(seed, &options);
             assert!(!score.parts.is_empty());
             let end = score.bar_lines(score.end_tick()).last().copied().unwrap_or(0);
+            let first_bar = score.time_signatures[0].bar_ticks(score.ticks_per_quarter);
+            assert!(score.pickup_ticks < first_bar, "seed {seed}: pickup of a whole bar or more");
             for part in &score.parts {
                 assert!(!part.notes.is_empty(), "seed {seed}: empty part");
                 for note in &part.notes {

@@ -6,72 +6,15 @@
 //! is not installed.
 
 mod abc_write_support;
+mod abcmidi;
 
 use std::path::Path;
-use std::process::Command;
 
 use abc_write_support::*;
-use midly::{MidiMessage, Smf, Timing, TrackEventKind};
+use abcmidi::{ABC2MIDI, abc2midi, score_notes};
 use prep::abc::write::{AbcOptions, Layout, to_abc};
 use prep::score::{Key, KeyChange, Mode, Score, TimeSignature};
 use proptest::prelude::*;
-
-const ABC2MIDI: &str = "/usr/bin/abc2midi";
-
-/// (pitch, onset, duration) in our ticks, sorted.
-type Notes = Vec<(u8, u64, u64)>;
-
-fn score_notes(score: &Score) -> Notes {
-    let mut notes: Notes =
-        score.parts.iter().flat_map(|p| p.notes.iter().map(|n| (n.pitch, n.start, n.duration))).collect();
-    notes.sort_unstable();
-    notes
-}
-
-/// Notes of a MIDI file, rescaled to `Q` ticks per quarter.
-///
-/// abc2midi starts every note one MIDI tick late (it leaves a tick between the
-/// previous note-off and the next note-on) and ends it on time: that tick is given
-/// back here, so the comparison is exact.
-fn midi_notes(bytes: &[u8]) -> Notes {
-    let smf = Smf::parse(bytes).expect("abc2midi writes valid MIDI");
-    let Timing::Metrical(tpq) = smf.header.timing else { panic!("abc2midi writes metrical timing") };
-    let tpq = u64::from(tpq.as_int());
-    let mut notes = Notes::new();
-    for track in &smf.tracks {
-        let mut now = 0u64;
-        let mut sounding: Vec<(u8, u8, u64)> = Vec::new();
-        for event in track {
-            now += u64::from(event.delta.as_int());
-            let TrackEventKind::Midi { channel, message } = event.kind else { continue };
-            let channel = channel.as_int();
-            match message {
-                MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => sounding.push((channel, key.as_int(), now)),
-                MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-                    if let Some(i) = sounding.iter().position(|s| s.0 == channel && s.1 == key.as_int()) {
-                        let (_, pitch, start) = sounding.remove(i);
-                        notes.push((pitch, (start - 1) * Q / tpq, (now - start + 1) * Q / tpq));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    notes.sort_unstable();
-    notes
-}
-
-/// Runs abc2midi on `abc`; returns its notes and its messages.
-fn abc2midi(abc: &str, dir: &Path, name: &str) -> (Notes, String) {
-    let input = dir.join(format!("{name}.abc"));
-    let output = dir.join(format!("{name}.mid"));
-    std::fs::write(&input, abc).expect("write the ABC file");
-    let run = Command::new(ABC2MIDI).arg(&input).arg("-o").arg(&output).output().expect("run abc2midi");
-    let messages = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
-    let bytes =
-        std::fs::read(&output).unwrap_or_else(|e| panic!("abc2midi wrote no MIDI for {name} ({e}): {messages}"));
-    (midi_notes(&bytes), messages)
-}
 
 /// Writes `score` in `layout`, plays it through abc2midi and compares the notes.
 fn assert_plays_back(score: &Score, name: &str, layout: Layout) {
@@ -81,13 +24,10 @@ fn assert_plays_back(score: &Score, name: &str, layout: Layout) {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let abc = to_abc(score, &AbcOptions { layout, ..AbcOptions::default() });
-    // abc2midi staggers the notes of a chord by 10 ticks each ("chordattack"), a
-    // performance effect that this setting turns off.
-    let played = abc.replacen('\n', "\n%%MIDI chordattack 0\n", 1);
-    let (notes, messages) = abc2midi(&played, dir.path(), name);
+    let (notes, messages) = abc2midi(&abc, dir.path(), name, Q);
     let complaints: Vec<&str> = messages.lines().filter(|l| l.contains("Error") || l.contains("Warning")).collect();
     assert!(complaints.is_empty(), "abc2midi complained about {name}:\n{}\n{abc}", complaints.join("\n"));
-    assert_eq!(notes, score_notes(score), "{name} plays back differently:\n{abc}");
+    assert_eq!(notes, score_notes(score, Q), "{name} plays back differently:\n{abc}");
 }
 
 #[test]
@@ -135,7 +75,7 @@ fn unquantized_notes_all_play_back_snapped() {
     }
     let score = unquantized();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (notes, _) = abc2midi(&to_abc(&score, &AbcOptions::default()), dir.path(), "unquantized");
+    let (notes, _) = abc2midi(&to_abc(&score, &AbcOptions::default()), dir.path(), "unquantized", Q);
     let mut by_onset = notes.clone();
     by_onset.sort_by_key(|n| n.1);
     let pitches: Vec<u8> = by_onset.iter().map(|n| n.0).collect();

@@ -25,6 +25,7 @@ use crate::analysis::AnalysisError;
 use crate::analysis::beat::{BeatGrid, Onset, track_beat};
 use crate::analysis::key::estimate_key;
 use crate::analysis::metre::{MetreEstimate, estimate_metre, note_salience};
+pub use crate::score::SourceEvents;
 use crate::score::{Key, KeyChange, Note, Score, TempoChange, TempoMap, TimeSignature};
 
 /// How to put a score on a grid.
@@ -41,14 +42,6 @@ pub enum QuantizeMode {
     Performed,
     /// Leave the score as it is.
     Off,
-}
-
-/// Which of metre and key the source file stated (MIDI meta events, ABC fields). What it
-/// did not state is inferred.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SourceEvents {
-    pub time_signature: bool,
-    pub key_signature: bool,
 }
 
 /// What `prepare` did, for logs and dataset reports.

@@ -17,7 +17,7 @@ use crate::abc::write::{AbcOptions, to_abc};
 use crate::analysis::quantize::{QuantizeMode, prepare};
 use crate::output::{Progress, write_atomically};
 use crate::midi;
-use crate::score::Score;
+use crate::score::{Score, SourceEvents};
 
 /// A time window to cut every piece to, as an audio clip would be cut.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,13 +58,14 @@ pub struct Summary {
 
 /// Converts one MIDI file to the text of one ABC tune.
 pub fn convert_file(path: &Path, options: &Midi2AbcOptions) -> Result<String> {
-    let score = midi::read_file(path)?;
-    convert_score(&score, options).with_context(|| path.display().to_string())
+    let (score, stated) = midi::read_file_with_events(path)?;
+    convert_score(&score, stated, options).with_context(|| path.display().to_string())
 }
 
-/// Quantizes, windows and writes a score as ABC.
-pub fn convert_score(score: &Score, options: &Midi2AbcOptions) -> Result<String> {
-    let (mut score, _report) = prepare(score, options.quantize)?;
+/// Quantizes (inferring the metre and key the source did not state), windows and writes
+/// a score as ABC.
+pub fn convert_score(score: &Score, stated: SourceEvents, options: &Midi2AbcOptions) -> Result<String> {
+    let (mut score, _report) = prepare(score, options.quantize, stated)?;
     if let Some(window) = options.window {
         score = cut(&score, window)?;
     }

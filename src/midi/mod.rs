@@ -16,7 +16,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-use crate::score::Score;
+use crate::score::{Score, SourceEvents};
 
 /// Why a MIDI file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +29,14 @@ pub enum MidiError {
 
 /// Reads a MIDI file into a Score.
 pub fn read_file(path: &Path) -> Result<Score, MidiError> {
+    read_file_with_events(path).map(|(score, _)| score)
+}
+
+/// Reads a MIDI file into a Score, and says whether it stated its metre and key (a
+/// `Score` holds 4/4 and C major where the file has no such events).
+pub fn read_file_with_events(path: &Path) -> Result<(Score, SourceEvents), MidiError> {
     let bytes = std::fs::read(path).map_err(|source| MidiError::Io { path: path.to_path_buf(), source })?;
-    read_bytes(&bytes, path)
+    read_bytes_with_events(&bytes, path)
 }
 
 /// Reads MIDI bytes; `path` only names the source in errors.
@@ -48,6 +54,11 @@ pub fn read_file(path: &Path) -> Result<Score, MidiError> {
 /// - SMPTE timecode files are converted: one quarter note is one second (or 1.001 s at
 ///   29.97 fps) and tempo events are ignored, since they do not affect timecode timing.
 pub fn read_bytes(bytes: &[u8], path: &Path) -> Result<Score, MidiError> {
+    read_bytes_with_events(bytes, path).map(|(score, _)| score)
+}
+
+/// `read_bytes`, also saying which of metre and key the file stated.
+pub fn read_bytes_with_events(bytes: &[u8], path: &Path) -> Result<(Score, SourceEvents), MidiError> {
     let invalid = |reason| MidiError::Invalid { path: path.to_path_buf(), reason };
     let container = chunks::split(bytes).map_err(invalid)?;
     read::score(&container).map_err(invalid)

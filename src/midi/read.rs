@@ -20,13 +20,16 @@ use midly::{EventIter, MetaMessage, MidiMessage, TrackEventKind};
 
 use super::chunks::{Container, Division};
 use super::pickup;
-use crate::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
+use crate::score::{
+    Instrument, Key, KeyChange, Mode, Note, Part, Score, SourceEvents, TempoChange, TempoMap, TimeSignature,
+};
 
 const CHANNELS: usize = 16;
 const DRUM_CHANNEL: u8 = 9;
 
 /// Interprets framed MIDI tracks as a Score.
-pub(super) fn score(container: &Container) -> Result<Score, String> {
+/// Also says which of metre and key the file stated.
+pub(super) fn score(container: &Container) -> Result<(Score, SourceEvents), String> {
     let (ticks_per_quarter, timecode_tempo) = timing(container.division);
     let mut changes = Changes::default();
     let mut title = None;
@@ -42,12 +45,13 @@ pub(super) fn score(container: &Container) -> Result<Score, String> {
         Some(micros_per_quarter) => TempoMap::constant(micros_per_quarter),
         None => TempoMap::from_changes(changes.tempos),
     };
+    let stated = SourceEvents { time_signature: !changes.metres.is_empty(), key_signature: !changes.keys.is_empty() };
     let default_metre = TimeSignature { tick: 0, numerator: 4, denominator: 4 };
     let metres = normalize(changes.metres, default_metre, |m| m.tick, |m| (m.numerator, m.denominator));
     let (pickup_ticks, time_signatures) = pickup::split(metres, ticks_per_quarter);
     let default_key = KeyChange { tick: 0, key: Key::default() };
     let key_signatures = normalize(changes.keys, default_key, |k| k.tick, |k| k.key);
-    Ok(Score { title, ticks_per_quarter, tempo, time_signatures, key_signatures, pickup_ticks, parts })
+    Ok((Score { title, ticks_per_quarter, tempo, time_signatures, key_signatures, pickup_ticks, parts }, stated))
 }
 
 /// Ticks per quarter note, and for SMPTE files the fixed tempo that makes those ticks

@@ -77,6 +77,15 @@ pub struct Part {
     pub notes: Vec<Note>,
 }
 
+/// Which of metre and key the source stated (MIDI meta events, ABC fields). A `Score`
+/// always holds a metre and a key (4/4 and C major when unknown); this says which of them
+/// are real, so that `analysis` infers the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SourceEvents {
+    pub time_signature: bool,
+    pub key_signature: bool,
+}
+
 /// A piece (or a clip of one): parts, tempo map, metre and key changes, resolution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {
