@@ -156,7 +156,7 @@ fn piece_end(score: &Score, bars: usize) -> u64 {
 /// The beat of a metre in ticks: a dotted quarter in compound metres, else 1/denominator.
 fn beat_ticks(metre: TimeSignature, tpq: u32) -> u64 {
     let unit = u64::from(tpq) * 4 / u64::from(metre.denominator);
-    if metre.denominator == 8 && metre.numerator % 3 == 0 { unit * 3 } else { unit }
+    if metre.denominator == 8 && metre.numerator.is_multiple_of(3) { unit * 3 } else { unit }
 }
 
 /// A melodic line in a register.
@@ -168,7 +168,8 @@ struct Line {
 }
 
 impl Line {
-    /// Fills [0, end) beat by beat with notes, chords and rests of a scale-wise melody.
+    /// Fills [0, end) beat by beat with notes, chords and rests of a scale-wise melody,
+    /// accented as players do (downbeats loudest, then beats) with tonic-triad downbeats.
     fn generate(&self, rng: &mut ChaCha8Rng, score: &Score, end: u64, notes: &mut Vec<Note>) {
         let tpq = score.ticks_per_quarter;
         let bar_lines = score.bar_lines(end);
@@ -180,8 +181,15 @@ impl Line {
             let metre = score.time_signature_at(tick);
             let beat = beat_ticks(metre, tpq).min(bar_end - tick);
             let cells = self.rhythm(rng, beat, bar_end - tick);
+            let on_beat = tick;
             for length in cells {
                 degree = (degree + rng.random_range(-2..=2)).clamp(0, 30);
+                let downbeat = bar_lines.binary_search(&tick).is_ok();
+                if downbeat && !matches!(degree % 7, 0 | 2 | 4) {
+                    degree -= 1; // downbeats land on the tonic triad
+                }
+                let accent = if downbeat { 100 } else if tick == on_beat { 82 } else { 64 };
+                let velocity = accent + rng.random_range(0..8);
                 if rng.random_bool(0.1) {
                     previous = None;
                 } else if let Some(i) = previous.filter(|_| rng.random_bool(0.08)) {
@@ -192,10 +200,10 @@ impl Line {
                     }
                 } else {
                     let pitch = self.pitch(score.key_at(tick), degree, rng);
-                    notes.push(Note { start: tick, duration: length, pitch, velocity: rng.random_range(60..100) });
+                    notes.push(Note { start: tick, duration: length, pitch, velocity });
                     if self.chords && rng.random_bool(0.3) && pitch >= self.low + 4 {
                         let below = pitch - rng.random_range(3..=4);
-                        notes.push(Note { start: tick, duration: length, pitch: below, velocity: 70 });
+                        notes.push(Note { start: tick, duration: length, pitch: below, velocity });
                     }
                     previous = Some(notes.len() - 1);
                 }
@@ -210,20 +218,22 @@ impl Line {
         for pair in bar_lines.windows(2).filter(|w| w[0] < end) {
             let (start, stop) = (pair[0], pair[1].min(end));
             let key = score.key_at(start);
-            let pitch = self.pitch(key, rng.random_range(0..7), rng);
+            // Tonic, dominant or subdominant, as a bass line mostly is.
+            let degree = [0, 0, 0, 0, 0, 4, 4, 4, 3, 3][rng.random_range(0..10)];
+            let pitch = self.pitch(key, degree, rng);
             if rng.random_bool(0.5) && (stop - start) % 2 == 0 {
                 let half = (stop - start) / 2;
-                notes.push(Note { start, duration: half, pitch, velocity: 60 });
-                notes.push(Note { start: start + half, duration: half, pitch: self.pitch(key, 4, rng), velocity: 60 });
+                notes.push(Note { start, duration: half, pitch, velocity: 96 });
+                notes.push(Note { start: start + half, duration: half, pitch: self.pitch(key, 4, rng), velocity: 76 });
             } else {
-                notes.push(Note { start, duration: stop - start, pitch, velocity: 60 });
+                notes.push(Note { start, duration: stop - start, pitch, velocity: 96 });
             }
         }
     }
 
     /// Splits one beat (or what is left of the bar) into note lengths.
     fn rhythm(&self, rng: &mut ChaCha8Rng, beat: u64, left_in_bar: u64) -> Vec<u64> {
-        if beat % 3 == 0 && beat % 720 == 0 {
+        if beat.is_multiple_of(720) {
             // A compound beat (dotted quarter) divides into three.
             let third = beat / 3;
             return match rng.random_range(0..5) {
@@ -236,10 +246,10 @@ impl Line {
         }
         match rng.random_range(0..10) {
             0..=2 => vec![beat],
-            3..=4 if beat % 2 == 0 => vec![beat / 2, beat / 2],
-            5 if beat % 4 == 0 => vec![beat / 4; 4],
-            6 if beat % 4 == 0 => vec![beat * 3 / 4, beat / 4],
-            7 if self.tuplets && beat % 3 == 0 && beat % 2 == 0 && beat <= 480 => vec![beat / 3; 3],
+            3..=4 if beat.is_multiple_of(2) => vec![beat / 2, beat / 2],
+            5 if beat.is_multiple_of(4) => vec![beat / 4; 4],
+            6 if beat.is_multiple_of(4) => vec![beat * 3 / 4, beat / 4],
+            7 if self.tuplets && beat.is_multiple_of(3) && beat.is_multiple_of(2) && beat <= 480 => vec![beat / 3; 3],
             8 if left_in_bar >= 2 * beat => vec![beat * 2],
             _ => vec![beat],
         }

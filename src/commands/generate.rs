@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::corpus::{PieceOptions, performed, score_piece};
 use crate::midi;
 use crate::output::write_atomically;
+use crate::score::SourceEvents;
 
 /// Everything `prep generate` needs.
 #[derive(Debug, Clone)]
@@ -38,7 +39,8 @@ pub fn run(options: &GenerateOptions) -> Result<Vec<PathBuf>> {
             write_atomically(&path, &midi::to_bytes(&score))?;
             if let Some(jitter) = options.performed_jitter {
                 let played = performed(&score, seed, jitter);
-                write_atomically(&options.out.join("performed").join(&name), &midi::to_bytes(&played))?;
+                let bytes = midi::to_bytes_stating(&played, SourceEvents::default());
+                write_atomically(&options.out.join("performed").join(&name), &bytes)?;
             }
             Ok(path)
         })

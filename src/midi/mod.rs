@@ -74,5 +74,11 @@ pub fn read_bytes_with_events(bytes: &[u8], path: &Path) -> Result<(Score, Sourc
 ///
 /// What survives a round trip through `read_bytes` is described in `write`.
 pub fn to_bytes(score: &Score) -> Vec<u8> {
-    write::to_bytes(score)
+    write::to_bytes(score, SourceEvents { time_signature: true, key_signature: true })
+}
+
+/// `to_bytes`, writing time and key signatures only where `stated` says the score has
+/// them (a performance recorded as MIDI has neither: its `Score` holds placeholders).
+pub fn to_bytes_stating(score: &Score, stated: SourceEvents) -> Vec<u8> {
+    write::to_bytes(score, stated)
 }

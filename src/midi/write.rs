@@ -15,7 +15,7 @@
 //! - velocities are clamped to 1..=127 (0 would be a note-off);
 //! - parts beyond the 65535 tracks a file can hold are not written.
 
-use crate::score::{Mode, Part, Score};
+use crate::score::{Mode, Part, Score, SourceEvents};
 
 use super::pickup;
 
@@ -25,11 +25,12 @@ const MAX_DIVISION: u32 = 0x7fff;
 const MAX_VARIABLE_LENGTH: u64 = 0x0fff_ffff;
 const DRUM_CHANNEL: u8 = 9;
 
-/// Encodes a score; see the module documentation for what is kept.
-pub(super) fn to_bytes(score: &Score) -> Vec<u8> {
+/// Encodes a score; see the module documentation for what is kept. Time and key
+/// signatures are written only where `stated` says the score really has them.
+pub(super) fn to_bytes(score: &Score, stated: SourceEvents) -> Vec<u8> {
     let grid = Grid::new(score.ticks_per_quarter);
     let parts = &score.parts[..score.parts.len().min(usize::from(u16::MAX) - 1)];
-    let mut tracks = vec![conductor(score, &grid)];
+    let mut tracks = vec![conductor(score, stated, &grid)];
     tracks.extend(parts.iter().zip(channels(parts)).map(|(part, channel)| part_track(part, channel, &grid)));
 
     let mut out = Vec::new();
@@ -68,8 +69,8 @@ impl Grid {
     }
 }
 
-/// The first track: title, tempo map, time signatures and key signatures.
-fn conductor(score: &Score, grid: &Grid) -> Track {
+/// The first track: title, tempo map, time signatures and key signatures (the stated ones).
+fn conductor(score: &Score, stated: SourceEvents, grid: &Grid) -> Track {
     let mut track = Track::default();
     if let Some(title) = &score.title {
         track.push(0, Order::Setup, Message::name(title));
@@ -78,12 +79,14 @@ fn conductor(score: &Score, grid: &Grid) -> Track {
         let micros = change.micros_per_quarter.clamp(1, 0x00ff_ffff).to_be_bytes();
         track.push(grid.tick(change.tick), Order::Setup, Message::Meta(0x51, micros[1..].to_vec()));
     }
-    for (tick, numerator, power) in pickup::join(&score.time_signatures, score.pickup_ticks, score.ticks_per_quarter) {
+    let metres = if stated.time_signature { &score.time_signatures[..] } else { &[] };
+    for (tick, numerator, power) in pickup::join(metres, score.pickup_ticks, score.ticks_per_quarter) {
         // MIDI clocks (24 per quarter) per metronome click of one beat, and 8 32nds a quarter.
         let clocks = (96u32 >> power.min(5)) as u8;
         track.push(grid.tick(tick), Order::Setup, Message::Meta(0x58, vec![numerator, power, clocks, 8]));
     }
-    for change in &score.key_signatures {
+    let keys = if stated.key_signature { &score.key_signatures[..] } else { &[] };
+    for change in keys {
         let minor = u8::from(change.key.mode == Mode::Minor);
         track.push(grid.tick(change.tick), Order::Setup, Message::Meta(0x59, vec![change.key.fifths as u8, minor]));
     }

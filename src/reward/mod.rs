@@ -28,7 +28,7 @@ pub use config::{
 };
 pub use extract::abc_block;
 pub use key::KeyScore;
-pub use onset::{Onset, OnsetScores, PrecisionRecall, count_matches, onset_scores};
+pub use onset::{Onset, OnsetScores, PrecisionRecall, count_matches, onset_scores, onsets};
 pub use voices::VoiceCounts;
 
 use crate::abc::read::{ParsedAbc, parse};
