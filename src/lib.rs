@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod corpus;
+pub mod datasets;
 pub mod midi;
 pub mod output;
 pub mod reward;
