@@ -8,10 +8,12 @@
 pub mod abc;
 pub mod analysis;
 pub mod cli;
+pub mod clips;
 pub mod commands;
 pub mod corpus;
 pub mod datasets;
 pub mod midi;
 pub mod output;
+pub mod qa;
 pub mod reward;
 pub mod score;
