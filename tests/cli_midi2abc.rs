@@ -1,0 +1,112 @@
+//! `prep midi2abc` from the command line: folders, bad files among good ones, stdout,
+//! windows, resuming.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use prep::corpus::{PieceOptions, score_piece};
+use prep::midi;
+
+fn prep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prep")).args(args).output().expect("run prep")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write_piece(path: &Path, seed: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, midi::to_bytes(&score_piece(seed, &PieceOptions::default()))).unwrap();
+}
+
+#[test]
+fn a_folder_with_broken_files_converts_the_rest_and_fails_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    write_piece(&input.join("a.mid"), 1);
+    write_piece(&input.join("sub/b.midi"), 2);
+    let good = midi::to_bytes(&score_piece(3, &PieceOptions::default()));
+    std::fs::write(input.join("truncated.mid"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(input.join("magic.mid"), b"RIFF\0\0\0\x06\0\x01\0\x01\x01\xe0").unwrap();
+    std::fs::write(input.join("no-tracks.mid"), b"MThd\0\0\0\x06\0\x01\0\0\x01\xe0").unwrap();
+    let mut huge = b"MThd\0\0\0\x06\0\x01\0\x01\x01\xe0MTrk".to_vec();
+    huge.extend_from_slice(&0x7fff_fff0u32.to_be_bytes());
+    std::fs::write(input.join("huge.mid"), huge).unwrap();
+    let out = dir.path().join("out");
+
+    let run = prep(&["midi2abc", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let messages = stderr(&run);
+    assert!(!run.status.success(), "{messages}");
+    for bad in ["truncated.mid", "magic.mid", "no-tracks.mid", "huge.mid"] {
+        assert!(messages.lines().any(|l| l.starts_with("error: ") && l.contains(bad)), "{bad} not named:\n{messages}");
+    }
+    assert!(messages.contains("converted 2 of 6 files (0 skipped, 4 failed)"), "{messages}");
+    let mut written: Vec<String> = walk(&out);
+    written.sort();
+    assert_eq!(written, vec!["a.abc", "sub/b.abc"], "only complete outputs, no temporary files");
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn one_file_goes_to_stdout_and_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.mid");
+    write_piece(&file, 4);
+    let run = prep(&["midi2abc", file.to_str().unwrap(), "--unit", "1/16"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = String::from_utf8(run.stdout).unwrap();
+    assert!(text.starts_with("X:1\nT:Generated piece 4\nM:"), "{text}");
+    assert!(text.contains("\nL:1/16\n"), "{text}");
+    assert_eq!(prep::abc::read::parse(&text).score.note_count(), score_piece(4, &PieceOptions::default()).note_count());
+}
+
+#[test]
+fn a_window_cuts_the_music_like_an_audio_clip() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("piece.mid");
+    write_piece(&file, 5);
+    let score = score_piece(5, &PieceOptions::default());
+    let run = prep(&["midi2abc", file.to_str().unwrap(), "--start", "2.5", "--end", "7.5"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let clip = prep::abc::read::parse(&String::from_utf8(run.stdout).unwrap()).score;
+    let expected = score.window_seconds(2.5, 7.5);
+    assert_eq!(clip.note_count(), expected.note_count());
+    let (got, want) = (clip.seconds_at(clip.end_tick()), expected.seconds_at(expected.end_tick()));
+    // ABC tempi are whole BPM: a tempo of 99.75 BPM is written as 100, 0.25 % faster.
+    assert!((got - want).abs() < 0.005 * want, "clip ends at {got} s, the window at {want} s");
+}
+
+#[test]
+fn skip_existing_resumes_without_rewriting() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    write_piece(&input.join("a.mid"), 6);
+    write_piece(&input.join("b.mid"), 7);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("a.abc"), "kept").unwrap();
+    let run = prep(&["midi2abc", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--skip-existing"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stderr(&run).contains("converted 1 of 2 files (1 skipped, 0 failed)"), "{}", stderr(&run));
+    assert_eq!(std::fs::read_to_string(out.join("a.abc")).unwrap(), "kept");
+    assert!(std::fs::read_to_string(out.join("b.abc")).unwrap().starts_with("X:1\n"));
+}
+
+#[test]
+fn bad_options_are_refused_with_a_reason() {
+    let run = prep(&["midi2abc", "x.mid", "--quantize", "grid:0"]);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("grid:N (N > 0)"), "{}", stderr(&run));
+    let run = prep(&["midi2abc", "missing-folder-or-file", "other", "-o", "out"]);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("missing-folder-or-file: no such file or folder"), "{}", stderr(&run));
+}
