@@ -5,8 +5,10 @@
 //! empty list are errors that name the file and the line. Answers are not templates:
 //! they are fixed formats (see `super::answer`), so that they stay checkable.
 
+use std::fmt;
 use std::path::Path;
 
+use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::QaKind;
@@ -53,12 +55,30 @@ struct Phrasings(Vec<String>);
 
 impl<'de> Deserialize<'de> for Phrasings {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let list = Vec::<String>::deserialize(deserializer)?;
-        if list.is_empty() || list.iter().any(|p| p.trim().is_empty()) {
-            return Err(serde::de::Error::invalid_value(
-                serde::de::Unexpected::Seq,
-                &"a list of one or more non-empty phrasings",
-            ));
+        deserializer.deserialize_seq(PhrasingsVisitor)
+    }
+}
+
+/// Checks inside the sequence, where the YAML reader still knows the position.
+struct PhrasingsVisitor;
+
+impl<'de> Visitor<'de> for PhrasingsVisitor {
+    type Value = Phrasings;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of one or more non-empty phrasings")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Phrasings, A::Error> {
+        let mut list = Vec::new();
+        while let Some(phrasing) = seq.next_element::<String>()? {
+            if phrasing.trim().is_empty() {
+                return Err(de::Error::invalid_value(de::Unexpected::Str(&phrasing), &self));
+            }
+            list.push(phrasing);
+        }
+        if list.is_empty() {
+            return Err(de::Error::invalid_length(0, &self));
         }
         Ok(Phrasings(list))
     }
