@@ -352,7 +352,7 @@ fn an_hour_long_piece_cuts_quickly() {
             part(
                 40 + p,
                 (0..eighths)
-                    .map(|i| note(i * TPQ / 2, TPQ / 2, 60 + (i % 12) as u8 + p as u8))
+                    .map(|i| note(i * TPQ / 2, TPQ / 2, 60 + (i % 12) as u8 + p))
                     .collect(),
             )
         })
