@@ -48,7 +48,8 @@ fn yaml_errors_name_the_file_and_line() {
     );
     assert_eq!(
         error("tempo:\n  - \"Tempo?\"\nkey: 5\n"),
-        "mine.yaml: key: invalid type: integer `5`, expected a list of one or more non-empty phrasings at line 3 column 6"
+        "mine.yaml: key: invalid type: integer `5`, expected a list of one or more non-empty phrasings \
+         at line 3 column 6"
     );
     assert_eq!(
         error("metre:\n  - [3, 4]\n"),
