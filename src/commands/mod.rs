@@ -2,4 +2,5 @@
 
 pub mod generate;
 pub mod midi2abc;
+pub mod qa;
 pub mod reward;
