@@ -11,7 +11,9 @@ use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::commands::qa::{self, QaOptions};
 use crate::commands::reward::{self, RewardMode, RewardOptions};
+use crate::datasets::Split;
 use crate::corpus::PieceOptions;
 
 #[derive(Debug, Parser)]
@@ -28,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Convert MIDI files or folders (recursively) to ABC notation.
     Midi2abc(Midi2AbcArgs),
+    /// Make Q&A pairs (qa.jsonl, chat.jsonl) for ABC clips.
+    Qa(QaArgs),
     /// Score a model's ABC answer against the true ABC (see docs/reward.md).
     Reward(RewardArgs),
     /// Write a deterministic generated MIDI corpus (for benchmarks and tests).
@@ -89,6 +93,47 @@ pub struct AbcArgs {
 pub enum LayoutArg {
     Interleaved,
     Voices,
+}
+
+#[derive(Debug, Args)]
+pub struct QaArgs {
+    /// A folder of .abc files or a clips .jsonl file.
+    pub input: PathBuf,
+    /// Output folder.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Templates YAML whose kinds replace the built-in phrasings.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// Seed of the phrasing choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Split of clips that state none.
+    #[arg(long, value_enum, default_value = "train")]
+    pub split: SplitArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Validation,
+    Test,
+}
+
+impl From<SplitArg> for Split {
+    fn from(split: SplitArg) -> Split {
+        match split {
+            SplitArg::Train => Split::Train,
+            SplitArg::Validation => Split::Validation,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+impl QaArgs {
+    fn options(self) -> QaOptions {
+        QaOptions { input: self.input, out: self.out, templates: self.templates, seed: self.seed, split: self.split.into() }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +271,10 @@ fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Midi2abc(args) => {
             let summary = midi2abc::run(&args.options())?;
+            Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Qa(args) => {
+            let summary = qa::run(&args.options())?;
             Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Reward(args) => {
