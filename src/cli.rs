@@ -56,7 +56,7 @@ pub struct Midi2AbcArgs {
     pub abc: AbcArgs,
     /// Quantization: auto (exact for score MIDI, beat tracking for performed MIDI), exact
     /// (fail if off-grid), performed, grid:N (N steps per quarter at the file's tempo), off.
-    #[arg(long, default_value = "auto", value_parser = parse_quantize)]
+    #[arg(long, default_value = "auto", value_parser = QuantizeMode::parse)]
     pub quantize: QuantizeMode,
     /// Window start in seconds (clip the music as an audio clip would be cut).
     #[arg(long, conflicts_with = "start_bar")]
@@ -79,7 +79,7 @@ pub struct Midi2AbcArgs {
 #[derive(Debug, Args)]
 pub struct AbcArgs {
     /// Unit note length L:, e.g. 1/16 (the reference recipe's); default: the shortest text.
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, value_parser = crate::abc::write::parse_unit)]
     pub unit: Option<(u32, u32)>,
     /// Voice layout: interleaved (blocks of bars, voice by voice) or voices (each voice whole).
     #[arg(long, value_enum, default_value = "interleaved")]
@@ -186,27 +186,6 @@ pub struct GenerateArgs {
     /// score-like pieces go to OUT/score, performed ones to OUT/performed.
     #[arg(long)]
     pub performed_jitter_ms: Option<f64>,
-}
-
-fn parse_unit(text: &str) -> Result<(u32, u32), String> {
-    let parsed = text.split_once('/').and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
-    match parsed {
-        Some((n, d)) if n > 0 && u32::is_power_of_two(d) => Ok((n, d)),
-        _ => Err(format!("expected a unit like 1/8 or 1/16 (power-of-two denominator), got {text:?}")),
-    }
-}
-
-fn parse_quantize(text: &str) -> Result<QuantizeMode, String> {
-    match text {
-        "auto" => Ok(QuantizeMode::Auto),
-        "exact" => Ok(QuantizeMode::Exact),
-        "performed" => Ok(QuantizeMode::Performed),
-        "off" => Ok(QuantizeMode::Off),
-        _ => match text.strip_prefix("grid:").map(str::parse::<u32>) {
-            Some(Ok(steps)) if steps > 0 => Ok(QuantizeMode::Grid(steps)),
-            _ => Err(format!("expected auto, exact, performed, off or grid:N (N > 0), got {text:?}")),
-        },
-    }
 }
 
 impl AbcArgs {

@@ -44,6 +44,23 @@ pub enum QuantizeMode {
     Off,
 }
 
+impl QuantizeMode {
+    /// Parses `auto`, `exact`, `performed`, `off` or `grid:N` (N > 0), as the command
+    /// line and pipeline files write the mode.
+    pub fn parse(text: &str) -> Result<QuantizeMode, String> {
+        match text {
+            "auto" => Ok(QuantizeMode::Auto),
+            "exact" => Ok(QuantizeMode::Exact),
+            "performed" => Ok(QuantizeMode::Performed),
+            "off" => Ok(QuantizeMode::Off),
+            _ => match text.strip_prefix("grid:").map(str::parse::<u32>) {
+                Some(Ok(steps)) if steps > 0 => Ok(QuantizeMode::Grid(steps)),
+                _ => Err(format!("expected auto, exact, performed, off or grid:N (N > 0), got {text:?}")),
+            },
+        }
+    }
+}
+
 /// What `prepare` did, for logs and dataset reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizeReport {

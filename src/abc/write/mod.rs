@@ -45,6 +45,16 @@ impl Default for AbcOptions {
     }
 }
 
+/// Parses a unit note length like `1/8` or `1/16` (power-of-two denominator), as `L:`
+/// and `--unit` write it.
+pub fn parse_unit(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text.split_once('/').and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
+    match parsed {
+        Some((n, d)) if n > 0 && u32::is_power_of_two(d) => Ok((n, d)),
+        _ => Err(format!("expected a unit like 1/8 or 1/16 (power-of-two denominator), got {text:?}")),
+    }
+}
+
 /// Writes a score (on a grid: see `analysis::quantize`) as one ABC tune.
 ///
 /// Off-grid input is written too: positions that fit neither the binary grid nor a
