@@ -51,6 +51,11 @@ fn tuplets_play_back() {
 }
 
 #[test]
+fn tuplets_inside_ties_play_back() {
+    assert_plays_back(&tuplets_inside_ties(), "tuplets_inside_ties", Layout::Interleaved);
+}
+
+#[test]
 fn pickup_plays_back() {
     assert_plays_back(&pickup(), "pickup", Layout::Interleaved);
 }

@@ -101,9 +101,7 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
         if bar.is_binary(segments[i].end) {
             groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
-        } else if let Some(span) =
-            find_tuplet(segments, i, floor, bar, false).or_else(|| find_tuplet(segments, i, floor, bar, true))
-        {
+        } else if let Some(span) = CUTS.into_iter().find_map(|cuts| find_tuplet(segments, i, floor, bar, cuts)) {
             i = place_tuplet(segments, groups, span);
             floor = span.end;
         } else if !snap(segments, i, pool, bar) {
@@ -114,26 +112,46 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
     }
 }
 
+/// Which notes a tuplet may cut at its ends (rests before it are always cut at its
+/// start, rests after it at its end when what is left ends on the binary grid).
+#[derive(Debug, Clone, Copy)]
+struct Cuts {
+    /// The segment whose end calls for the tuplet may start before it (tied in).
+    into_first: bool,
+    /// A note crossing the tuplet's end may be cut there (tied out).
+    out_of_last: bool,
+}
+
+/// The cuts allowed, tried in this order: the fewest ties first, so that a triplet of
+/// eighths is one quarter-long tuplet, not two eighth-long ones and a tie.
+const CUTS: [Cuts; 4] = [
+    Cuts { into_first: false, out_of_last: false },
+    Cuts { into_first: false, out_of_last: true },
+    Cuts { into_first: true, out_of_last: false },
+    Cuts { into_first: true, out_of_last: true },
+];
+
 /// The shortest beat-aligned binary span, starting at or after `floor`, that holds the
-/// end of segment `index` and in which some ratio writes every boundary exactly.
-/// A rest crossing the span's end is split there when what is left of it ends on the
-/// binary grid; with `split_notes`, a note too (callers try without first, so that a
-/// triplet of eighths is one quarter-long tuplet, not two eighth-long ones and a tie).
-fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, split_notes: bool) -> Option<Span> {
+/// end of segment `index`, cuts no more than `cuts` allows, and in which some ratio
+/// writes every boundary exactly.
+fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, cuts: Cuts) -> Option<Span> {
     let (at, end) = (segments[index].start, segments[index].end);
     for depth in (0..=MAX_DEPTH).rev() {
         if !bar.whole.is_multiple_of(1 << depth) {
             continue;
         }
         let span = bar.whole >> depth;
-        let start = at.checked_sub(bar.offset(at) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
-        if start + span < end {
+        // `end` is off the binary grid, so strictly inside the span; the segment may
+        // start before it (then it is split and tied in). Aligned spans nest, so once
+        // one reaches before `floor` or past the bar, every longer one does too.
+        let start = end.checked_sub(bar.offset(end) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
+        if start > at && !cuts.into_first {
             continue;
         }
         let first = segments[..=index].iter().rposition(|s| s.start <= start).unwrap_or(0);
         let closing = segments[first..].iter().find(|s| s.end >= start + span);
         let fits =
-            |s: &Segment| s.end == start + span || ((split_notes || s.pitches.is_none()) && bar.is_binary(s.end));
+            |s: &Segment| s.end == start + span || ((cuts.out_of_last || s.pitches.is_none()) && bar.is_binary(s.end));
         if !closing.is_some_and(fits) {
             continue;
         }
