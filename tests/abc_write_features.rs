@@ -78,6 +78,11 @@ fn pickup_is_a_short_first_bar() {
 }
 
 #[test]
+fn pickup_tuplets_may_count_from_the_pickup_start() {
+    assert_eq!(body(&pickup_triplets()), "[V:1] (3cde|f3|]\n");
+}
+
+#[test]
 fn metre_key_and_tempo_change_inline() {
     // The tempo changes in the middle of the violin's B flat: it is split and tied
     // there; the tempo field goes to the first voice only, metre and key to both.

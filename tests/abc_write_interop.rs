@@ -61,6 +61,11 @@ fn pickup_plays_back() {
 }
 
 #[test]
+fn pickup_triplets_play_back() {
+    assert_plays_back(&pickup_triplets(), "pickup_triplets", Layout::Interleaved);
+}
+
+#[test]
 fn changes_play_back() {
     assert_plays_back(&changes(), "changes", Layout::Voices);
 }

@@ -103,6 +103,16 @@ pub fn pickup() -> Score {
     s
 }
 
+/// 3/8 with a quarter-long pickup filled by a quarter-note triplet: it starts on the
+/// second eighth of the (virtual) bar, off any quarter counted from the downbeat.
+pub fn pickup_triplets() -> Score {
+    let t = Q / 3;
+    let mut s = score(vec![part(68, &melody(0, &[(t, 72), (t, 74), (t, 76), (3 * E, 77)]))]);
+    s.time_signatures = vec![TimeSignature { tick: 0, numerator: 3, denominator: 8 }];
+    s.pickup_ticks = Q;
+    s
+}
+
 /// 4/4 -> 3/4 and C -> F at bar 2; the tempo changes mid-note in bar 2, in both voices.
 pub fn changes() -> Score {
     let upper = part(40, &melody(0, &[(4 * Q, 72), (3 * Q, 70), (3 * Q, 69)]));

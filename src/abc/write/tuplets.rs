@@ -101,7 +101,10 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
         if bar.is_binary(segments[i].end) {
             groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
-        } else if let Some(span) = CUTS.into_iter().find_map(|cuts| find_tuplet(segments, i, floor, bar, cuts)) {
+        } else if let Some(span) = alignments(bar)
+            .flat_map(|shift| CUTS.map(|cuts| (shift, cuts)))
+            .find_map(|(shift, cuts)| find_tuplet(segments, i, floor, bar, shift, cuts))
+        {
             i = place_tuplet(segments, groups, span);
             floor = span.end;
         } else if !snap(segments, i, pool, bar) {
@@ -131,10 +134,19 @@ const CUTS: [Cuts; 4] = [
     Cuts { into_first: true, out_of_last: true },
 ];
 
-/// The shortest beat-aligned binary span, starting at or after `floor`, that holds the
-/// end of segment `index`, cuts no more than `cuts` allows, and in which some ratio
-/// writes every boundary exactly.
-fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, cuts: Cuts) -> Option<Span> {
+/// Where tuplet spans are counted from, as ticks from that point to the bar's start:
+/// the (virtual) downbeat, then, in a pickup bar, the bar's own start (a pickup's
+/// rhythm may be felt from where it begins: quarter triplets filling a quarter-long
+/// pickup in 3/8).
+fn alignments(bar: &BarGrid) -> impl Iterator<Item = u64> {
+    std::iter::once(bar.shift).chain((bar.shift > 0).then_some(0))
+}
+
+/// The shortest binary span aligned on a multiple of its length from `shift` ticks
+/// before the bar's start, starting at or after `floor`, that holds the end of segment
+/// `index`, cuts no more than `cuts` allows, and in which some ratio writes every
+/// boundary exactly.
+fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, shift: u64, cuts: Cuts) -> Option<Span> {
     let (at, end) = (segments[index].start, segments[index].end);
     for depth in (0..=MAX_DEPTH).rev() {
         if !bar.whole.is_multiple_of(1 << depth) {
@@ -144,7 +156,7 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, cu
         // `end` is off the binary grid, so strictly inside the span; the segment may
         // start before it (then it is split and tied in). Aligned spans nest, so once
         // one reaches before `floor` or past the bar, every longer one does too.
-        let start = end.checked_sub(bar.offset(end) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
+        let start = end.checked_sub((end - bar.start + shift) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
         if start > at && !cuts.into_first {
             continue;
         }
