@@ -3,8 +3,10 @@
 //! Convention, shared by reader and writer: a pickup of `p` ticks is a first time signature
 //! at tick 0 whose bar lasts `p` ticks, followed by the real metre at tick `p`. On reading,
 //! a first signature segment `[0, t1)` shorter than one bar of the metre starting at `t1`
-//! is a pickup of `t1` ticks, whatever the first signature says; so the writer's first
-//! signature only has to be exact where it can be, and shorter than a bar where it cannot.
+//! is a pickup of `t1` ticks, whatever the first signature says, unless it holds two
+//! bars or more of its own signature (real bars, then: two bars of 3/8 before 2/2); so
+//! the writer's first signature only has to be exact where it can be and, where it
+//! cannot, have a bar longer than half the pickup and shorter than the next metre's.
 
 use crate::score::TimeSignature;
 
@@ -12,7 +14,10 @@ use crate::score::TimeSignature;
 /// pickup length and the metres with a pickup signature removed.
 pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (u64, Vec<TimeSignature>) {
     match metres.get(1) {
-        Some(next) if next.tick < next.bar_ticks(ticks_per_quarter) => {
+        Some(next)
+            if next.tick < next.bar_ticks(ticks_per_quarter)
+                && next.tick < 2 * metres[0].bar_ticks(ticks_per_quarter) =>
+        {
             let pickup = next.tick;
             metres.remove(0);
             metres[0].tick = 0;
@@ -83,6 +88,11 @@ mod tests {
         assert_eq!(split(metres, 480), (1440, vec![metre(0, 4, 4)]));
         let metres = vec![metre(0, 3, 4), metre(2880, 4, 4)];
         assert_eq!(split(metres.clone(), 480), (0, metres));
+        // Two bars of 3/8 are shorter than one of 2/2, but are two bars: no pickup.
+        let metres = vec![metre(0, 3, 8), metre(1440, 2, 2)];
+        assert_eq!(split(metres.clone(), 480), (0, metres));
+        // A pickup spelled inexactly (rounded down) is under two bars of its signature.
+        assert_eq!(split(vec![metre(0, 7, 8), metre(1919, 4, 4)], 480), (1919, vec![metre(0, 4, 4)]));
     }
 
     #[test]
