@@ -84,12 +84,13 @@ pub fn tuplets() -> Score {
     score(vec![part(73, &melody(0, &notes))])
 }
 
-/// 3/4, eighth triplets on the last beat, then on the middle one: the first triplet's
-/// first note is tied in from the beat before, the second one's last note goes on
-/// through the next beat.
+/// 3/4, eighth triplets on the last beat, then on the middle one, then on both: the
+/// first triplet's first note is tied in from the beat before, the second one's last
+/// note goes on through the next beat, the last two share a note across their beats.
 pub fn tuplets_inside_ties() -> Score {
     let t = Q / 3;
     let notes = [(Q + t, 74), (t, 74), (t, 72), (Q, 72), (t, 74), (t, 76), (t + Q, 77)];
+    let notes = [&notes[..], &[(Q, 72), (t, 69), (t, 79), (2 * t, 71), (t, 79), (t, 77)]].concat();
     let mut s = score(vec![part(56, &melody(Q, &notes))]);
     s.time_signatures = vec![TimeSignature { tick: 0, numerator: 3, denominator: 4 }];
     s
