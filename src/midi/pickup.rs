@@ -16,7 +16,7 @@ pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (
     match metres.get(1) {
         Some(next)
             if next.tick < next.bar_ticks(ticks_per_quarter)
-                && next.tick < 2 * metres[0].bar_ticks(ticks_per_quarter) =>
+                && !holds_two_bars(next.tick, &metres[0], ticks_per_quarter) =>
         {
             let pickup = next.tick;
             metres.remove(0);
@@ -25,6 +25,13 @@ pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (
         }
         _ => (0, metres),
     }
+}
+
+/// True when `ticks` last two bars of `metre` or more, exactly (a bar of 1/16 at 98 ticks
+/// per quarter is 24.5 ticks, which `TimeSignature::bar_ticks` rounds down).
+fn holds_two_bars(ticks: u64, metre: &TimeSignature, ticks_per_quarter: u32) -> bool {
+    let two_bars_times_denominator = 2 * 4 * u128::from(metre.numerator) * u128::from(ticks_per_quarter);
+    u128::from(ticks) * u128::from(metre.denominator) >= two_bars_times_denominator
 }
 
 /// Writer side: the metres to write as (tick, numerator, log2 of the denominator), with
@@ -93,6 +100,8 @@ mod tests {
         assert_eq!(split(metres.clone(), 480), (0, metres));
         // A pickup spelled inexactly (rounded down) is under two bars of its signature.
         assert_eq!(split(vec![metre(0, 7, 8), metre(1919, 4, 4)], 480), (1919, vec![metre(0, 4, 4)]));
+        // 48 ticks at 98 per quarter, spelled 1/16 (24.5 ticks): under two bars of it.
+        assert_eq!(split(vec![metre(0, 1, 16), metre(48, 8, 8)], 98), (48, vec![metre(0, 8, 8)]));
     }
 
     #[test]
