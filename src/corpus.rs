@@ -156,7 +156,7 @@ fn piece_end(score: &Score, bars: usize) -> u64 {
 /// The beat of a metre in ticks: a dotted quarter in compound metres, else 1/denominator.
 fn beat_ticks(metre: TimeSignature, tpq: u32) -> u64 {
     let unit = u64::from(tpq) * 4 / u64::from(metre.denominator);
-    if metre.denominator == 8 && metre.numerator % 3 == 0 { unit * 3 } else { unit }
+    if metre.denominator == 8 && metre.numerator.is_multiple_of(3) { unit * 3 } else { unit }
 }
 
 /// A melodic line in a register.
@@ -223,7 +223,7 @@ impl Line {
 
     /// Splits one beat (or what is left of the bar) into note lengths.
     fn rhythm(&self, rng: &mut ChaCha8Rng, beat: u64, left_in_bar: u64) -> Vec<u64> {
-        if beat % 3 == 0 && beat % 720 == 0 {
+        if beat.is_multiple_of(720) {
             // A compound beat (dotted quarter) divides into three.
             let third = beat / 3;
             return match rng.random_range(0..5) {
@@ -236,10 +236,10 @@ impl Line {
         }
         match rng.random_range(0..10) {
             0..=2 => vec![beat],
-            3..=4 if beat % 2 == 0 => vec![beat / 2, beat / 2],
-            5 if beat % 4 == 0 => vec![beat / 4; 4],
-            6 if beat % 4 == 0 => vec![beat * 3 / 4, beat / 4],
-            7 if self.tuplets && beat % 3 == 0 && beat % 2 == 0 && beat <= 480 => vec![beat / 3; 3],
+            3..=4 if beat.is_multiple_of(2) => vec![beat / 2, beat / 2],
+            5 if beat.is_multiple_of(4) => vec![beat / 4; 4],
+            6 if beat.is_multiple_of(4) => vec![beat * 3 / 4, beat / 4],
+            7 if self.tuplets && beat.is_multiple_of(6) && beat <= 480 => vec![beat / 3; 3],
             8 if left_in_bar >= 2 * beat => vec![beat * 2],
             _ => vec![beat],
         }

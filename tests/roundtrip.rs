@@ -29,7 +29,10 @@ fn midi_to_abc(score: &Score, options: &AbcOptions) -> String {
     to_abc(&quantized, options)
 }
 
-fn rescaled_changes(score: &Score) -> (Vec<(u64, u8, u8)>, Vec<(u64, String)>, Vec<(u64, u64)>) {
+/// Metre (tick, numerator, denominator), key (tick, name) and tempo (tick, BPM) changes.
+type Changes = (Vec<(u64, u8, u8)>, Vec<(u64, String)>, Vec<(u64, u64)>);
+
+fn rescaled_changes(score: &Score) -> Changes {
     let scale = |tick: u64| tick * COMMON / u64::from(score.ticks_per_quarter);
     (
         score.time_signatures.iter().map(|t| (scale(t.tick), t.numerator, t.denominator)).collect(),
