@@ -66,8 +66,21 @@ fn triplets_and_quintuplets() {
 }
 
 #[test]
+fn tuplets_start_and_end_inside_tied_notes() {
+    // The D tied in from beat 2 is cut at beat 3, where its last third opens the
+    // triplet; the F ending bar 2's triplet is cut at the beat and tied on; the B of
+    // bar 3 is cut at the beat between two triplets (not into eighth-long ones).
+    assert_eq!(body(&tuplets_inside_ties()), "[V:1] z2d2-(3ddc|c2(3def-f2|c2(3AgB-(3Bgf|]\n");
+}
+
+#[test]
 fn pickup_is_a_short_first_bar() {
     assert_eq!(body(&pickup()), "[V:1] G|c2B|c3|]\n");
+}
+
+#[test]
+fn pickup_tuplets_may_count_from_the_pickup_start() {
+    assert_eq!(body(&pickup_triplets()), "[V:1] (3cde|f3|]\n");
 }
 
 #[test]

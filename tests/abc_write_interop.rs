@@ -51,8 +51,18 @@ fn tuplets_play_back() {
 }
 
 #[test]
+fn tuplets_inside_ties_play_back() {
+    assert_plays_back(&tuplets_inside_ties(), "tuplets_inside_ties", Layout::Interleaved);
+}
+
+#[test]
 fn pickup_plays_back() {
     assert_plays_back(&pickup(), "pickup", Layout::Interleaved);
+}
+
+#[test]
+fn pickup_triplets_play_back() {
+    assert_plays_back(&pickup_triplets(), "pickup_triplets", Layout::Interleaved);
 }
 
 #[test]

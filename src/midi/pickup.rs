@@ -3,8 +3,10 @@
 //! Convention, shared by reader and writer: a pickup of `p` ticks is a first time signature
 //! at tick 0 whose bar lasts `p` ticks, followed by the real metre at tick `p`. On reading,
 //! a first signature segment `[0, t1)` shorter than one bar of the metre starting at `t1`
-//! is a pickup of `t1` ticks, whatever the first signature says; so the writer's first
-//! signature only has to be exact where it can be, and shorter than a bar where it cannot.
+//! is a pickup of `t1` ticks, whatever the first signature says, unless it holds two
+//! bars or more of its own signature (real bars, then: two bars of 3/8 before 2/2); so
+//! the writer's first signature only has to be exact where it can be and, where it
+//! cannot, have a bar longer than half the pickup and shorter than the next metre's.
 
 use crate::score::TimeSignature;
 
@@ -12,7 +14,10 @@ use crate::score::TimeSignature;
 /// pickup length and the metres with a pickup signature removed.
 pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (u64, Vec<TimeSignature>) {
     match metres.get(1) {
-        Some(next) if next.tick < next.bar_ticks(ticks_per_quarter) => {
+        Some(next)
+            if next.tick < next.bar_ticks(ticks_per_quarter)
+                && !holds_two_bars(next.tick, &metres[0], ticks_per_quarter) =>
+        {
             let pickup = next.tick;
             metres.remove(0);
             metres[0].tick = 0;
@@ -20,6 +25,13 @@ pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (
         }
         _ => (0, metres),
     }
+}
+
+/// True when `ticks` last two bars of `metre` or more, exactly (a bar of 1/16 at 98 ticks
+/// per quarter is 24.5 ticks, which `TimeSignature::bar_ticks` rounds down).
+fn holds_two_bars(ticks: u64, metre: &TimeSignature, ticks_per_quarter: u32) -> bool {
+    let two_bars_times_denominator = 2 * 4 * u128::from(metre.numerator) * u128::from(ticks_per_quarter);
+    u128::from(ticks) * u128::from(metre.denominator) >= two_bars_times_denominator
 }
 
 /// Writer side: the metres to write as (tick, numerator, log2 of the denominator), with
@@ -83,6 +95,13 @@ mod tests {
         assert_eq!(split(metres, 480), (1440, vec![metre(0, 4, 4)]));
         let metres = vec![metre(0, 3, 4), metre(2880, 4, 4)];
         assert_eq!(split(metres.clone(), 480), (0, metres));
+        // Two bars of 3/8 are shorter than one of 2/2, but are two bars: no pickup.
+        let metres = vec![metre(0, 3, 8), metre(1440, 2, 2)];
+        assert_eq!(split(metres.clone(), 480), (0, metres));
+        // A pickup spelled inexactly (rounded down) is under two bars of its signature.
+        assert_eq!(split(vec![metre(0, 7, 8), metre(1919, 4, 4)], 480), (1919, vec![metre(0, 4, 4)]));
+        // 48 ticks at 98 per quarter, spelled 1/16 (24.5 ticks): under two bars of it.
+        assert_eq!(split(vec![metre(0, 1, 16), metre(48, 8, 8)], 98), (48, vec![metre(0, 8, 8)]));
     }
 
     #[test]

@@ -84,10 +84,32 @@ pub fn tuplets() -> Score {
     score(vec![part(73, &melody(0, &notes))])
 }
 
+/// 3/4, eighth triplets on the last beat, then on the middle one, then on both: the
+/// first triplet's first note is tied in from the beat before, the second one's last
+/// note goes on through the next beat, the last two share a note across their beats.
+pub fn tuplets_inside_ties() -> Score {
+    let t = Q / 3;
+    let notes = [(Q + t, 74), (t, 74), (t, 72), (Q, 72), (t, 74), (t, 76), (t + Q, 77)];
+    let notes = [&notes[..], &[(Q, 72), (t, 69), (t, 79), (2 * t, 71), (t, 79), (t, 77)]].concat();
+    let mut s = score(vec![part(56, &melody(Q, &notes))]);
+    s.time_signatures = vec![TimeSignature { tick: 0, numerator: 3, denominator: 4 }];
+    s
+}
+
 /// 3/4 with a one-beat pickup.
 pub fn pickup() -> Score {
     let mut s = score(vec![part(71, &melody(0, &[(Q, 67), (2 * Q, 72), (Q, 71), (3 * Q, 72)]))]);
     s.time_signatures = vec![TimeSignature { tick: 0, numerator: 3, denominator: 4 }];
+    s.pickup_ticks = Q;
+    s
+}
+
+/// 3/8 with a quarter-long pickup filled by a quarter-note triplet: it starts on the
+/// second eighth of the (virtual) bar, off any quarter counted from the downbeat.
+pub fn pickup_triplets() -> Score {
+    let t = Q / 3;
+    let mut s = score(vec![part(68, &melody(0, &[(t, 72), (t, 74), (t, 76), (3 * E, 77)]))]);
+    s.time_signatures = vec![TimeSignature { tick: 0, numerator: 3, denominator: 8 }];
     s.pickup_ticks = Q;
     s
 }

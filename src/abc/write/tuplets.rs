@@ -101,8 +101,10 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
         if bar.is_binary(segments[i].end) {
             groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
-        } else if let Some(span) =
-            find_tuplet(segments, i, floor, bar, false).or_else(|| find_tuplet(segments, i, floor, bar, true))
+        } else if let Some(span) = CUTS
+            .into_iter()
+            .flat_map(|cuts| alignments(bar).map(move |shift| (shift, cuts)))
+            .find_map(|(shift, cuts)| find_tuplet(segments, i, floor, bar, shift, cuts))
         {
             i = place_tuplet(segments, groups, span);
             floor = span.end;
@@ -114,40 +116,125 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
     }
 }
 
-/// The shortest beat-aligned binary span, starting at or after `floor`, that holds the
-/// end of segment `index` and in which some ratio writes every boundary exactly.
-/// A rest crossing the span's end is split there when what is left of it ends on the
-/// binary grid; with `split_notes`, a note too (callers try without first, so that a
-/// triplet of eighths is one quarter-long tuplet, not two eighth-long ones and a tie).
-fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, split_notes: bool) -> Option<Span> {
+/// Which segments a tuplet may cut at its ends (whatever crosses its start but the
+/// segment calling for it is always cut there: that cut lies on the binary grid).
+#[derive(Debug, Clone, Copy)]
+struct Cuts {
+    /// The segment whose end calls for the tuplet may start before it (tied in).
+    into_first: bool,
+    /// What may cross the tuplet's end and be cut there.
+    out_of_last: CutOut,
+}
+
+/// What may cross a tuplet's end, from the least to the most cutting.
+#[derive(Debug, Clone, Copy)]
+enum CutOut {
+    /// A rest whose rest ends on the binary grid.
+    Rest,
+    /// A rest or a note (then tied out) whose rest ends on the binary grid.
+    OnGrid,
+    /// Anything: what is left ends off the grid and needs a tuplet of its own
+    /// (a note tied from one triplet into the next).
+    Anything,
+}
+
+/// The cuts allowed, tried in this order: the fewest ties first, so that a triplet of
+/// eighths is one quarter-long tuplet, not two eighth-long ones and a tie.
+const CUTS: [Cuts; 6] = [
+    Cuts { into_first: false, out_of_last: CutOut::Rest },
+    Cuts { into_first: false, out_of_last: CutOut::OnGrid },
+    Cuts { into_first: true, out_of_last: CutOut::Rest },
+    Cuts { into_first: true, out_of_last: CutOut::OnGrid },
+    Cuts { into_first: false, out_of_last: CutOut::Anything },
+    Cuts { into_first: true, out_of_last: CutOut::Anything },
+];
+
+/// Where tuplet spans are counted from, as ticks from that point to the bar's start:
+/// the (virtual) downbeat, then, in a pickup bar, the bar's own start (a pickup's
+/// rhythm may be felt from where it begins: quarter triplets filling a quarter-long
+/// pickup in 3/8).
+fn alignments(bar: &BarGrid) -> impl Iterator<Item = u64> {
+    std::iter::once(bar.shift).chain((bar.shift > 0).then_some(0))
+}
+
+/// The shortest binary span aligned on a multiple of its length from `shift` ticks
+/// before the bar's start, starting at or after `floor`, that holds the end of segment
+/// `index`, cuts no more than `cuts` allows, and in which some ratio writes every
+/// boundary exactly. When a note may be cut anywhere (`CutOut::Anything`), the span
+/// whose chain of tuplets of its length ties the fewest notes, shortest on ties.
+fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, shift: u64, cuts: Cuts) -> Option<Span> {
     let (at, end) = (segments[index].start, segments[index].end);
+    let mut best: Option<(usize, Span)> = None;
     for depth in (0..=MAX_DEPTH).rev() {
         if !bar.whole.is_multiple_of(1 << depth) {
             continue;
         }
-        let span = bar.whole >> depth;
-        let start = at.checked_sub(bar.offset(at) % span).filter(|&s| s >= floor && s + span <= bar.end)?;
-        if start + span < end {
+        let length = bar.whole >> depth;
+        // `end` is off the binary grid, so strictly inside the span; the segment may
+        // start before it (then it is split and tied in). Aligned spans nest, so once
+        // one reaches before `floor` or past the bar, every longer one does too.
+        let Some(start) = end.checked_sub((end - bar.start + shift) % length) else { break };
+        if start < floor || start + length > bar.end {
+            break;
+        }
+        if start > at && !cuts.into_first {
             continue;
         }
-        let first = segments[..=index].iter().rposition(|s| s.start <= start).unwrap_or(0);
-        let closing = segments[first..].iter().find(|s| s.end >= start + span);
-        let fits =
-            |s: &Segment| s.end == start + span || ((split_notes || s.pitches.is_none()) && bar.is_binary(s.end));
-        if !closing.is_some_and(fits) {
-            continue;
-        }
-        let inside = segments[first..].iter().map(|s| s.end).take_while(|&e| e < start + span);
-        let boundaries = || inside.clone().filter(|&e| e > start);
-        let exact = |r: &Ratio| {
-            boundaries()
-                .all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
+        let Some(ratio) = exact_ratio(segments, start, start + length, bar) else { continue };
+        let span = Span { start, end: start + length, ratio };
+        let Some(closing) = closing(segments, span.end) else { continue };
+        let fits = match cuts.out_of_last {
+            _ if closing.end == span.end => true,
+            CutOut::Rest => closing.pitches.is_none() && bar.is_binary(closing.end),
+            CutOut::OnGrid => bar.is_binary(closing.end),
+            CutOut::Anything => {
+                if let Some(ties) = chain_ties(segments, span, bar).filter(|&t| best.is_none_or(|(b, _)| t < b)) {
+                    best = Some((ties, span));
+                }
+                false
+            }
         };
-        if let Some(ratio) = TUPLETS.into_iter().find(exact) {
-            return Some(Span { start, end: start + span, ratio });
+        if fits {
+            return Some(span);
         }
     }
-    None
+    best.map(|(_, span)| span)
+}
+
+/// The first ratio that writes every segment boundary strictly inside `start..end` on
+/// the written grid.
+fn exact_ratio(segments: &[Segment], start: u64, end: u64, bar: &BarGrid) -> Option<Ratio> {
+    let boundaries = || segments.iter().map(|s| s.end).skip_while(|&e| e <= start).take_while(|&e| e < end);
+    let exact = |r: &Ratio| {
+        boundaries().all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
+    };
+    TUPLETS.into_iter().find(exact)
+}
+
+/// The segment that ends at or crosses `tick`.
+fn closing(segments: &[Segment], tick: u64) -> Option<&Segment> {
+    segments.iter().find(|s| s.end >= tick)
+}
+
+/// The notes tied from one tuplet to the next when `span` is followed by tuplets of
+/// its length until one closes on a segment boundary or a note whose rest ends on the
+/// binary grid; `None` when the chain leaves the bar or meets an inexact span.
+fn chain_ties(segments: &[Segment], span: Span, bar: &BarGrid) -> Option<usize> {
+    let length = span.end - span.start;
+    let mut ties = 0;
+    let mut end = span.end;
+    loop {
+        let last = closing(segments, end)?;
+        if last.end == end || bar.is_binary(last.end) {
+            return Some(ties);
+        }
+        ties += 1;
+        if end + length > bar.end {
+            return None;
+        }
+        exact_ratio(segments, end, end + length, bar)?;
+        end += length;
+    }
 }
 
 /// Cuts the segments at the ends of `span` and makes a tuplet group of those inside,
