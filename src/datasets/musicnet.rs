@@ -241,8 +241,8 @@ impl Source for MusicNet {
         for (split_name, split) in [("train", Split::Train), ("test", Split::Test)] {
             for (id, files) in Self::ids(&layout, split_name) {
                 let (Some(labels), Some(audio)) = files else {
-                    let missing = if files.0.is_none() { "labels" } else { "audio" };
-                    report(&mut problems, &id, format!("no {missing} in {split_name}_{missing} (piece skipped)"));
+                    let (missing, folder) = if files.0.is_none() { ("labels", "labels") } else { ("audio", "data") };
+                    report(&mut problems, &id, format!("no {missing} in {split_name}_{folder} (piece skipped)"));
                     continue;
                 };
                 let text = match std::fs::read_to_string(&labels) {
