@@ -13,8 +13,12 @@ fn f0(pitch: u8) -> f64 {
 
 /// A score part of quarter notes at 480 tpq.
 fn quarters(pitches: &[u8]) -> Part {
-    let notes =
-        pitches.iter().enumerate().map(|(i, &pitch)| Note { start: 480 * i as u64, duration: 480, pitch, velocity: 90 });
+    let notes = pitches.iter().enumerate().map(|(i, &pitch)| Note {
+        start: 480 * i as u64,
+        duration: 480,
+        pitch,
+        velocity: 90,
+    });
     Part {
         name: None,
         instrument: prep::score::Instrument::from_program(0),
@@ -58,9 +62,23 @@ fn fixture() -> tempfile::TempDir {
     // Heard 4 s late at 60 BPM; an ornament (pitch 90) at 5.5 s that the score lacks.
     let melody: &[u8] = &[72, 74, 76, 77, 79, 77, 76, 74];
     let bass: &[u8] = &[48, 50, 52, 53, 55, 53, 52, 50];
-    write_piece(root, "01_Jupiter_vn_vc", &["vn", "vc"], &[melody, bass], 4.0, "5.5000\t1479.9777\t0.2500\n");
+    write_piece(
+        root,
+        "01_Jupiter_vn_vc",
+        &["vn", "vc"],
+        &[melody, bass],
+        4.0,
+        "5.5000\t1479.9777\t0.2500\n",
+    );
     write_piece(root, "03_Dance_fl_cl", &["fl", "cl"], &[melody, melody], 0.0, "oops\n");
-    write_piece(root, "15_Surprise_tpt_tpt_tbn", &["tpt", "tpt", "tpt"], &[melody, melody, bass], 0.0, "");
+    write_piece(
+        root,
+        "15_Surprise_tpt_tpt_tbn",
+        &["tpt", "tpt", "tpt"],
+        &[melody, melody, bass],
+        0.0,
+        "",
+    );
     write_piece(root, "05_Missing_vn_vc", &["vn", "vc"], &[melody, bass], 0.0, "");
     fs::remove_file(root.join("05_Missing_vn_vc/AuMix_05_Missing_vn_vc.wav")).expect("remove mix");
     fs::create_dir_all(root.join("Supplementary/01_Jupiter_vn_vc")).expect("supplementary");
@@ -71,10 +89,19 @@ fn fixture() -> tempfile::TempDir {
 fn listing_reports_problems_skips_supplementary_and_splits_like_mt3() {
     let temp = fixture();
     let root = temp.path();
-    let urmp = Urmp::new(root, UrmpOptions { seed: 3, validation_fraction: 0.5 });
+    let urmp = Urmp::new(
+        root,
+        UrmpOptions {
+            seed: 3,
+            validation_fraction: 0.5,
+        },
+    );
     let (pieces, problems) = urmp.list().expect("lists");
     let ids: Vec<&str> = pieces.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(ids, vec!["01_Jupiter_vn_vc", "03_Dance_fl_cl", "15_Surprise_tpt_tpt_tbn"]);
+    assert_eq!(
+        ids,
+        vec!["01_Jupiter_vn_vc", "03_Dance_fl_cl", "15_Surprise_tpt_tpt_tbn"]
+    );
     assert_eq!(pieces[0].split, Split::Test);
     let mut train_like: Vec<Split> = pieces[1..].iter().map(|p| p.split).collect();
     train_like.sort();
@@ -107,19 +134,43 @@ fn loading_puts_the_score_bars_where_the_performance_is_heard() {
     let (pieces, _) = urmp.list().expect("lists");
     let piece = urmp.load(&pieces[0]).expect("loads");
     assert_eq!(piece.id, "urmp/01_Jupiter_vn_vc");
-    assert_eq!(piece.audio, Some(temp.path().join("01_Jupiter_vn_vc/AuMix_01_Jupiter_vn_vc.wav")));
-    assert_eq!(piece.metadata.get("instruments").map(String::as_str), Some("Violin, Cello"));
+    assert_eq!(
+        piece.audio,
+        Some(temp.path().join("01_Jupiter_vn_vc/AuMix_01_Jupiter_vn_vc.wav"))
+    );
+    assert_eq!(
+        piece.metadata.get("instruments").map(String::as_str),
+        Some("Violin, Cello")
+    );
     let score = &piece.score;
     // 4 s of silence is one bar at the heard 60 BPM: a one-bar lead-in, one tempo.
-    let tempi: Vec<(u64, u32)> = score.tempo.changes().iter().map(|c| (c.tick, c.micros_per_quarter)).collect();
+    let tempi: Vec<(u64, u32)> = score
+        .tempo
+        .changes()
+        .iter()
+        .map(|c| (c.tick, c.micros_per_quarter))
+        .collect();
     assert_eq!(tempi, vec![(0, 1_000_000)]);
     let violin = &score.parts[0];
-    assert_eq!((violin.instrument.program, violin.instrument.label.as_deref()), (40, Some("vn")));
+    assert_eq!(
+        (violin.instrument.program, violin.instrument.label.as_deref()),
+        (40, Some("vn"))
+    );
     let expected: Vec<Note> = [72u8, 74, 76, 77]
         .iter()
         .enumerate()
-        .map(|(i, &pitch)| Note { start: 1920 + 480 * i as u64, duration: 480, pitch, velocity: 80 })
-        .chain([Note { start: 2640, duration: 120, pitch: 90, velocity: 80 }])
+        .map(|(i, &pitch)| Note {
+            start: 1920 + 480 * i as u64,
+            duration: 480,
+            pitch,
+            velocity: 80,
+        })
+        .chain([Note {
+            start: 2640,
+            duration: 120,
+            pitch: 90,
+            velocity: 80,
+        }])
         .chain([79u8, 77, 76, 74].iter().enumerate().map(|(i, &pitch)| Note {
             start: 3840 + 480 * i as u64,
             duration: 480,
@@ -139,10 +190,17 @@ fn the_override_table_makes_part_three_of_piece_15_a_trombone() {
     let temp = fixture();
     let urmp = Urmp::new(temp.path(), UrmpOptions::default());
     let (pieces, _) = urmp.list().expect("lists");
-    let surprise = pieces.iter().find(|p| p.id == "15_Surprise_tpt_tpt_tbn").expect("listed");
+    let surprise = pieces
+        .iter()
+        .find(|p| p.id == "15_Surprise_tpt_tpt_tbn")
+        .expect("listed");
     let piece = urmp.load(surprise).expect("loads");
-    let programs: Vec<(u8, Option<&str>)> =
-        piece.score.parts.iter().map(|p| (p.instrument.program, p.instrument.label.as_deref())).collect();
+    let programs: Vec<(u8, Option<&str>)> = piece
+        .score
+        .parts
+        .iter()
+        .map(|p| (p.instrument.program, p.instrument.label.as_deref()))
+        .collect();
     assert_eq!(programs, vec![(56, Some("tpt")), (56, Some("tpt")), (57, Some("tbn"))]);
     assert_eq!(piece.score.parts[2].notes.len(), 8);
 }

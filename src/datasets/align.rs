@@ -75,19 +75,32 @@ pub fn fit_tempo(anchors: &[Anchor], bar_lines: &[u64], full_bar: u64, ticks_per
         .map(|pair| {
             let quarters = (pair[1].tick - pair[0].tick) as f64 / tpq;
             let micros = ((pair[1].seconds - pair[0].seconds) * 1e6 / quarters).round();
-            TempoChange { tick: pair[0].tick, micros_per_quarter: micros.clamp(1.0, f64::from(u32::MAX)) as u32 }
+            TempoChange {
+                tick: pair[0].tick,
+                micros_per_quarter: micros.clamp(1.0, f64::from(u32::MAX)) as u32,
+            }
         })
         .collect();
-    Some(TempoFit { tempo: TempoMap::from_changes(changes), lead_in })
+    Some(TempoFit {
+        tempo: TempoMap::from_changes(changes),
+        lead_in,
+    })
 }
 
 /// Merges anchors at one tick to their median time and keeps a strictly increasing run.
 fn clean(anchors: &[Anchor]) -> Vec<Anchor> {
-    let mut sorted: Vec<Anchor> = anchors.iter().copied().filter(|a| a.seconds.is_finite() && a.seconds >= 0.0).collect();
+    let mut sorted: Vec<Anchor> = anchors
+        .iter()
+        .copied()
+        .filter(|a| a.seconds.is_finite() && a.seconds >= 0.0)
+        .collect();
     sorted.sort_by(|a, b| a.tick.cmp(&b.tick).then(a.seconds.total_cmp(&b.seconds)));
     let mut kept: Vec<Anchor> = Vec::new();
     for group in sorted.chunk_by(|a, b| a.tick == b.tick) {
-        let median = Anchor { tick: group[0].tick, seconds: group[group.len() / 2].seconds };
+        let median = Anchor {
+            tick: group[0].tick,
+            seconds: group[group.len() / 2].seconds,
+        };
         if kept.last().is_none_or(|last| median.seconds > last.seconds) {
             kept.push(median);
         }
@@ -120,7 +133,11 @@ pub fn match_notes(score: &[Onset], performed: &[Onset]) -> Vec<(usize, usize)> 
         return Vec::new();
     };
     let span = s1.seconds - s0.seconds;
-    let scale = if span > 0.0 { (p1.seconds - p0.seconds) / span } else { 1.0 };
+    let scale = if span > 0.0 {
+        (p1.seconds - p0.seconds) / span
+    } else {
+        1.0
+    };
     let mapped = |s: &Onset| p0.seconds + (s.seconds - s0.seconds) * scale;
     let gain = |i: usize, j: usize| {
         let distance = (mapped(&score[i]) - performed[j].seconds).abs();
@@ -164,13 +181,27 @@ mod tests {
         // 4/4 at 480 tpq: bars every 1920 ticks; the player slows down in bar 2.
         let anchors = [
             Anchor { tick: 0, seconds: 0.0 },
-            Anchor { tick: 960, seconds: 1.0 },
-            Anchor { tick: 1920, seconds: 2.0 },
-            Anchor { tick: 3840, seconds: 5.0 },
+            Anchor {
+                tick: 960,
+                seconds: 1.0,
+            },
+            Anchor {
+                tick: 1920,
+                seconds: 2.0,
+            },
+            Anchor {
+                tick: 3840,
+                seconds: 5.0,
+            },
         ];
         let fit = fit_tempo(&anchors, &[0, 1920, 3840], 1920, 480).expect("fit");
         assert_eq!(fit.lead_in, 0);
-        let changes: Vec<(u64, u32)> = fit.tempo.changes().iter().map(|c| (c.tick, c.micros_per_quarter)).collect();
+        let changes: Vec<(u64, u32)> = fit
+            .tempo
+            .changes()
+            .iter()
+            .map(|c| (c.tick, c.micros_per_quarter))
+            .collect();
         assert_eq!(changes, vec![(0, 500_000), (1920, 750_000)]);
         assert_eq!(fit.tempo.seconds_at(3840, 480), 5.0);
     }
@@ -178,13 +209,25 @@ mod tests {
     #[test]
     fn silence_before_the_first_downbeat_becomes_whole_bars_of_lead_in() {
         // First note at tick 0 heard at 2.1 s; bars last 2 s: one bar of lead-in.
-        let anchors = [Anchor { tick: 0, seconds: 2.1 }, Anchor { tick: 1920, seconds: 4.1 }];
+        let anchors = [
+            Anchor { tick: 0, seconds: 2.1 },
+            Anchor {
+                tick: 1920,
+                seconds: 4.1,
+            },
+        ];
         let fit = fit_tempo(&anchors, &[0, 1920], 1920, 480).expect("fit");
         assert_eq!(fit.lead_in, 1920);
         assert_eq!(fit.tempo.seconds_at(1920, 480), 2.1);
         assert_eq!(fit.tempo.seconds_at(3840, 480), 4.1);
         // Under half a bar of silence: no lead-in, the first knot moves to time 0.
-        let short = [Anchor { tick: 0, seconds: 0.3 }, Anchor { tick: 1920, seconds: 2.3 }];
+        let short = [
+            Anchor { tick: 0, seconds: 0.3 },
+            Anchor {
+                tick: 1920,
+                seconds: 2.3,
+            },
+        ];
         let fit = fit_tempo(&short, &[0, 1920], 1920, 480).expect("fit");
         assert_eq!(fit.lead_in, 0);
         assert_eq!(fit.tempo.seconds_at(1920, 480), 2.3);
@@ -193,15 +236,39 @@ mod tests {
     #[test]
     fn inconsistent_anchors_are_dropped_and_one_time_is_not_enough() {
         let anchors = [
-            Anchor { tick: 1920, seconds: 2.0 },
-            Anchor { tick: 1920, seconds: 2.2 },
-            Anchor { tick: 1920, seconds: 2.1 },
-            Anchor { tick: 2880, seconds: 1.5 },
-            Anchor { tick: 3840, seconds: 4.1 },
+            Anchor {
+                tick: 1920,
+                seconds: 2.0,
+            },
+            Anchor {
+                tick: 1920,
+                seconds: 2.2,
+            },
+            Anchor {
+                tick: 1920,
+                seconds: 2.1,
+            },
+            Anchor {
+                tick: 2880,
+                seconds: 1.5,
+            },
+            Anchor {
+                tick: 3840,
+                seconds: 4.1,
+            },
         ];
         assert_eq!(
             clean(&anchors),
-            vec![Anchor { tick: 1920, seconds: 2.1 }, Anchor { tick: 3840, seconds: 4.1 }]
+            vec![
+                Anchor {
+                    tick: 1920,
+                    seconds: 2.1
+                },
+                Anchor {
+                    tick: 3840,
+                    seconds: 4.1
+                }
+            ]
         );
         assert_eq!(fit_tempo(&[Anchor { tick: 0, seconds: 1.0 }], &[0], 1920, 480), None);
     }

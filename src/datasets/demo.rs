@@ -42,7 +42,15 @@ pub struct DemoSource {
 impl DemoSource {
     /// `pieces` pieces from `seed`, rendered into `out_dir`, split 10% test, 10% validation.
     pub fn new(pieces: usize, seed: u64, out_dir: impl Into<PathBuf>) -> Self {
-        DemoSource { pieces, seed, out_dir: out_dir.into(), split: SplitOptions { seed, ..SplitOptions::default() } }
+        DemoSource {
+            pieces,
+            seed,
+            out_dir: out_dir.into(),
+            split: SplitOptions {
+                seed,
+                ..SplitOptions::default()
+            },
+        }
     }
 
     fn id(index: usize) -> String {
@@ -61,13 +69,28 @@ impl DemoSource {
     pub fn score(&self, index: usize) -> Score {
         let mut last = Score::new(crate::corpus::TICKS_PER_QUARTER);
         for attempt in 0..ATTEMPTS {
-            let seed = self.seed.wrapping_mul(1_000_003).wrapping_add((index as u64) << 16 | attempt);
+            let seed = self
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add((index as u64) << 16 | attempt);
             // The metre and tempo are drawn before the length matters: probe, then size.
-            let probe = score_piece(seed, &PieceOptions { bars: 8, ..PieceOptions::default() });
+            let probe = score_piece(
+                seed,
+                &PieceOptions {
+                    bars: 8,
+                    ..PieceOptions::default()
+                },
+            );
             let bar = probe.time_signatures[0].bar_ticks(probe.ticks_per_quarter);
             let bar_seconds = probe.seconds_at(probe.pickup_ticks + bar) - probe.seconds_at(probe.pickup_ticks);
             let bars = (TARGET_SECONDS / bar_seconds).round().clamp(4.0, 400.0) as usize;
-            last = score_piece(seed, &PieceOptions { bars, ..PieceOptions::default() });
+            last = score_piece(
+                seed,
+                &PieceOptions {
+                    bars,
+                    ..PieceOptions::default()
+                },
+            );
             last.title = Some(format!("Demo piece {}", Self::id(index)));
             let seconds = last.seconds_at(last.end_tick());
             if PARTS.contains(&last.parts.len()) && SECONDS.contains(&seconds) {
@@ -91,7 +114,11 @@ impl Source for DemoSource {
                 let path = self.audio_path(&id);
                 let samples = synth::render(&self.score(index), synth::SAMPLE_RATE);
                 write_atomically(&path, &synth::wav_bytes(&samples, synth::SAMPLE_RATE)?)?;
-                Ok(PieceRef { id, split: Split::Train, files: vec![path] })
+                Ok(PieceRef {
+                    id,
+                    split: Split::Train,
+                    files: vec![path],
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         assign(&mut pieces, &self.split);
@@ -110,7 +137,10 @@ impl Source for DemoSource {
             source: "demo".to_string(),
             split: piece.split,
             score,
-            stated: SourceEvents { time_signature: true, key_signature: true },
+            stated: SourceEvents {
+                time_signature: true,
+                key_signature: true,
+            },
             audio: Some(self.audio_path(&piece.id)),
             metadata,
         })

@@ -37,23 +37,34 @@ pub struct Folder {
 
 impl Folder {
     pub fn new(root: impl Into<PathBuf>, options: FolderOptions) -> Self {
-        Folder { root: root.into(), options }
+        Folder {
+            root: root.into(),
+            options,
+        }
     }
 
     /// The piece id of a MIDI file: its path below the root without extension, `/`-separated.
     fn id(&self, midi: &Path) -> String {
         let relative = midi.strip_prefix(&self.root).unwrap_or(midi).with_extension("");
-        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 
 /// The recording next to a MIDI file, if any.
 fn audio_for(midi: &Path) -> Option<PathBuf> {
-    AUDIO_EXTENSIONS.iter().map(|x| midi.with_extension(x)).find(|p| p.is_file())
+    AUDIO_EXTENSIONS
+        .iter()
+        .map(|x| midi.with_extension(x))
+        .find(|p| p.is_file())
 }
 
 fn is_midi(path: &Path) -> bool {
-    path.extension().is_some_and(|x| x.eq_ignore_ascii_case("mid") || x.eq_ignore_ascii_case("midi"))
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("mid") || x.eq_ignore_ascii_case("midi"))
 }
 
 impl Source for Folder {
@@ -71,7 +82,10 @@ impl Source for Folder {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    problems.push(Problem { item: self.root.display().to_string(), message: e.to_string() });
+                    problems.push(Problem {
+                        item: self.root.display().to_string(),
+                        message: e.to_string(),
+                    });
                     continue;
                 }
             };
@@ -81,7 +95,10 @@ impl Source for Folder {
             }
             let id = self.id(path);
             let report = |problems: &mut Vec<Problem>, message: String| {
-                problems.push(Problem { item: format!("folder/{id}"), message });
+                problems.push(Problem {
+                    item: format!("folder/{id}"),
+                    message,
+                });
             };
             match midi::read_file(path) {
                 Err(e) => {
@@ -89,7 +106,10 @@ impl Source for Folder {
                     continue;
                 }
                 Ok(score) if score.note_count() == 0 => {
-                    report(&mut problems, format!("{} has no notes (piece skipped)", path.display()));
+                    report(
+                        &mut problems,
+                        format!("{} has no notes (piece skipped)", path.display()),
+                    );
                     continue;
                 }
                 Ok(_) => {}
@@ -98,22 +118,36 @@ impl Source for Folder {
             match audio_for(path) {
                 Some(audio) => files.push(audio),
                 None if self.options.allow_missing_audio => {
-                    report(&mut problems, format!("no recording next to {} (listed without audio)", path.display()));
+                    report(
+                        &mut problems,
+                        format!("no recording next to {} (listed without audio)", path.display()),
+                    );
                 }
                 None => {
                     let wanted = AUDIO_EXTENSIONS.join("|");
-                    report(&mut problems, format!("no recording next to {} (.{wanted}; piece skipped)", path.display()));
+                    report(
+                        &mut problems,
+                        format!("no recording next to {} (.{wanted}; piece skipped)", path.display()),
+                    );
                     continue;
                 }
             }
-            pieces.push(PieceRef { id, split: Split::Train, files });
+            pieces.push(PieceRef {
+                id,
+                split: Split::Train,
+                files,
+            });
         }
         assign(&mut pieces, &self.options.split);
         Ok((pieces, problems))
     }
 
     fn load(&self, piece: &PieceRef) -> Result<Piece> {
-        let midi_path = piece.files.iter().find(|p| is_midi(p)).with_context(|| format!("folder/{}: no MIDI file listed", piece.id))?;
+        let midi_path = piece
+            .files
+            .iter()
+            .find(|p| is_midi(p))
+            .with_context(|| format!("folder/{}: no MIDI file listed", piece.id))?;
         let (score, stated) = midi::read_file_with_events(midi_path)?;
         let audio = piece.files.iter().find(|p| !is_midi(p)).cloned();
         let mut metadata = BTreeMap::new();

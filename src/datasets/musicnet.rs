@@ -40,7 +40,15 @@ const TICKS_PER_QUARTER: u32 = 480;
 /// Velocity given to labelled notes (MusicNet does not label loudness).
 const VELOCITY: u8 = 80;
 /// The label columns, in order.
-const COLUMNS: [&str; 7] = ["start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value"];
+const COLUMNS: [&str; 7] = [
+    "start_time",
+    "end_time",
+    "instrument",
+    "note",
+    "start_beat",
+    "end_beat",
+    "note_value",
+];
 
 /// How the MusicNet reader splits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,7 +60,10 @@ pub struct MusicNetOptions {
 
 impl Default for MusicNetOptions {
     fn default() -> Self {
-        MusicNetOptions { seed: 0, validation_fraction: 0.1 }
+        MusicNetOptions {
+            seed: 0,
+            validation_fraction: 0.1,
+        }
     }
 }
 
@@ -86,7 +97,12 @@ pub struct BadRow {
 /// other than MusicNet's is an error.
 pub fn parse_labels(text: &str) -> Result<(Vec<Label>, Vec<BadRow>)> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().context("reading the header")?.iter().map(str::to_string).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .context("reading the header")?
+        .iter()
+        .map(str::to_string)
+        .collect();
     if header.iter().map(String::as_str).ne(COLUMNS) {
         bail!("the header is `{}`, expected `{}`", header.join(","), COLUMNS.join(","));
     }
@@ -101,7 +117,10 @@ pub fn parse_labels(text: &str) -> Result<(Vec<Label>, Vec<BadRow>)> {
                     Err(problem) => bad.push(BadRow { line, problem }),
                 }
             }
-            Err(e) => bad.push(BadRow { line: e.position().map_or(0, |p| p.line()), problem: e.to_string() }),
+            Err(e) => bad.push(BadRow {
+                line: e.position().map_or(0, |p| p.line()),
+                problem: e.to_string(),
+            }),
         }
     }
     Ok((labels, bad))
@@ -113,7 +132,8 @@ fn label(record: &csv::StringRecord) -> Result<Label, String> {
     }
     fn field<T: std::str::FromStr>(record: &csv::StringRecord, i: usize) -> Result<T, String> {
         let text = record.get(i).unwrap_or_default().trim();
-        text.parse().map_err(|_| format!("{} `{text}` is not a number of the expected kind", COLUMNS[i]))
+        text.parse()
+            .map_err(|_| format!("{} `{text}` is not a number of the expected kind", COLUMNS[i]))
     }
     let (start_sample, end_sample): (u64, u64) = (field(record, 0)?, field(record, 1)?);
     let instrument: u16 = field(record, 2)?;
@@ -123,7 +143,9 @@ fn label(record: &csv::StringRecord) -> Result<Label, String> {
         return Err(format!("end_time {end_sample} is not after start_time {start_sample}"));
     }
     if !(1..=128).contains(&instrument) {
-        return Err(format!("instrument {instrument} is not a 1-based General MIDI program (1-128)"));
+        return Err(format!(
+            "instrument {instrument} is not a 1-based General MIDI program (1-128)"
+        ));
     }
     if pitch > 127 {
         return Err(format!("note {pitch} is not a MIDI pitch (0-127)"));
@@ -131,7 +153,14 @@ fn label(record: &csv::StringRecord) -> Result<Label, String> {
     if !(start_beat.is_finite() && start_beat >= 0.0 && beats.is_finite() && beats >= 0.0) {
         return Err(format!("start_beat {start_beat} and end_beat {beats} must be >= 0"));
     }
-    Ok(Label { start_sample, end_sample, program: (instrument - 1) as u8, pitch, start_beat, beats })
+    Ok(Label {
+        start_sample,
+        end_sample,
+        program: (instrument - 1) as u8,
+        pitch,
+        start_beat,
+        beats,
+    })
 }
 
 /// Where the parts of a MusicNet copy are.
@@ -146,14 +175,28 @@ struct Layout {
 
 impl Layout {
     fn find(root: &Path) -> Layout {
-        let levels = [root.to_path_buf(), root.join("musicnet"), root.join("musicnet").join("musicnet")];
+        let levels = [
+            root.to_path_buf(),
+            root.join("musicnet"),
+            root.join("musicnet").join("musicnet"),
+        ];
         let data = levels
             .iter()
-            .find(|d| ["train_labels", "test_labels", "train_data", "test_data"].iter().any(|s| d.join(s).is_dir()))
+            .find(|d| {
+                ["train_labels", "test_labels", "train_data", "test_data"]
+                    .iter()
+                    .any(|s| d.join(s).is_dir())
+            })
             .cloned()
             .unwrap_or_else(|| root.to_path_buf());
-        let metadata = levels.iter().map(|d| d.join("musicnet_metadata.csv")).find(|p| p.is_file());
-        let midi_roots = [root.join("musicnet_midis").join("musicnet_midis"), root.join("musicnet_midis")];
+        let metadata = levels
+            .iter()
+            .map(|d| d.join("musicnet_metadata.csv"))
+            .find(|p| p.is_file());
+        let midi_roots = [
+            root.join("musicnet_midis").join("musicnet_midis"),
+            root.join("musicnet_midis"),
+        ];
         let midis = midi_roots
             .iter()
             .find(|d| d.is_dir())
@@ -178,12 +221,18 @@ impl Layout {
 /// Reads `musicnet_metadata.csv`: for each id, the other columns by name.
 fn read_metadata(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
-    let header = reader.headers().with_context(|| format!("reading {}", path.display()))?.clone();
+    let header = reader
+        .headers()
+        .with_context(|| format!("reading {}", path.display()))?
+        .clone();
     let mut rows = BTreeMap::new();
     for record in reader.records() {
         let record = record.with_context(|| format!("reading {}", path.display()))?;
-        let mut fields: BTreeMap<String, String> =
-            header.iter().zip(record.iter()).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut fields: BTreeMap<String, String> = header
+            .iter()
+            .zip(record.iter())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         if let Some(id) = fields.remove("id") {
             rows.insert(id, fields);
         }
@@ -193,7 +242,10 @@ fn read_metadata(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String
 
 impl MusicNet {
     pub fn new(root: impl Into<PathBuf>, options: MusicNetOptions) -> Self {
-        MusicNet { root: root.into(), options }
+        MusicNet {
+            root: root.into(),
+            options,
+        }
     }
 
     /// The ids in `<split>_labels/` and `<split>_data/`, and which files each has.
@@ -207,7 +259,11 @@ impl MusicNet {
                     && let Some(stem) = path.file_stem()
                 {
                     let slot = ids.entry(stem.to_string_lossy().into_owned()).or_default();
-                    if is_labels { slot.0 = Some(path) } else { slot.1 = Some(path) }
+                    if is_labels {
+                        slot.0 = Some(path)
+                    } else {
+                        slot.1 = Some(path)
+                    }
                 }
             }
         }
@@ -225,12 +281,18 @@ impl Source for MusicNet {
         let mut pieces = Vec::new();
         let mut problems = Vec::new();
         let report = |problems: &mut Vec<Problem>, id: &str, message: String| {
-            problems.push(Problem { item: format!("musicnet/{id}"), message });
+            problems.push(Problem {
+                item: format!("musicnet/{id}"),
+                message,
+            });
         };
         match &layout.metadata {
             Some(path) => {
                 if let Err(e) = read_metadata(path) {
-                    problems.push(Problem { item: path.display().to_string(), message: format!("{e:#}") });
+                    problems.push(Problem {
+                        item: path.display().to_string(),
+                        message: format!("{e:#}"),
+                    });
                 }
             }
             None => problems.push(Problem {
@@ -241,8 +303,16 @@ impl Source for MusicNet {
         for (split_name, split) in [("train", Split::Train), ("test", Split::Test)] {
             for (id, files) in Self::ids(&layout, split_name) {
                 let (Some(labels), Some(audio)) = files else {
-                    let (missing, folder) = if files.0.is_none() { ("labels", "labels") } else { ("audio", "data") };
-                    report(&mut problems, &id, format!("no {missing} in {split_name}_{folder} (piece skipped)"));
+                    let (missing, folder) = if files.0.is_none() {
+                        ("labels", "labels")
+                    } else {
+                        ("audio", "data")
+                    };
+                    report(
+                        &mut problems,
+                        &id,
+                        format!("no {missing} in {split_name}_{folder} (piece skipped)"),
+                    );
                     continue;
                 };
                 let text = match std::fs::read_to_string(&labels) {
@@ -255,15 +325,27 @@ impl Source for MusicNet {
                 let (notes, bad) = match parse_labels(&text) {
                     Ok(parsed) => parsed,
                     Err(e) => {
-                        report(&mut problems, &id, format!("{}: {e:#} (piece skipped)", labels.display()));
+                        report(
+                            &mut problems,
+                            &id,
+                            format!("{}: {e:#} (piece skipped)", labels.display()),
+                        );
                         continue;
                     }
                 };
                 for row in bad {
-                    report(&mut problems, &id, format!("{}:{}: {} (row skipped)", labels.display(), row.line, row.problem));
+                    report(
+                        &mut problems,
+                        &id,
+                        format!("{}:{}: {} (row skipped)", labels.display(), row.line, row.problem),
+                    );
                 }
                 if notes.is_empty() {
-                    report(&mut problems, &id, format!("{} has no notes (piece skipped)", labels.display()));
+                    report(
+                        &mut problems,
+                        &id,
+                        format!("{} has no notes (piece skipped)", labels.display()),
+                    );
                     continue;
                 }
                 let mut files = vec![labels, audio];
@@ -272,15 +354,26 @@ impl Source for MusicNet {
             }
         }
         let train = pieces.iter().filter(|p| p.split == Split::Train).count();
-        carve(&mut pieces, Split::Validation, count_of(train, self.options.validation_fraction), self.options.seed);
+        carve(
+            &mut pieces,
+            Split::Validation,
+            count_of(train, self.options.validation_fraction),
+            self.options.seed,
+        );
         Ok((pieces, problems))
     }
 
     fn load(&self, piece: &PieceRef) -> Result<Piece> {
-        let find = |extension: &str| piece.files.iter().find(|p| p.extension().is_some_and(|x| x == extension));
+        let find = |extension: &str| {
+            piece
+                .files
+                .iter()
+                .find(|p| p.extension().is_some_and(|x| x == extension))
+        };
         let labels_path = find("csv").with_context(|| format!("musicnet/{}: no label file listed", piece.id))?;
         let audio = find("wav").with_context(|| format!("musicnet/{}: no recording listed", piece.id))?;
-        let text = std::fs::read_to_string(labels_path).with_context(|| format!("reading {}", labels_path.display()))?;
+        let text =
+            std::fs::read_to_string(labels_path).with_context(|| format!("reading {}", labels_path.display()))?;
         let (labels, _) = parse_labels(&text).with_context(|| format!("reading {}", labels_path.display()))?;
         if labels.is_empty() {
             bail!("{}: no notes", labels_path.display());
@@ -314,18 +407,36 @@ pub fn labelled_score(labels: &[Label], written: Option<&Score>) -> (Score, Sour
     let mut stated = SourceEvents::default();
     if let Some(written) = written {
         let rescale = |tick: u64| tick * u64::from(tpq) / u64::from(written.ticks_per_quarter.max(1));
-        score.time_signatures =
-            written.time_signatures.iter().map(|t| crate::score::TimeSignature { tick: rescale(t.tick), ..*t }).collect();
-        score.key_signatures =
-            written.key_signatures.iter().map(|k| crate::score::KeyChange { tick: rescale(k.tick), ..*k }).collect();
+        score.time_signatures = written
+            .time_signatures
+            .iter()
+            .map(|t| crate::score::TimeSignature {
+                tick: rescale(t.tick),
+                ..*t
+            })
+            .collect();
+        score.key_signatures = written
+            .key_signatures
+            .iter()
+            .map(|k| crate::score::KeyChange {
+                tick: rescale(k.tick),
+                ..*k
+            })
+            .collect();
         score.pickup_ticks = rescale(written.pickup_ticks);
         score.title.clone_from(&written.title);
-        stated = SourceEvents { time_signature: true, key_signature: true };
+        stated = SourceEvents {
+            time_signature: true,
+            key_signature: true,
+        };
     }
     let tick = |beats: f64| (beats * f64::from(tpq)).round() as u64;
     let anchors: Vec<Anchor> = labels
         .iter()
-        .map(|l| Anchor { tick: tick(l.start_beat), seconds: l.start_sample as f64 / SAMPLE_RATE })
+        .map(|l| Anchor {
+            tick: tick(l.start_beat),
+            seconds: l.start_sample as f64 / SAMPLE_RATE,
+        })
         .collect();
     let end = labels.iter().map(|l| tick(l.start_beat + l.beats)).max().unwrap_or(0);
     let bar_lines = score.bar_lines(end);
@@ -358,7 +469,13 @@ pub fn labelled_score(labels: &[Label], written: Option<&Score>) -> (Score, Sour
             notes.sort_by_key(|n| (n.start, n.pitch));
             notes.dedup_by_key(|n| (n.start, n.pitch));
             let instrument = Instrument::from_program(program);
-            Part { name: Some(instrument.name.clone()), instrument, channel: None, is_drum: false, notes }
+            Part {
+                name: Some(instrument.name.clone()),
+                instrument,
+                channel: None,
+                is_drum: false,
+                notes,
+            }
         })
         .collect();
     (score, stated)
@@ -379,7 +496,14 @@ mod tests {
         let (labels, bad) = parse_labels(&text).expect("header is right");
         assert_eq!(
             labels,
-            vec![Label { start_sample: 9182, end_sample: 90078, program: 42, pitch: 53, start_beat: 4.0, beats: 1.5 }]
+            vec![Label {
+                start_sample: 9182,
+                end_sample: 90078,
+                program: 42,
+                pitch: 53,
+                start_beat: 4.0,
+                beats: 1.5
+            }]
         );
         let lines: Vec<u64> = bad.iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![3, 4, 5, 6]);

@@ -19,7 +19,11 @@ pub struct SplitOptions {
 
 impl Default for SplitOptions {
     fn default() -> Self {
-        SplitOptions { seed: 0, test_fraction: 0.1, validation_fraction: 0.1 }
+        SplitOptions {
+            seed: 0,
+            test_fraction: 0.1,
+            validation_fraction: 0.1,
+        }
     }
 }
 
@@ -32,8 +36,18 @@ pub fn count_of(total: usize, fraction: f64) -> usize {
 /// by the fractions of `options`, each of the total.
 pub fn assign(pieces: &mut [PieceRef], options: &SplitOptions) {
     let total = pieces.len();
-    carve(pieces, Split::Test, count_of(total, options.test_fraction), options.seed);
-    carve(pieces, Split::Validation, count_of(total, options.validation_fraction), options.seed);
+    carve(
+        pieces,
+        Split::Test,
+        count_of(total, options.test_fraction),
+        options.seed,
+    );
+    carve(
+        pieces,
+        Split::Validation,
+        count_of(total, options.validation_fraction),
+        options.seed,
+    );
 }
 
 /// Moves `count` train pieces (fewer if there are not that many) to split `to`: those
@@ -69,7 +83,13 @@ mod tests {
     use super::*;
 
     fn pieces(n: usize) -> Vec<PieceRef> {
-        (0..n).map(|i| PieceRef { id: format!("p{i:02}"), split: Split::Train, files: Vec::new() }).collect()
+        (0..n)
+            .map(|i| PieceRef {
+                id: format!("p{i:02}"),
+                split: Split::Train,
+                files: Vec::new(),
+            })
+            .collect()
     }
 
     fn count(pieces: &[PieceRef], split: Split) -> usize {
@@ -78,10 +98,21 @@ mod tests {
 
     #[test]
     fn counts_follow_the_fractions_and_the_seed_decides_which() {
-        let options = SplitOptions { seed: 7, test_fraction: 0.2, validation_fraction: 0.1 };
+        let options = SplitOptions {
+            seed: 7,
+            test_fraction: 0.2,
+            validation_fraction: 0.1,
+        };
         let mut a = pieces(25);
         assign(&mut a, &options);
-        assert_eq!((count(&a, Split::Train), count(&a, Split::Validation), count(&a, Split::Test)), (17, 3, 5));
+        assert_eq!(
+            (
+                count(&a, Split::Train),
+                count(&a, Split::Validation),
+                count(&a, Split::Test)
+            ),
+            (17, 3, 5)
+        );
         let mut reversed = pieces(25);
         reversed.reverse();
         assign(&mut reversed, &options);

@@ -62,7 +62,10 @@ pub struct UrmpOptions {
 
 impl Default for UrmpOptions {
     fn default() -> Self {
-        UrmpOptions { seed: 0, validation_fraction: 0.1 }
+        UrmpOptions {
+            seed: 0,
+            validation_fraction: 0.1,
+        }
     }
 }
 
@@ -108,12 +111,15 @@ fn override_table() -> &'static [OverrideRow] {
 
 /// The instrument a URMP code stands for, labelled with the code.
 pub fn instrument(code: &str) -> Option<Instrument> {
-    instrument_table().iter().find(|row| row.code == code).map(|row| Instrument {
-        program: row.program,
-        name: row.name.clone(),
-        family: gm_family(row.program),
-        label: Some(row.code.clone()),
-    })
+    instrument_table()
+        .iter()
+        .find(|row| row.code == code)
+        .map(|row| Instrument {
+            program: row.program,
+            name: row.name.clone(),
+            family: gm_family(row.program),
+            label: Some(row.code.clone()),
+        })
 }
 
 /// A piece folder name taken apart: `01_Jupiter_vn_vc`.
@@ -131,7 +137,10 @@ impl FolderName {
     fn parse(folder: &str) -> Option<FolderName> {
         let mut fields = folder.split('_');
         let number_text = fields.next()?.to_string();
-        let number = number_text.parse().ok().filter(|_| number_text.bytes().all(|b| b.is_ascii_digit()))?;
+        let number = number_text
+            .parse()
+            .ok()
+            .filter(|_| number_text.bytes().all(|b| b.is_ascii_digit()))?;
         let title = fields.next()?.to_string();
         let codes: Vec<String> = fields.map(str::to_string).collect();
         (!codes.is_empty() && !title.is_empty()).then(|| FolderName {
@@ -186,7 +195,16 @@ impl PieceFiles {
                 None => missing.push(format!("unknown instrument code `{code}` for part {k}")),
             }
         }
-        if missing.is_empty() { Ok(PieceFiles { score, mix, notes, instruments }) } else { Err(missing) }
+        if missing.is_empty() {
+            Ok(PieceFiles {
+                score,
+                mix,
+                notes,
+                instruments,
+            })
+        } else {
+            Err(missing)
+        }
     }
 }
 
@@ -204,33 +222,48 @@ impl PerformedNote {
     }
 }
 
+/// A line of a `Notes_` file that does not parse: its 1-based number and why.
+type BadLine = (usize, String);
+
 /// Parses a `Notes_` file: the notes, and (1-based line, problem) for lines that are not
 /// three numbers with onset >= 0, f0 > 0 and duration > 0. Blank lines are skipped.
-fn parse_notes(text: &str) -> (Vec<PerformedNote>, Vec<(usize, String)>) {
+fn parse_notes(text: &str) -> (Vec<PerformedNote>, Vec<BadLine>) {
     let mut notes = Vec::new();
     let mut problems = Vec::new();
     for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let values: Vec<Option<f64>> =
-            line.split_whitespace().map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite())).collect();
+        let values: Vec<Option<f64>> = line
+            .split_whitespace()
+            .map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()))
+            .collect();
         match values.as_slice() {
             [Some(onset), Some(f0), Some(duration)] if *onset >= 0.0 && *f0 > 0.0 && *duration > 0.0 => {
-                notes.push(PerformedNote { onset: *onset, f0: *f0, duration: *duration });
+                notes.push(PerformedNote {
+                    onset: *onset,
+                    f0: *f0,
+                    duration: *duration,
+                });
             }
-            _ => problems.push((index + 1, format!("expected `onset f0 duration` (s, Hz > 0, s > 0), got `{line}`"))),
+            _ => problems.push((
+                index + 1,
+                format!("expected `onset f0 duration` (s, Hz > 0, s > 0), got `{line}`"),
+            )),
         }
     }
     notes.sort_by(|a, b| a.onset.total_cmp(&b.onset));
     (notes, problems)
 }
 
-fn read_notes(path: &Path) -> Result<(Vec<PerformedNote>, Vec<(usize, String)>)> {
+fn read_notes(path: &Path) -> Result<(Vec<PerformedNote>, Vec<BadLine>)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(parse_notes(&text))
 }
 
 impl Urmp {
     pub fn new(root: impl Into<PathBuf>, options: UrmpOptions) -> Self {
-        Urmp { root: root.into(), options }
+        Urmp {
+            root: root.into(),
+            options,
+        }
     }
 
     /// The folder holding the piece folders: `Dataset/` when the root has one.
@@ -242,12 +275,17 @@ impl Urmp {
     /// Lists one piece folder, reporting what is wrong; `None` when it cannot be used.
     fn list_piece(&self, dir: &Path, name: &FolderName, problems: &mut Vec<Problem>) -> Option<PieceRef> {
         let report = |problems: &mut Vec<Problem>, message: String| {
-            problems.push(Problem { item: format!("urmp/{}", name.folder), message });
+            problems.push(Problem {
+                item: format!("urmp/{}", name.folder),
+                message,
+            });
         };
         let files = match PieceFiles::locate(dir, name) {
             Ok(files) => files,
             Err(missing) => {
-                missing.into_iter().for_each(|m| report(problems, format!("{m} (piece skipped)")));
+                missing
+                    .into_iter()
+                    .for_each(|m| report(problems, format!("{m} (piece skipped)")));
                 return None;
             }
         };
@@ -280,11 +318,19 @@ impl Urmp {
                 }
             }
         }
-        let split = if MT3_TEST_PIECES.contains(&name.number) { Split::Test } else { Split::Train };
+        let split = if MT3_TEST_PIECES.contains(&name.number) {
+            Split::Test
+        } else {
+            Split::Train
+        };
         let mut all = vec![files.score];
         all.extend(files.notes);
         all.push(files.mix);
-        Some(PieceRef { id: name.folder.clone(), split, files: all })
+        Some(PieceRef {
+            id: name.folder.clone(),
+            split,
+            files: all,
+        })
     }
 }
 
@@ -304,7 +350,10 @@ impl Source for Urmp {
         let mut pieces = Vec::new();
         let mut problems = Vec::new();
         for path in entries.iter().filter(|p| p.is_dir()) {
-            let folder = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let folder = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if folder == "Supplementary" || folder.starts_with('.') {
                 continue;
             }
@@ -317,7 +366,12 @@ impl Source for Urmp {
             }
         }
         let train = pieces.iter().filter(|p| p.split == Split::Train).count();
-        carve(&mut pieces, Split::Validation, count_of(train, self.options.validation_fraction), self.options.seed);
+        carve(
+            &mut pieces,
+            Split::Validation,
+            count_of(train, self.options.validation_fraction),
+            self.options.seed,
+        );
         Ok((pieces, problems))
     }
 
@@ -357,23 +411,41 @@ impl Source for Urmp {
 /// The performed notes on the written score's bars (see the module doc).
 fn aligned_score(written: &Score, performed: &[Vec<PerformedNote>], instruments: &[Instrument]) -> Score {
     let onsets = |notes: &[Note]| -> Vec<Onset> {
-        notes.iter().map(|n| Onset { seconds: written.seconds_at(n.start), pitch: n.pitch }).collect()
+        notes
+            .iter()
+            .map(|n| Onset {
+                seconds: written.seconds_at(n.start),
+                pitch: n.pitch,
+            })
+            .collect()
     };
     let heard = |notes: &[PerformedNote]| -> Vec<Onset> {
-        notes.iter().map(|n| Onset { seconds: n.onset, pitch: n.pitch() }).collect()
+        notes
+            .iter()
+            .map(|n| Onset {
+                seconds: n.onset,
+                pitch: n.pitch(),
+            })
+            .collect()
     };
     let pairs: Vec<Vec<(usize, usize)>> = performed
         .iter()
         .enumerate()
         .map(|(k, notes)| {
-            written.parts.get(k).map_or_else(Vec::new, |p| align::match_notes(&onsets(&p.notes), &heard(notes)))
+            written
+                .parts
+                .get(k)
+                .map_or_else(Vec::new, |p| align::match_notes(&onsets(&p.notes), &heard(notes)))
         })
         .collect();
     let anchors: Vec<Anchor> = pairs
         .iter()
         .enumerate()
         .flat_map(|(k, part)| {
-            part.iter().map(move |&(s, p)| Anchor { tick: written.parts[k].notes[s].start, seconds: performed[k][p].onset })
+            part.iter().map(move |&(s, p)| Anchor {
+                tick: written.parts[k].notes[s].start,
+                seconds: performed[k][p].onset,
+            })
         })
         .collect();
     let tpq = written.ticks_per_quarter;
@@ -404,12 +476,22 @@ fn aligned_score(written: &Score, performed: &[Vec<PerformedNote>], instruments:
                 .map(|(p, played)| match matched.get(&p) {
                     Some(&s) => {
                         let at = written.parts[k].notes[s];
-                        Note { start: at.start + lead_in, pitch: played.pitch(), velocity: VELOCITY, ..at }
+                        Note {
+                            start: at.start + lead_in,
+                            pitch: played.pitch(),
+                            velocity: VELOCITY,
+                            ..at
+                        }
                     }
                     None => {
                         let start = score.tick_at(played.onset);
                         let end = score.tick_at(played.onset + played.duration).max(start + 1);
-                        Note { start, duration: end - start, pitch: played.pitch(), velocity: VELOCITY }
+                        Note {
+                            start,
+                            duration: end - start,
+                            pitch: played.pitch(),
+                            velocity: VELOCITY,
+                        }
                     }
                 })
                 .collect();
@@ -428,7 +510,11 @@ fn aligned_score(written: &Score, performed: &[Vec<PerformedNote>], instruments:
 
 /// The constant tempo that makes the written score end when the performance ends.
 fn stretched_tempo(written: &Score, performed: &[Vec<PerformedNote>]) -> TempoMap {
-    let heard_end = performed.iter().flatten().map(|n| n.onset + n.duration).fold(0.0, f64::max);
+    let heard_end = performed
+        .iter()
+        .flatten()
+        .map(|n| n.onset + n.duration)
+        .fold(0.0, f64::max);
     let end = written.end_tick();
     if end == 0 {
         return written.tempo.clone();
@@ -443,10 +529,12 @@ mod tests {
 
     #[test]
     fn tables_parse_and_cover_every_code() {
-        let programs: Vec<u8> = ["vn", "va", "vc", "db", "fl", "ob", "cl", "sax", "bn", "tpt", "hn", "tbn", "tba"]
-            .iter()
-            .map(|c| instrument(c).map_or(255, |i| i.program))
-            .collect();
+        let programs: Vec<u8> = [
+            "vn", "va", "vc", "db", "fl", "ob", "cl", "sax", "bn", "tpt", "hn", "tbn", "tba",
+        ]
+        .iter()
+        .map(|c| instrument(c).map_or(255, |i| i.program))
+        .collect();
         assert_eq!(programs, vec![40, 41, 42, 43, 73, 68, 71, 65, 70, 56, 60, 57, 58]);
         assert_eq!(instrument("db").map(|i| i.name), Some("Double Bass".to_string()));
         assert_eq!(override_table().len(), 1);
@@ -455,7 +543,10 @@ mod tests {
     #[test]
     fn folder_names_and_overrides() {
         let name = FolderName::parse("15_Surprise_tpt_tpt_tbn").expect("parses");
-        assert_eq!((name.number, name.title.as_str(), name.codes.len()), (15, "Surprise", 3));
+        assert_eq!(
+            (name.number, name.title.as_str(), name.codes.len()),
+            (15, "Surprise", 3)
+        );
         assert_eq!(name.part_codes(3), ("tpt".to_string(), "tbn".to_string()));
         assert_eq!(name.part_codes(1), ("tpt".to_string(), "tpt".to_string()));
         assert_eq!(FolderName::parse("Supplementary"), None);

@@ -32,7 +32,13 @@ struct Timbre {
 }
 
 fn timbre(family: Family) -> Timbre {
-    let shape = |harmonics, attack, decay, sustain, release| Timbre { harmonics, attack, decay, sustain, release };
+    let shape = |harmonics, attack, decay, sustain, release| Timbre {
+        harmonics,
+        attack,
+        decay,
+        sustain,
+        release,
+    };
     match family {
         // Struck and plucked: fast attack, long decay, nothing sustained.
         Family::Keyboard | Family::ChromaticPercussion | Family::Guitar | Family::Ethnic => {
@@ -56,8 +62,11 @@ fn wavetable(harmonics: &[f32]) -> Vec<f32> {
     let mut table: Vec<f32> = (0..TABLE_SIZE)
         .map(|i| {
             let phase = i as f64 / TABLE_SIZE as f64 * std::f64::consts::TAU;
-            harmonics.iter().enumerate().map(|(h, a)| f64::from(*a) * (phase * (h + 1) as f64).sin()).sum::<f64>()
-                as f32
+            harmonics
+                .iter()
+                .enumerate()
+                .map(|(h, a)| f64::from(*a) * (phase * (h + 1) as f64).sin())
+                .sum::<f64>() as f32
         })
         .collect();
     let peak = table.iter().fold(0.0f32, |m, x| m.max(x.abs())).max(f32::EPSILON);
@@ -79,7 +88,11 @@ fn envelope(t: f32, off: f32, shape: &Timbre) -> f32 {
             }
         }
     };
-    if t < off { held(t) } else { held(off) * (1.0 - (t - off) / shape.release).max(0.0) }
+    if t < off {
+        held(t)
+    } else {
+        held(off) * (1.0 - (t - off) / shape.release).max(0.0)
+    }
 }
 
 /// Frequency in Hz of a MIDI pitch in equal temperament.
@@ -121,11 +134,18 @@ pub fn render(score: &Score, sample_rate: u32) -> Vec<f32> {
 
 /// Encodes mono samples in [-1, 1] as a 16-bit PCM WAV file.
 pub fn wav_bytes(samples: &[f32], sample_rate: u32) -> Result<Vec<u8>> {
-    let spec = hound::WavSpec { channels: 1, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut bytes = Cursor::new(Vec::new());
     let mut writer = hound::WavWriter::new(&mut bytes, spec).context("starting a WAV stream")?;
     for &x in samples {
-        writer.write_sample((x.clamp(-1.0, 1.0) * 32767.0).round() as i16).context("writing a WAV sample")?;
+        writer
+            .write_sample((x.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .context("writing a WAV sample")?;
     }
     writer.finalize().context("finishing a WAV stream")?;
     Ok(bytes.into_inner())
@@ -150,7 +170,12 @@ mod tests {
             instrument: Instrument::from_program(73), // flute
             channel: None,
             is_drum: false,
-            notes: vec![Note { start: 480, duration: 480, pitch: 69, velocity: 100 }],
+            notes: vec![Note {
+                start: 480,
+                duration: 480,
+                pitch: 69,
+                velocity: 100,
+            }],
         });
         let samples = render(&score, 8000);
         // Starts at 0.5 s, lasts 0.5 s, releases over 0.08 s.
