@@ -17,3 +17,4 @@ pub mod output;
 pub mod qa;
 pub mod reward;
 pub mod score;
+pub mod synth;

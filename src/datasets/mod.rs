@@ -6,6 +6,19 @@
 //! a run over a terabyte dataset holds one piece at a time, and splits are decided from
 //! the listing alone (by piece, never by clip).
 
+pub mod align;
+pub mod demo;
+pub mod folder;
+pub mod musicnet;
+pub mod split;
+pub mod urmp;
+
+pub use demo::DemoSource;
+pub use folder::{Folder, FolderOptions};
+pub use musicnet::{MusicNet, MusicNetOptions};
+pub use split::SplitOptions;
+pub use urmp::{Urmp, UrmpOptions};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
