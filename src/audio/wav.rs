@@ -1,0 +1,34 @@
+//! Mono 16-bit PCM WAV encoding: the canonical 44-byte RIFF header and little-endian
+//! samples, readable by every audio library.
+
+use super::MonoAudio;
+
+const HEADER_BYTES: usize = 44;
+
+/// The audio as a complete WAV file: mono, 16-bit PCM, samples clamped to [-1, 1].
+pub fn encode_pcm16(audio: &MonoAudio) -> Vec<u8> {
+    let data_bytes = audio.samples.len() * 2;
+    let mut out = Vec::with_capacity(HEADER_BYTES + data_bytes);
+    let riff_size = (HEADER_BYTES - 8 + data_bytes) as u32;
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&riff_size.to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // channels
+    out.extend_from_slice(&audio.sample_rate.to_le_bytes());
+    out.extend_from_slice(&(audio.sample_rate * 2).to_le_bytes()); // byte rate
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data_bytes as u32).to_le_bytes());
+    for &sample in &audio.samples {
+        out.extend_from_slice(&to_i16(sample).to_le_bytes());
+    }
+    out
+}
+
+/// Full scale is 32767 on both sides, so a round trip through decoding is symmetric.
+fn to_i16(sample: f32) -> i16 {
+    (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16
+}
