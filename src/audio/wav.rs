@@ -5,7 +5,7 @@ use super::MonoAudio;
 
 const HEADER_BYTES: usize = 44;
 
-/// The audio as a complete WAV file: mono, 16-bit PCM, samples clamped to [-1, 1].
+/// The audio as a complete WAV file: mono, 16-bit PCM, samples clamped to full scale.
 pub fn encode_pcm16(audio: &MonoAudio) -> Vec<u8> {
     let data_bytes = audio.samples.len() * 2;
     let mut out = Vec::with_capacity(HEADER_BYTES + data_bytes);
@@ -28,7 +28,7 @@ pub fn encode_pcm16(audio: &MonoAudio) -> Vec<u8> {
     out
 }
 
-/// Full scale is 32767 on both sides, so a round trip through decoding is symmetric.
+/// The inverse of the decoders' `i16 / 32768`, so 16-bit sources pass through exactly.
 fn to_i16(sample: f32) -> i16 {
-    (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16
+    (sample * 32768.0).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
 }

@@ -3,3 +3,4 @@
 pub mod generate;
 pub mod midi2abc;
 pub mod reward;
+pub mod shards;

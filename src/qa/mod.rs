@@ -15,7 +15,7 @@ pub enum QaKind {
 }
 
 /// One row of the `qa` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QaPair {
     /// `{clip_id}/{kind}`.
     pub id: String,
