@@ -76,6 +76,18 @@ pub fn card_features(schema: &TableSchema, dims: &ArrayDims) -> Result<Vec<Yaml>
         .collect()
 }
 
+/// Field metadata marking an Array2D column as `datasets`' Array2D extension type, which
+/// pyarrow rebuilds when reading the file, so `datasets` decodes [frames x dim] arrays
+/// from the Parquet files alone. (`datasets` takes a feature from the `huggingface` key
+/// only when its Arrow type equals the file's, and Array2D's type is this extension.)
+pub fn array2d_extension(column: &str, dims: &ArrayDims) -> Result<[(String, String); 2], UnknownDim> {
+    let serialized = json!([[null, dim(dims, column)?], "float16"]).to_string();
+    Ok([
+        ("ARROW:extension:name".to_string(), "datasets.features.features.Array2DExtensionType".to_string()),
+        ("ARROW:extension:metadata".to_string(), serialized),
+    ])
+}
+
 fn value(dtype: &str) -> Value {
     json!({"dtype": dtype, "_type": "Value"})
 }

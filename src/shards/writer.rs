@@ -19,7 +19,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-use super::features::{ArrayDims, HUGGINGFACE_KEY, huggingface_metadata};
+use super::features::ArrayDims;
 use super::schema::TableSchema;
 use super::tables::Row;
 use crate::datasets::Split;
@@ -168,8 +168,7 @@ impl<R: Row> ShardWriter<R> {
                 arrow_schema.clone()
             }
             None => {
-                let metadata = huggingface_metadata(&self.schema, &dims)?;
-                let arrow_schema = self.schema.arrow_schema([(HUGGINGFACE_KEY.to_string(), metadata)].into());
+                let arrow_schema = self.schema.arrow_schema(&dims)?;
                 self.fixed = Some((dims, arrow_schema.clone()));
                 arrow_schema
             }
