@@ -1,7 +1,8 @@
 //! Decoding a span of an audio file with symphonia, to mono f32.
 //!
-//! The reader seeks (sample-accurately) to the span start and then places every decoded
-//! packet by its own timestamp, so a span costs decoding the span, not the file before it.
+//! The reader seeks (sample-accurately) to a little before the span start and then places
+//! every decoded packet by its own timestamp, so a span costs decoding the span plus a
+//! second, not the file before it.
 
 use std::fs::File;
 use std::path::Path;
@@ -13,9 +14,15 @@ use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, SeekMode, SeekTo, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::units::{Time, TimeBase, Timestamp};
+use symphonia::core::units::{Time, TimeBase};
 
 use super::MonoAudio;
+
+/// How far before a span's start decoding begins. A lossy decoder needs the frames before
+/// the first one it outputs (MP3's bit reservoir reaches back up to 511 bytes, ten frames
+/// at low bitrates; after a bare seek symphonia's MP3 decoder outputs ~0.1 s of silence);
+/// the pre-rolled samples are decoded and dropped.
+const PRE_ROLL_S: f64 = 1.0;
 
 /// Decodes [start_s, end_s) of the file at `path`, downmixed to mono (channel mean).
 pub fn decode_span(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
@@ -46,8 +53,9 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
 
     let first = (start_s * f64::from(sample_rate)).round() as u64;
     let last = (end_s * f64::from(sample_rate)).round() as u64;
-    if first > 0 {
-        let time = Time::try_from_secs_f64(start_s).ok_or_else(|| anyhow!("start {start_s} s is not a time"))?;
+    let seek_s = start_s - PRE_ROLL_S;
+    if seek_s > 0.0 {
+        let time = Time::try_from_secs_f64(seek_s).ok_or_else(|| anyhow!("start {start_s} s is not a time"))?;
         format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(track_id) }).context("seeking")?;
         decoder.reset();
     }
@@ -58,8 +66,11 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         if packet.track_id != track_id {
             continue;
         }
-        let position = frame_of(packet.pts, time_base, sample_rate);
-        if position >= last {
+        // Decoders drop the packet's `trim_start` frames (encoder delay, pre-roll), so
+        // the first frame they return sits at pts + trim_start.
+        let first_ts = packet.pts.get().saturating_add_unsigned(packet.trim_start.get());
+        let position = frame_of(first_ts, time_base, sample_rate);
+        if position >= last as i64 {
             break;
         }
         let buffer = match decoder.decode(&packet) {
@@ -71,8 +82,8 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         let channels = buffer.spec().channels().count().max(1);
         buffer.copy_to_vec_interleaved(&mut interleaved);
         for (offset, frame) in interleaved.chunks(channels).enumerate() {
-            let index = position + offset as u64;
-            if (first..last).contains(&index) {
+            let index = position + offset as i64;
+            if (first as i64..last as i64).contains(&index) {
                 samples.push(frame.iter().sum::<f32>() / channels as f32);
             }
         }
@@ -90,10 +101,16 @@ fn next_packet(format: &mut dyn symphonia::core::formats::FormatReader) -> Resul
     }
 }
 
-/// A timestamp in the track's time base as a frame index at `sample_rate`.
-fn frame_of(ts: Timestamp, time_base: Option<TimeBase>, sample_rate: u32) -> u64 {
-    match time_base.and_then(|tb| tb.calc_time(ts)) {
-        Some(time) => (time.as_secs_f64() * f64::from(sample_rate)).round().max(0.0) as u64,
-        None => ts.get().max(0) as u64,
+/// A timestamp in the track's time base as a frame index at `sample_rate` (negative
+/// before the start of the audio).
+fn frame_of(ts: i64, time_base: Option<TimeBase>, sample_rate: u32) -> i64 {
+    match time_base {
+        Some(tb) => {
+            let numerator = i128::from(ts) * i128::from(tb.numer.get()) * i128::from(sample_rate);
+            let denominator = i128::from(tb.denom.get());
+            // Round to nearest, symmetric around zero.
+            ((2 * numerator + numerator.signum() * denominator) / (2 * denominator)) as i64
+        }
+        None => ts,
     }
 }
