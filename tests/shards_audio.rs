@@ -47,7 +47,10 @@ fn a_span_past_the_end_is_cut_short_not_padded() {
 
 #[test]
 fn pcm16_wav_has_the_canonical_header_and_round_trips_16_bit_samples() {
-    let audio = MonoAudio { sample_rate: 22050, samples: vec![0.0, 0.5, -0.5, -1.0, 1.5] };
+    let audio = MonoAudio {
+        sample_rate: 22050,
+        samples: vec![0.0, 0.5, -0.5, -1.0, 1.5],
+    };
     let bytes = encode_pcm16(&audio);
     let mut header = Vec::new();
     header.extend_from_slice(b"RIFF");
@@ -60,7 +63,10 @@ fn pcm16_wav_has_the_canonical_header_and_round_trips_16_bit_samples() {
     header.extend_from_slice(b"data");
     header.extend_from_slice(&10u32.to_le_bytes());
     assert_eq!(&bytes[..44], header.as_slice());
-    let samples: Vec<i16> = bytes[44..].chunks(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    let samples: Vec<i16> = bytes[44..]
+        .chunks(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
     assert_eq!(samples, vec![0, 16384, -16384, -32768, 32767]);
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -75,12 +81,18 @@ fn errors_name_the_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("missing.wav");
     let error = format!("{:#}", decode_span(&missing, 0.0, 1.0).expect_err("a missing file"));
-    assert!(error.starts_with(&format!("decoding {} [0 s, 1 s): opening the file", missing.display())), "{error}");
+    assert!(
+        error.starts_with(&format!("decoding {} [0 s, 1 s): opening the file", missing.display())),
+        "{error}"
+    );
 
     let garbage = dir.path().join("garbage.wav");
     std::fs::write(&garbage, b"not audio at all").expect("writing");
     let error = format!("{:#}", decode_span(&garbage, 0.0, 1.0).expect_err("not audio"));
-    assert!(error.starts_with(&format!("decoding {} [0 s, 1 s): not a supported audio format", garbage.display())));
+    assert!(error.starts_with(&format!(
+        "decoding {} [0 s, 1 s): not a supported audio format",
+        garbage.display()
+    )));
 }
 
 /// 0.5 sin(2 pi 300 t^2) at 16 kHz, as tests/fixtures/shards/write_encoded_audio.py writes it.
@@ -104,10 +116,16 @@ fn correlation(a: &[f32], b: &[f32]) -> f64 {
 fn flac_vorbis_and_mp3_spans_decode_in_place() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shards/write_encoded_audio.py");
-    let output = match std::process::Command::new("python3").arg(script).arg(dir.path()).output() {
+    let output = match std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+    {
         Ok(output) if output.status.success() => output,
         _ => {
-            eprintln!("skipping the FLAC/OGG/MP3 check: python3 cannot run soundfile (tests/fixtures/requirements.txt)");
+            eprintln!(
+                "skipping the FLAC/OGG/MP3 check: python3 cannot run soundfile (tests/fixtures/requirements.txt)"
+            );
             return;
         }
     };
@@ -119,7 +137,12 @@ fn flac_vorbis_and_mp3_spans_decode_in_place() {
         assert_eq!((audio.sample_rate, audio.samples.len()), (16_000, 8000), "{name}");
         let r = correlation(&audio.samples, &expected);
         if name.ends_with(".flac") {
-            let worst = audio.samples.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let worst = audio
+                .samples
+                .iter()
+                .zip(&expected)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
             assert!(worst <= 1.0 / 32768.0, "{name}: error {worst}");
         } else {
             assert!(r > 0.99, "{name}: correlation {r}");

@@ -16,9 +16,22 @@ use shards_support::clip;
 fn table(table: Table, dims: ArrayDims, rows: &[(Split, u64)]) -> TableFiles {
     let splits: BTreeMap<Split, SplitFiles> = rows
         .iter()
-        .map(|&(split, rows)| (split, SplitFiles { rows, files: vec![PathBuf::from(format!("{split}.parquet"))] }))
+        .map(|&(split, rows)| {
+            (
+                split,
+                SplitFiles {
+                    rows,
+                    files: vec![PathBuf::from(format!("{split}.parquet"))],
+                },
+            )
+        })
         .collect();
-    TableFiles { config: table.config_name().to_string(), schema: table.schema().expect("schema"), dims, splits }
+    TableFiles {
+        config: table.config_name().to_string(),
+        schema: table.schema().expect("schema"),
+        dims,
+        splits,
+    }
 }
 
 #[test]
@@ -26,7 +39,13 @@ fn yaml_blocks_nest_maps_in_lists_and_quote_every_string() {
     let value = Yaml::map([
         ("license", Yaml::str("other")),
         ("empty", Yaml::List(vec![])),
-        ("items", Yaml::List(vec![Yaml::map([("name", Yaml::str("a: b")), ("n", Yaml::Int(3))]), Yaml::Null])),
+        (
+            "items",
+            Yaml::List(vec![
+                Yaml::map([("name", Yaml::str("a: b")), ("n", Yaml::Int(3))]),
+                Yaml::Null,
+            ]),
+        ),
         ("shape", Yaml::List(vec![Yaml::Null, Yaml::Float(0.5)])),
     ]);
     assert_eq!(
@@ -39,7 +58,11 @@ fn yaml_blocks_nest_maps_in_lists_and_quote_every_string() {
 fn the_card_front_matter_lists_configs_files_features_and_splits() {
     let tables = [
         table(Table::Qa, ArrayDims::new(), &[(Split::Train, 12), (Split::Test, 3)]),
-        table(Table::Embeddings, ArrayDims::from([("frames".to_string(), 128)]), &[(Split::Train, 4)]),
+        table(
+            Table::Embeddings,
+            ArrayDims::from([("frames".to_string(), 128)]),
+            &[(Split::Train, 4)],
+        ),
         table(Table::Clips, ArrayDims::new(), &[]),
     ];
     let card = render("Demo", &tables, &ClipStats::default()).expect("card");
@@ -63,7 +86,8 @@ fn the_card_front_matter_lists_configs_files_features_and_splits() {
         &string("kind"),
         &string("question"),
         &string("answer"),
-        "    splits:\n      - name: \"train\"\n        num_examples: 12\n      - name: \"test\"\n        num_examples: 3\n",
+        "    splits:\n      - name: \"train\"\n        num_examples: 12\n",
+        "      - name: \"test\"\n        num_examples: 3\n",
         "  - config_name: \"embeddings\"\n    features:\n",
         &string("clip_id"),
         &string("split"),
@@ -91,12 +115,19 @@ fn the_summary_counts_rows_hours_and_instruments_and_cites_present_sources() {
     flute.instruments = vec!["Flute".to_string()];
     stats.add(&flute, true);
     stats.add(&clip("demo", "piece-0000", 2, Split::Train, None), false);
-    let tables = [table(Table::Clips, ArrayDims::new(), &[(Split::Train, 2), (Split::Test, 1)])];
+    let tables = [table(
+        Table::Clips,
+        ArrayDims::new(),
+        &[(Split::Train, 2), (Split::Test, 1)],
+    )];
     let card = render("URMP clips", &tables, &stats).expect("card");
     let body = card.split("---\n").nth(2).expect("body");
 
     assert!(body.starts_with("\n# URMP clips\n\n"), "{body}");
-    assert!(body.contains("| clips | train | 2 | 1 |\n| clips | test | 1 | 1 |\n"), "{body}");
+    assert!(
+        body.contains("| clips | train | 2 | 1 |\n| clips | test | 1 | 1 |\n"),
+        "{body}"
+    );
     // 1800 s + 2 s with audio; the demo clip has none.
     assert!(body.contains("0.50 hours of audio in the clips table."), "{body}");
     assert!(body.contains("| instrument | clips |\n| --- | ---: |\n| Cello | 2 |\n| Violin | 2 |\n| Flute | 1 |\n"));

@@ -16,7 +16,10 @@ use prep::shards::ShardOptions;
 use shards_support::{clip, qa, write_ramp_wav};
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, rows: &[T]) {
-    let text: String = rows.iter().map(|r| serde_json::to_string(r).expect("serializes") + "\n").collect();
+    let text: String = rows
+        .iter()
+        .map(|r| serde_json::to_string(r).expect("serializes") + "\n")
+        .collect();
     std::fs::write(path, text).expect("writing JSONL");
 }
 
@@ -42,7 +45,10 @@ fn jsonl_records_become_configs_and_a_card() {
     let silent = clip("demo", "c", 1, Split::Validation, None);
     let clips = [with_audio.clone(), missing, silent];
     write_jsonl(&work.join("clips.jsonl"), &clips);
-    let pairs: Vec<_> = clips.iter().map(|c| qa(c, QaKind::Key, "Which key?", "D major")).collect();
+    let pairs: Vec<_> = clips
+        .iter()
+        .map(|c| qa(c, QaKind::Key, "Which key?", "D major"))
+        .collect();
     write_jsonl(&work.join("qa.jsonl"), &pairs);
 
     let summary = run(&options(dir.path(), true)).expect("shards run");
@@ -66,12 +72,28 @@ fn jsonl_records_become_configs_and_a_card() {
 
     // The train clip's audio is the 2 s span as a 16-bit mono WAV: 44 + 2 * 16000 bytes.
     let train = File::open(&summary.tables[0].splits[&Split::Train].files[0]).expect("shard");
-    let mut reader = ParquetRecordBatchReaderBuilder::try_new(train).expect("Parquet").build().expect("reader");
+    let mut reader = ParquetRecordBatchReaderBuilder::try_new(train)
+        .expect("Parquet")
+        .build()
+        .expect("reader");
     let batch = reader.next().expect("a batch").expect("readable");
-    let audio = batch.column_by_name("audio").expect("audio").as_any().downcast_ref::<StructArray>().expect("struct");
-    let bytes = audio.column(0).as_any().downcast_ref::<arrow_array::BinaryArray>().expect("binary");
+    let audio = batch
+        .column_by_name("audio")
+        .expect("audio")
+        .as_any()
+        .downcast_ref::<StructArray>()
+        .expect("struct");
+    let bytes = audio
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow_array::BinaryArray>()
+        .expect("binary");
     assert_eq!(bytes.value(0).len(), 44 + 2 * 16_000);
-    let paths = audio.column(1).as_any().downcast_ref::<arrow_array::StringArray>().expect("string");
+    let paths = audio
+        .column(1)
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .expect("string");
     assert_eq!(paths.value(0), "demo/a/0000.wav");
 }
 
@@ -86,5 +108,8 @@ fn a_bad_jsonl_line_is_reported_with_file_and_line() {
     let error = format!("{:#}", run(&options(dir.path(), false)).expect_err("a bad line"));
     let at = format!("{}:3: ", work.join("clips.jsonl").display());
     assert!(error.starts_with(&at), "{error}");
-    assert!(error.contains("invalid type: integer `3`, expected a string"), "{error}");
+    assert!(
+        error.contains("invalid type: integer `3`, expected a string"),
+        "{error}"
+    );
 }

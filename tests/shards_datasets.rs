@@ -36,7 +36,9 @@ fn datasets_available() -> Result<(), String> {
 /// without, a qa pair per clip, and an embedding per clip.
 fn write_dataset(root: &Path, audio_dir: &Path) {
     let wav = write_ramp_wav(audio_dir, "mix.wav", RATE, 8.0);
-    let mut clips: Vec<Clip> = (0..3).map(|i| clip("urmp", "01_Jupiter_vn_vc", i, Split::Train, Some(&wav))).collect();
+    let mut clips: Vec<Clip> = (0..3)
+        .map(|i| clip("urmp", "01_Jupiter_vn_vc", i, Split::Train, Some(&wav)))
+        .collect();
     clips.push(clip("musicnet", "1759", 0, Split::Test, None));
 
     let mut stats = ClipStats::default();
@@ -47,7 +49,9 @@ fn write_dataset(root: &Path, audio_dir: &Path) {
         let wav = c.audio.as_ref().map(|span| span_wav(span).expect("encoding the span"));
         stats.add(c, wav.is_some());
         clip_writer.push(ClipRow { clip: c.clone(), wav }).expect("push");
-        qa_writer.push(qa(c, QaKind::Tempo, "What is the tempo?", "96 BPM")).expect("push");
+        qa_writer
+            .push(qa(c, QaKind::Tempo, "What is the tempo?", "96 BPM"))
+            .expect("push");
         embedding_writer.push(embedding(c, 5, 8)).expect("push");
     }
     let tables = vec![
@@ -66,7 +70,11 @@ fn load(root: &Path, cache: &Path) -> Value {
         .arg(cache)
         .output()
         .expect("python3 runs the loader");
-    assert!(output.status.success(), "loader failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "loader failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("the loader prints JSON")
 }
 
@@ -77,7 +85,11 @@ fn every_config_loads_with_datasets_from_parquet_and_from_the_card() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let (root, audio, cache) = (dir.path().join("dataset"), dir.path().join("audio"), dir.path().join("cache"));
+    let (root, audio, cache) = (
+        dir.path().join("dataset"),
+        dir.path().join("audio"),
+        dir.path().join("cache"),
+    );
     std::fs::create_dir_all(&audio).expect("audio dir");
     write_dataset(&root, &audio);
     let report = load(&root, &cache);
@@ -89,8 +101,20 @@ fn every_config_loads_with_datasets_from_parquet_and_from_the_card() {
         "instruments": "Sequence(Value(string))", "note_count": "Value(int32)",
     });
     let clip_columns = json!([
-        "id", "piece_id", "source", "split", "index", "start_s", "end_s", "audio", "abc", "tempo_bpm", "metre", "key",
-        "instruments", "note_count"
+        "id",
+        "piece_id",
+        "source",
+        "split",
+        "index",
+        "start_s",
+        "end_s",
+        "audio",
+        "abc",
+        "tempo_bpm",
+        "metre",
+        "key",
+        "instruments",
+        "note_count"
     ]);
     // Clip 0 of the train split is [0 s, 2 s) of the ramp: 32000 samples at 16 kHz.
     let first_audio = json!({"sampling_rate": RATE, "samples": 32000, "first": [ramp(0), ramp(1), ramp(2)]});
@@ -101,7 +125,11 @@ fn every_config_loads_with_datasets_from_parquet_and_from_the_card() {
         assert_eq!(clips["train"]["columns"], clip_columns, "{how}");
         assert_eq!(clips["train"]["features"], clip_features, "{how}");
         assert_eq!(clips["train"]["first"]["audio"], first_audio, "{how}");
-        assert_eq!(clips["train"]["first"]["instruments"], json!(["Violin", "Cello"]), "{how}");
+        assert_eq!(
+            clips["train"]["first"]["instruments"],
+            json!(["Violin", "Cello"]),
+            "{how}"
+        );
         assert_eq!(clips["train"]["first"]["id"], "urmp/01_Jupiter_vn_vc/0000", "{how}");
         assert_eq!(clips["train"]["null_audio"], 0, "{how}");
         assert_eq!(clips["test"]["null_audio"], 1, "{how}");
@@ -114,16 +142,15 @@ fn every_config_loads_with_datasets_from_parquet_and_from_the_card() {
 
         let embeddings = &report[how]["embeddings"];
         assert_eq!(embeddings["train"]["rows"], 3, "{how}");
-        assert_eq!(embeddings["train"]["features"]["frames"], "Array2D([None, 8], float16)", "{how}");
+        assert_eq!(
+            embeddings["train"]["features"]["frames"], "Array2D([None, 8], float16)",
+            "{how}"
+        );
         // Frame 4, dim 7: 4 + 7/4; stored as float16, upcast by the numpy format.
         let frames = json!({
             "shape": [5, 8], "dtype": "float32", "last": 5.75, "storage": "list<item: list<item: halffloat>>"
         });
-        assert_eq!(
-            embeddings["train"]["first"]["frames"],
-            frames,
-            "{how}"
-        );
+        assert_eq!(embeddings["train"]["first"]["frames"], frames, "{how}");
         assert_eq!(embeddings["train"]["first"]["provenance"], "log_mel", "{how}");
         assert_eq!(embeddings["train"]["first"]["dim"], 8, "{how}");
     }

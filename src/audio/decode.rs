@@ -42,9 +42,15 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
     let mut format = symphonia::default::get_probe()
         .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
         .context("not a supported audio format")?;
-    let track = format.default_track(TrackType::Audio).ok_or_else(|| anyhow!("no audio track"))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| anyhow!("no audio track"))?;
     let track_id = track.id;
-    let params = track.codec_params.as_ref().and_then(|p| p.audio()).ok_or_else(|| anyhow!("no audio codec"))?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| anyhow!("no audio codec"))?;
     let sample_rate = params.sample_rate.ok_or_else(|| anyhow!("no sample rate"))?;
     let time_base = track.time_base.or_else(|| TimeBase::try_from_recip(sample_rate));
     let mut decoder = symphonia::default::get_codecs()
@@ -56,7 +62,15 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
     let seek_s = start_s - PRE_ROLL_S;
     if seek_s > 0.0 {
         let time = Time::try_from_secs_f64(seek_s).ok_or_else(|| anyhow!("start {start_s} s is not a time"))?;
-        format.seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(track_id) }).context("seeking")?;
+        format
+            .seek(
+                SeekMode::Accurate,
+                SeekTo::Time {
+                    time,
+                    track_id: Some(track_id),
+                },
+            )
+            .context("seeking")?;
         decoder.reset();
     }
 
@@ -93,7 +107,9 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
 
 /// The next packet, or `None` at the end of the stream (which some formats signal with an
 /// unexpected-EOF error).
-fn next_packet(format: &mut dyn symphonia::core::formats::FormatReader) -> Result<Option<symphonia::core::packet::Packet>> {
+fn next_packet(
+    format: &mut dyn symphonia::core::formats::FormatReader,
+) -> Result<Option<symphonia::core::packet::Packet>> {
     match format.next_packet() {
         Ok(packet) => Ok(packet),
         Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),

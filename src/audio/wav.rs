@@ -30,5 +30,7 @@ pub fn encode_pcm16(audio: &MonoAudio) -> Vec<u8> {
 
 /// The inverse of the decoders' `i16 / 32768`, so 16-bit sources pass through exactly.
 fn to_i16(sample: f32) -> i16 {
-    (sample * 32768.0).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
+    (sample * 32768.0)
+        .round()
+        .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
 }

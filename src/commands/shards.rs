@@ -90,7 +90,12 @@ fn clip_row(mut clip: Clip, base: &Path) -> (ClipRow, Option<Problem>) {
         return (ClipRow { clip, wav: None }, None);
     };
     span.path = base.join(&span.path);
-    let problem = |message: String| Some(Problem { item: clip.id.clone(), message });
+    let problem = |message: String| {
+        Some(Problem {
+            item: clip.id.clone(),
+            message,
+        })
+    };
     let (wav, problem) = if !span.path.is_file() {
         (None, problem(format!("audio file {} is missing", span.path.display())))
     } else {

@@ -67,7 +67,10 @@ const CITATIONS: [Citation; 2] = [
 
 /// The card's text: front matter then summary. Tables without rows are left out.
 pub fn render(title: &str, tables: &[TableFiles], stats: &ClipStats) -> Result<String> {
-    let tables: Vec<&TableFiles> = tables.iter().filter(|t| t.splits.values().any(|s| s.rows > 0)).collect();
+    let tables: Vec<&TableFiles> = tables
+        .iter()
+        .filter(|t| t.splits.values().any(|s| s.rows > 0))
+        .collect();
     let front = front_matter(&tables)?;
     let mut card = format!("---\n{}---\n\n# {title}\n\n", front.to_block());
     card.push_str(
@@ -107,7 +110,10 @@ fn front_matter(tables: &[&TableFiles]) -> Result<Yaml> {
                 .splits
                 .iter()
                 .map(|(split, files)| {
-                    Yaml::map([("name", Yaml::str(split.name())), ("num_examples", Yaml::Int(files.rows as i64))])
+                    Yaml::map([
+                        ("name", Yaml::str(split.name())),
+                        ("num_examples", Yaml::Int(files.rows as i64)),
+                    ])
                 })
                 .collect();
             Ok(Yaml::map([
@@ -130,7 +136,12 @@ fn rows_section(tables: &[&TableFiles]) -> String {
     let mut out = String::from("## Configs\n\n| config | split | rows | files |\n| --- | --- | ---: | ---: |\n");
     for table in tables {
         for (split, files) in &table.splits {
-            out.push_str(&format!("| {} | {split} | {} | {} |\n", table.config, files.rows, files.files.len()));
+            out.push_str(&format!(
+                "| {} | {split} | {} | {} |\n",
+                table.config,
+                files.rows,
+                files.files.len()
+            ));
         }
     }
     out.push('\n');
@@ -138,7 +149,10 @@ fn rows_section(tables: &[&TableFiles]) -> String {
 }
 
 fn audio_section(stats: &ClipStats) -> String {
-    format!("## Audio\n\n{:.2} hours of audio in the clips table.\n\n", stats.audio_seconds / 3600.0)
+    format!(
+        "## Audio\n\n{:.2} hours of audio in the clips table.\n\n",
+        stats.audio_seconds / 3600.0
+    )
 }
 
 /// Instruments by number of clips, most frequent first (ties by name).
@@ -160,7 +174,10 @@ fn citations_section(stats: &ClipStats) -> String {
     }
     let mut out = String::from("## Citations\n\nIf you use this dataset, please cite its sources:\n\n");
     for citation in cited {
-        out.push_str(&format!("- {}\n\n```bibtex\n{}\n```\n\n", citation.text, citation.bibtex));
+        out.push_str(&format!(
+            "- {}\n\n```bibtex\n{}\n```\n\n",
+            citation.text, citation.bibtex
+        ));
     }
     out
 }

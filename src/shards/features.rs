@@ -83,7 +83,10 @@ pub fn card_features(schema: &TableSchema, dims: &ArrayDims) -> Result<Vec<Yaml>
 pub fn array2d_extension(column: &str, dims: &ArrayDims) -> Result<[(String, String); 2], UnknownDim> {
     let serialized = json!([[null, dim(dims, column)?], "float16"]).to_string();
     Ok([
-        ("ARROW:extension:name".to_string(), "datasets.features.features.Array2DExtensionType".to_string()),
+        (
+            "ARROW:extension:name".to_string(),
+            "datasets.features.features.Array2DExtensionType".to_string(),
+        ),
         ("ARROW:extension:metadata".to_string(), serialized),
     ])
 }
@@ -93,5 +96,7 @@ fn value(dtype: &str) -> Value {
 }
 
 fn dim(dims: &ArrayDims, column: &str) -> Result<usize, UnknownDim> {
-    dims.get(column).copied().ok_or_else(|| UnknownDim { column: column.to_string() })
+    dims.get(column).copied().ok_or_else(|| UnknownDim {
+        column: column.to_string(),
+    })
 }

@@ -44,8 +44,10 @@ impl Table {
 
     /// The table's schema, parsed from its embedded `schemas/<table>.json`.
     pub fn schema(self) -> Result<TableSchema, SchemaError> {
-        TableSchema::from_json(self.schema_json())
-            .map_err(|e| SchemaError::InSchemaFile { file: format!("schemas/{}.json", self.config_name()), source: Box::new(e) })
+        TableSchema::from_json(self.schema_json()).map_err(|e| SchemaError::InSchemaFile {
+            file: format!("schemas/{}.json", self.config_name()),
+            source: Box::new(e),
+        })
     }
 }
 
@@ -90,7 +92,10 @@ pub enum SchemaError {
     InSchemaFile { file: String, source: Box<SchemaError> },
     #[error("not a schema: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("column `{column}`: unknown type `{type_name}` (expected string, float64, int32, list<string>, audio, array2d<float16>)")]
+    #[error(
+        "column `{column}`: unknown type `{type_name}` \
+         (expected string, float64, int32, list<string>, audio, array2d<float16>)"
+    )]
     UnknownType { column: String, type_name: String },
     #[error("column `{column}`: array2d<float16> needs `inner_dim_column` naming an int32 column")]
     MissingInnerDim { column: String },
@@ -128,8 +133,16 @@ impl TableSchema {
     /// Parses and validates a schema file's text.
     pub fn from_json(text: &str) -> Result<TableSchema, SchemaError> {
         let raw: RawTable = serde_json::from_str(text)?;
-        let columns = raw.fields.into_iter().map(column_schema).collect::<Result<Vec<_>, _>>()?;
-        let schema = TableSchema { table: raw.table, description: raw.description, columns };
+        let columns = raw
+            .fields
+            .into_iter()
+            .map(column_schema)
+            .collect::<Result<Vec<_>, _>>()?;
+        let schema = TableSchema {
+            table: raw.table,
+            description: raw.description,
+            columns,
+        };
         schema.validate()?;
         Ok(schema)
     }
@@ -159,7 +172,11 @@ impl TableSchema {
     /// `datasets` extension type (see `features::array2d_extension`), whose inner
     /// dimension `dims` gives.
     pub fn arrow_schema(&self, dims: &ArrayDims) -> Result<SchemaRef, UnknownDim> {
-        let fields = self.columns.iter().map(|c| arrow_field(c, dims)).collect::<Result<Vec<Field>, _>>()?;
+        let fields = self
+            .columns
+            .iter()
+            .map(|c| arrow_field(c, dims))
+            .collect::<Result<Vec<Field>, _>>()?;
         let metadata = HashMap::from([(HUGGINGFACE_KEY.to_string(), huggingface_metadata(self, dims)?)]);
         Ok(Arc::new(Schema::new_with_metadata(fields, metadata)))
     }
@@ -185,13 +202,27 @@ fn column_schema(raw: RawField) -> Result<ColumnSchema, SchemaError> {
         "list<string>" => ColumnType::StringList,
         "audio" => ColumnType::Audio,
         "array2d<float16>" => {
-            let inner_dim_column =
-                raw.inner_dim_column.clone().ok_or_else(|| SchemaError::MissingInnerDim { column: raw.name.clone() })?;
+            let inner_dim_column = raw
+                .inner_dim_column
+                .clone()
+                .ok_or_else(|| SchemaError::MissingInnerDim {
+                    column: raw.name.clone(),
+                })?;
             ColumnType::Float16Array2 { inner_dim_column }
         }
-        other => return Err(SchemaError::UnknownType { column: raw.name, type_name: other.to_string() }),
+        other => {
+            return Err(SchemaError::UnknownType {
+                column: raw.name,
+                type_name: other.to_string(),
+            });
+        }
     };
-    Ok(ColumnSchema { name: raw.name, column_type, nullable: raw.nullable, description: raw.description })
+    Ok(ColumnSchema {
+        name: raw.name,
+        column_type,
+        nullable: raw.nullable,
+        description: raw.description,
+    })
 }
 
 /// The Arrow type a column type is stored as. List items are nullable and named `item`,
@@ -209,7 +240,10 @@ pub fn arrow_type(column_type: &ColumnType) -> DataType {
 
 /// The children of the Audio struct, in the order `datasets` writes them.
 pub fn audio_fields() -> Fields {
-    Fields::from(vec![Field::new("bytes", DataType::Binary, true), Field::new("path", DataType::Utf8, true)])
+    Fields::from(vec![
+        Field::new("bytes", DataType::Binary, true),
+        Field::new("path", DataType::Utf8, true),
+    ])
 }
 
 fn arrow_field(column: &ColumnSchema, dims: &ArrayDims) -> Result<Field, UnknownDim> {

@@ -39,7 +39,11 @@ pub struct ShardOptions {
 
 impl Default for ShardOptions {
     fn default() -> Self {
-        ShardOptions { target_shard_bytes: 500_000_000, row_group_bytes: 100_000_000, zstd_level: 3 }
+        ShardOptions {
+            target_shard_bytes: 500_000_000,
+            row_group_bytes: 100_000_000,
+            zstd_level: 3,
+        }
     }
 }
 
@@ -81,7 +85,13 @@ struct SplitShards<R> {
 
 impl<R> Default for SplitShards<R> {
     fn default() -> Self {
-        SplitShards { buffer: Vec::new(), buffered_bytes: 0, open: None, closed: Vec::new(), rows: 0 }
+        SplitShards {
+            buffer: Vec::new(),
+            buffered_bytes: 0,
+            open: None,
+            closed: Vec::new(),
+            rows: 0,
+        }
     }
 }
 
@@ -136,7 +146,13 @@ impl<R: Row> ShardWriter<R> {
                 shards.closed.push(path);
             }
             let finals = rename_final(&self.dir, split, &shards.closed)?;
-            files.insert(split, SplitFiles { rows: shards.rows, files: finals });
+            files.insert(
+                split,
+                SplitFiles {
+                    rows: shards.rows,
+                    files: finals,
+                },
+            );
         }
         remove_stale(&self.dir, &files)?;
         Ok(TableFiles {
@@ -161,7 +177,8 @@ impl<R: Row> ShardWriter<R> {
             Some((fixed, arrow_schema)) => {
                 if *fixed != dims {
                     bail!(
-                        "{}: Array2D dimensions {dims:?} differ from the table's {fixed:?}; write one config per model",
+                        "{}: Array2D dimensions {dims:?} differ from the table's {fixed:?}; \
+                         write one config per model",
                         self.dir.display()
                     );
                 }
@@ -178,13 +195,17 @@ impl<R: Row> ShardWriter<R> {
 
         let shards = self.splits.entry(split).or_default();
         if shards.open.is_none() {
-            let path = self.dir.join(format!("{split}-{:05}{PARTIAL_SUFFIX}", shards.closed.len()));
+            let path = self
+                .dir
+                .join(format!("{split}-{:05}{PARTIAL_SUFFIX}", shards.closed.len()));
             let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
             let writer = ArrowWriter::try_new(file, arrow_schema, Some(writer_properties(&self.options)?))?;
             shards.open = Some((writer, path));
         }
         if let Some((writer, path)) = shards.open.as_mut() {
-            writer.write(&batch).with_context(|| format!("writing {}", path.display()))?;
+            writer
+                .write(&batch)
+                .with_context(|| format!("writing {}", path.display()))?;
             writer.flush().with_context(|| format!("writing {}", path.display()))?;
             shards.rows += rows.len() as u64;
             if writer.bytes_written() as u64 >= self.options.target_shard_bytes
@@ -279,5 +300,7 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

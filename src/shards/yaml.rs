@@ -32,7 +32,8 @@ impl Yaml {
     }
 
     fn is_scalar(&self) -> bool {
-        !matches!(self, Yaml::List(items) if !items.is_empty()) && !matches!(self, Yaml::Map(entries) if !entries.is_empty())
+        !matches!(self, Yaml::List(items) if !items.is_empty())
+            && !matches!(self, Yaml::Map(entries) if !entries.is_empty())
     }
 
     fn scalar(&self) -> String {

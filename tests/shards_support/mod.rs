@@ -76,7 +76,9 @@ pub fn ramp(i: usize) -> f64 {
 
 /// Writes a mono 16-bit ramp of `seconds` at `sample_rate` and returns its path.
 pub fn write_ramp_wav(dir: &Path, name: &str, sample_rate: u32, seconds: f64) -> PathBuf {
-    let frames: Vec<Vec<f64>> = (0..(seconds * f64::from(sample_rate)) as usize).map(|i| vec![ramp(i)]).collect();
+    let frames: Vec<Vec<f64>> = (0..(seconds * f64::from(sample_rate)) as usize)
+        .map(|i| vec![ramp(i)])
+        .collect();
     let path = dir.join(name);
     std::fs::write(&path, wav_bytes(sample_rate, Encoding::Int16, &frames)).expect("writing a fixture WAV");
     path
@@ -94,7 +96,11 @@ pub fn clip(source: &str, piece: &str, index: u32, split: Split, audio: Option<&
         index,
         start_s,
         end_s,
-        audio: audio.map(|path| AudioSpan { path: path.to_path_buf(), start_s, end_s }),
+        audio: audio.map(|path| AudioSpan {
+            path: path.to_path_buf(),
+            start_s,
+            end_s,
+        }),
         abc: format!("X:1\nT:{piece}\nM:3/4\nL:1/8\nQ:1/4=96\nK:D\nV:1\nABc d2e|\n"),
         tempo_bpm: 96.0,
         metre: "3/4".to_string(),

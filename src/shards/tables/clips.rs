@@ -35,7 +35,10 @@ impl Row for ClipRow {
     fn size_estimate(&self) -> usize {
         let c = &self.clip;
         let texts = [&c.id, &c.piece_id, &c.source, &c.abc, &c.metre, &c.key];
-        let audio = self.wav.as_ref().map_or(0, |w| text_size(&self.audio_path()) + w.len() + 5);
+        let audio = self
+            .wav
+            .as_ref()
+            .map_or(0, |w| text_size(&self.audio_path()) + w.len() + 5);
         texts.iter().map(|s| text_size(s)).sum::<usize>()
             + text_size(c.split.name())
             + c.instruments.iter().map(|s| text_size(s)).sum::<usize>()
@@ -47,8 +50,12 @@ impl Row for ClipRow {
 
     fn to_columns(rows: &[Self]) -> anyhow::Result<Vec<ArrayRef>> {
         let clips = || rows.iter().map(|r| &r.clip);
-        let indices = clips().map(|c| to_i32(c.index, "clip index")).collect::<anyhow::Result<Vec<_>>>()?;
-        let note_counts = clips().map(|c| to_i32(c.note_count, "note count")).collect::<anyhow::Result<Vec<_>>>()?;
+        let indices = clips()
+            .map(|c| to_i32(c.index, "clip index"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let note_counts = clips()
+            .map(|c| to_i32(c.note_count, "note count"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(vec![
             strings(clips().map(|c| c.id.as_str())),
             strings(clips().map(|c| c.piece_id.as_str())),

@@ -77,7 +77,12 @@ impl Row for EmbeddingRow {
         let mut dims = Vec::with_capacity(rows.len());
         for row in rows {
             if row.dim == 0 || row.frames.len() % row.dim as usize != 0 {
-                bail!("{}: {} values are not whole frames of dim {}", row.clip_id, row.frames.len(), row.dim);
+                bail!(
+                    "{}: {} values are not whole frames of dim {}",
+                    row.clip_id,
+                    row.frames.len(),
+                    row.dim
+                );
             }
             layers.push(to_i32(row.layer, "layer")?);
             dims.push(to_i32(row.dim, "dim")?);

@@ -27,7 +27,10 @@ impl Row for QaPair {
     }
 
     fn size_estimate(&self) -> usize {
-        [&self.id, &self.clip_id, &self.question, &self.answer].iter().map(|s| text_size(s)).sum::<usize>()
+        [&self.id, &self.clip_id, &self.question, &self.answer]
+            .iter()
+            .map(|s| text_size(s))
+            .sum::<usize>()
             + text_size(self.split.name())
             + text_size(kind_name(self.kind))
     }
