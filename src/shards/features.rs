@@ -26,7 +26,7 @@ pub struct UnknownDim {
 
 /// `Features.to_dict()`: (column name, feature) in column order. A list of pairs, not a
 /// JSON map, because `datasets` orders the loaded columns as the features are ordered.
-pub fn features_dict(schema: &TableSchema, dims: &ArrayDims) -> Result<Vec<(String, Value)>, UnknownDim> {
+fn features_dict(schema: &TableSchema, dims: &ArrayDims) -> Result<Vec<(String, Value)>, UnknownDim> {
     let mut features = Vec::with_capacity(schema.columns.len());
     for column in &schema.columns {
         let feature = match &column.column_type {

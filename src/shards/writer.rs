@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -72,7 +71,6 @@ pub struct ShardWriter<R: Row> {
     /// Set by the first flushed row group: Array2D dims and the Arrow schema carrying them.
     fixed: Option<(ArrayDims, SchemaRef)>,
     splits: BTreeMap<Split, SplitShards<R>>,
-    _rows: PhantomData<R>,
 }
 
 struct SplitShards<R> {
@@ -114,7 +112,6 @@ impl<R: Row> ShardWriter<R> {
             schema: R::TABLE.schema()?,
             fixed: None,
             splits: BTreeMap::new(),
-            _rows: PhantomData,
         })
     }
 

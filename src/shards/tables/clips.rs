@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, BinaryArray, StringArray, StructArray};
 use arrow_buffer::NullBuffer;
 
-use super::{Row, float64s, int32s, split_names, string_lists, strings, text_size, to_i32};
+use super::{OFFSET_BYTES, Row, float64s, int32s, split_names, string_lists, strings, text_size, to_i32};
 use crate::clips::Clip;
 use crate::datasets::Split;
 use crate::shards::schema::{Table, audio_fields};
@@ -38,14 +38,10 @@ impl Row for ClipRow {
         let audio = self
             .wav
             .as_ref()
-            .map_or(0, |w| text_size(&self.audio_path()) + w.len() + 5);
-        texts.iter().map(|s| text_size(s)).sum::<usize>()
-            + text_size(c.split.name())
-            + c.instruments.iter().map(|s| text_size(s)).sum::<usize>()
-            + 5
-            + 3 * 8
-            + 2 * 4
-            + audio
+            .map_or(0, |w| text_size(&self.audio_path()) + w.len() + OFFSET_BYTES);
+        let instruments = c.instruments.iter().map(|s| text_size(s)).sum::<usize>() + OFFSET_BYTES;
+        let numbers = 3 * 8 + 2 * 4; // start_s, end_s, tempo_bpm; index, note_count
+        texts.iter().map(|s| text_size(s)).sum::<usize>() + text_size(c.split.name()) + instruments + numbers + audio
     }
 
     fn to_columns(rows: &[Self]) -> anyhow::Result<Vec<ArrayRef>> {

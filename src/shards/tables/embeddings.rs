@@ -7,7 +7,7 @@ use arrow_array::ArrayRef;
 use arrow_array::builder::{Float16Builder, ListBuilder};
 use half::f16;
 
-use super::{Row, float64s, int32s, split_names, strings, text_size, to_i32};
+use super::{OFFSET_BYTES, Row, float64s, int32s, split_names, strings, text_size, to_i32};
 use crate::datasets::Split;
 use crate::shards::schema::Table;
 
@@ -61,15 +61,16 @@ impl Row for EmbeddingRow {
     }
 
     fn size_estimate(&self) -> usize {
-        [&self.clip_id, &self.model].iter().map(|s| text_size(s)).sum::<usize>()
-            + text_size(self.split.name())
-            + text_size(FRAMES_DTYPE)
-            + text_size(self.provenance.name())
-            + 8
-            + 4 * 2
-            + self.frames.len() * 2
-            + self.frame_count() * 5
-            + 5
+        let texts = [
+            self.clip_id.as_str(),
+            &self.model,
+            self.split.name(),
+            FRAMES_DTYPE,
+            self.provenance.name(),
+        ];
+        let numbers = 8 + 2 * 4; // frame_rate_hz; layer, dim
+        let frames = self.frames.len() * 2 + (self.frame_count() + 1) * OFFSET_BYTES;
+        texts.iter().map(|s| text_size(s)).sum::<usize>() + numbers + frames
     }
 
     fn to_columns(rows: &[Self]) -> anyhow::Result<Vec<ArrayRef>> {
