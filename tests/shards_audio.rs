@@ -3,7 +3,7 @@
 
 mod shards_support;
 
-use prep::audio::{MonoAudio, decode_span, encode_pcm16};
+use prep::audio::{MonoAudio, decode_span, encode_pcm16, pcm16_duration_s};
 use shards_support::{Encoding, ramp, wav_bytes};
 
 const RATE: u32 = 8000;
@@ -63,6 +63,12 @@ fn pcm16_wav_has_the_canonical_header_and_round_trips_16_bit_samples() {
     header.extend_from_slice(b"data");
     header.extend_from_slice(&10u32.to_le_bytes());
     assert_eq!(&bytes[..44], header.as_slice());
+    assert_eq!(pcm16_duration_s(&bytes), Some(5.0 / 22050.0));
+    assert_eq!(pcm16_duration_s(&bytes[..40]), None);
+    assert_eq!(
+        pcm16_duration_s(b"RIFF....WAVEfmt not a header of ours at all......"),
+        None
+    );
     let samples: Vec<i16> = bytes[44..]
         .chunks(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]))

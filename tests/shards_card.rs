@@ -6,6 +6,7 @@ mod shards_support;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use prep::audio::{MonoAudio, encode_pcm16};
 use prep::datasets::Split;
 use prep::shards::card::{ClipStats, render};
 use prep::shards::features::ArrayDims;
@@ -108,13 +109,20 @@ fn the_card_front_matter_lists_configs_files_features_and_splits() {
 #[test]
 fn the_summary_counts_rows_hours_and_instruments_and_cites_present_sources() {
     let mut stats = ClipStats::default();
-    let mut urmp = clip("urmp", "01_Jupiter_vn_vc", 0, Split::Train, None);
-    urmp.end_s = 1800.0;
-    stats.add(&urmp, true);
+    let wav = |seconds: usize| {
+        encode_pcm16(&MonoAudio {
+            sample_rate: 100,
+            samples: vec![0.0; seconds * 100],
+        })
+    };
+    stats.add(
+        &clip("urmp", "01_Jupiter_vn_vc", 0, Split::Train, None),
+        Some(&wav(1800)),
+    );
     let mut flute = clip("urmp", "02_Sonata_fl_fl", 1, Split::Test, None);
     flute.instruments = vec!["Flute".to_string()];
-    stats.add(&flute, true);
-    stats.add(&clip("demo", "piece-0000", 2, Split::Train, None), false);
+    stats.add(&flute, Some(&wav(2)));
+    stats.add(&clip("demo", "piece-0000", 2, Split::Train, None), None);
     let tables = [table(
         Table::Clips,
         ArrayDims::new(),
@@ -128,7 +136,7 @@ fn the_summary_counts_rows_hours_and_instruments_and_cites_present_sources() {
         body.contains("| clips | train | 2 | 1 |\n| clips | test | 1 | 1 |\n"),
         "{body}"
     );
-    // 1800 s + 2 s with audio; the demo clip has none.
+    // 1800 s + 2 s of embedded audio; the demo clip has none.
     assert!(body.contains("0.50 hours of audio in the clips table."), "{body}");
     assert!(body.contains("| instrument | clips |\n| --- | ---: |\n| Cello | 2 |\n| Violin | 2 |\n| Flute | 1 |\n"));
     assert!(body.contains("TODO: set the license."));

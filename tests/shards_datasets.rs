@@ -47,7 +47,7 @@ fn write_dataset(root: &Path, audio_dir: &Path) {
     let mut embedding_writer = ShardWriter::<EmbeddingRow>::new(root, ShardOptions::default()).expect("writer");
     for c in &clips {
         let wav = c.audio.as_ref().map(|span| span_wav(span).expect("encoding the span"));
-        stats.add(c, wav.is_some());
+        stats.add(c, wav.as_deref());
         clip_writer.push(ClipRow { clip: c.clone(), wav }).expect("push");
         qa_writer
             .push(qa(c, QaKind::Tempo, "What is the tempo?", "96 BPM"))

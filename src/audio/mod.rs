@@ -12,7 +12,7 @@ pub mod wav;
 use anyhow::Result;
 
 pub use decode::decode_span;
-pub use wav::encode_pcm16;
+pub use wav::{encode_pcm16, pcm16_duration_s};
 
 use crate::clips::AudioSpan;
 

@@ -28,6 +28,15 @@ pub fn encode_pcm16(audio: &MonoAudio) -> Vec<u8> {
     out
 }
 
+/// The duration of a WAV that `encode_pcm16` wrote, from its header; `None` for bytes that
+/// are not one.
+pub fn pcm16_duration_s(wav: &[u8]) -> Option<f64> {
+    let field = |at: usize| Some(u32::from_le_bytes(wav.get(at..at + 4)?.try_into().ok()?));
+    let is_ours = wav.starts_with(b"RIFF") && wav.get(8..16) == Some(b"WAVEfmt ") && wav.get(36..40) == Some(b"data");
+    let (sample_rate, data_bytes) = (field(24)?, field(40)?);
+    (is_ours && sample_rate > 0).then(|| f64::from(data_bytes) / 2.0 / f64::from(sample_rate))
+}
+
 /// The inverse of the decoders' `i16 / 32768`, so 16-bit sources pass through exactly.
 fn to_i16(sample: f32) -> i16 {
     (sample * 32768.0)

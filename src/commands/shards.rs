@@ -48,9 +48,6 @@ pub struct ShardsSummary {
     pub problems: Vec<Problem>,
 }
 
-/// Clips decoded together; bounds memory to this many clips' audio.
-const CHUNK: usize = 32;
-
 /// Writes the clips and qa configs and the card.
 pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
     let mut stats = ClipStats::default();
@@ -71,12 +68,15 @@ pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
 fn write_clips(options: &ShardsOptions, stats: &mut ClipStats, problems: &mut Vec<Problem>) -> Result<TableFiles> {
     let base = options.clips.parent().unwrap_or(Path::new("."));
     let mut writer = ShardWriter::<ClipRow>::new(&options.out, options.shard)?;
+    // Clips decoded together: enough to keep every thread busy, few enough that memory
+    // holds only a few clips' audio.
+    let chunk_size = 2 * rayon::current_num_threads();
     let mut clips = jsonl::<Clip>(&options.clips)?.peekable();
     while clips.peek().is_some() {
-        let chunk = clips.by_ref().take(CHUNK).collect::<Result<Vec<Clip>>>()?;
+        let chunk = clips.by_ref().take(chunk_size).collect::<Result<Vec<Clip>>>()?;
         let rows: Vec<(ClipRow, Option<Problem>)> = chunk.into_par_iter().map(|clip| clip_row(clip, base)).collect();
         for (row, problem) in rows {
-            stats.add(&row.clip, row.wav.is_some());
+            stats.add(&row.clip, row.wav.as_deref());
             problems.extend(problem);
             writer.push(row)?;
         }

@@ -11,6 +11,7 @@ use anyhow::Result;
 use super::features::card_features;
 use super::writer::TableFiles;
 use super::yaml::Yaml;
+use crate::audio::pcm16_duration_s;
 use crate::clips::Clip;
 
 /// What the card says about the clips, gathered while they stream to the writer.
@@ -25,11 +26,9 @@ pub struct ClipStats {
 }
 
 impl ClipStats {
-    /// Counts a clip; `has_audio` says whether its audio was embedded.
-    pub fn add(&mut self, clip: &Clip, has_audio: bool) {
-        if has_audio {
-            self.audio_seconds += clip.end_s - clip.start_s;
-        }
+    /// Counts a clip and its embedded audio (a WAV from `crate::audio`), if any.
+    pub fn add(&mut self, clip: &Clip, wav: Option<&[u8]>) {
+        self.audio_seconds += wav.and_then(pcm16_duration_s).unwrap_or(0.0);
         for instrument in &clip.instruments {
             *self.instruments.entry(instrument.clone()).or_default() += 1;
         }
