@@ -7,6 +7,7 @@
 
 pub mod abc;
 pub mod analysis;
+pub mod audio;
 pub mod cli;
 pub mod clips;
 pub mod commands;
@@ -17,4 +18,5 @@ pub mod output;
 pub mod qa;
 pub mod reward;
 pub mod score;
+pub mod shards;
 pub mod synth;

@@ -38,7 +38,7 @@ pub use read::{ReadError, clip_from_abc};
 
 /// Where a clip's audio is: a file and a span of it, in seconds. Decoding (and padding
 /// the last clip) happens where the audio is needed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AudioSpan {
     pub path: PathBuf,
     pub start_s: f64,
@@ -46,7 +46,7 @@ pub struct AudioSpan {
 }
 
 /// One row of the `clips` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Clip {
     /// `{piece_id}/{index:04}`, e.g. `urmp/01_Jupiter_vn_vc/0003`.
     pub id: String,

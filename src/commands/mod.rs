@@ -4,3 +4,4 @@ pub mod generate;
 pub mod midi2abc;
 pub mod qa;
 pub mod reward;
+pub mod shards;

@@ -58,7 +58,7 @@ impl QaKind {
 }
 
 /// One row of the `qa` table.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QaPair {
     /// `{clip_id}/{kind}`.
     pub id: String,

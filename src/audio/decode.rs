@@ -1,0 +1,132 @@
+//! Decoding a span of an audio file with symphonia, to mono f32.
+//!
+//! The reader seeks (sample-accurately) to a little before the span start and then places
+//! every decoded packet by its own timestamp, so a span costs decoding the span plus a
+//! second, not the file before it.
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, SeekMode, SeekTo, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::units::{Time, TimeBase};
+
+use super::MonoAudio;
+
+/// How far before a span's start decoding begins. A lossy decoder needs the frames before
+/// the first one it outputs (MP3's bit reservoir reaches back up to 511 bytes, ten frames
+/// at low bitrates; after a bare seek symphonia's MP3 decoder outputs ~0.1 s of silence);
+/// the pre-rolled samples are decoded and dropped.
+const PRE_ROLL_S: f64 = 1.0;
+
+/// Decodes [start_s, end_s) of the file at `path`, downmixed to mono (channel mean).
+pub fn decode_span(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
+    decode(path, start_s, end_s).with_context(|| format!("decoding {} [{start_s} s, {end_s} s)", path.display()))
+}
+
+fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
+    if !(0.0 <= start_s && start_s <= end_s) {
+        bail!("the span is not a non-negative interval");
+    }
+    let file = File::open(path).context("opening the file")?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(extension);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
+        .context("not a supported audio format")?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| anyhow!("no audio track"))?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| anyhow!("no audio codec"))?;
+    let sample_rate = params.sample_rate.ok_or_else(|| anyhow!("no sample rate"))?;
+    let time_base = track.time_base.or_else(|| TimeBase::try_from_recip(sample_rate));
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+        .context("no decoder for the codec")?;
+
+    let first = (start_s * f64::from(sample_rate)).round() as u64;
+    let last = (end_s * f64::from(sample_rate)).round() as u64;
+    let seek_s = start_s - PRE_ROLL_S;
+    if seek_s > 0.0 {
+        let time = Time::try_from_secs_f64(seek_s).ok_or_else(|| anyhow!("start {start_s} s is not a time"))?;
+        format
+            .seek(
+                SeekMode::Accurate,
+                SeekTo::Time {
+                    time,
+                    track_id: Some(track_id),
+                },
+            )
+            .context("seeking")?;
+        decoder.reset();
+    }
+
+    let mut samples = Vec::with_capacity((last - first) as usize);
+    let mut interleaved: Vec<f32> = Vec::new();
+    while let Some(packet) = next_packet(format.as_mut())? {
+        if packet.track_id != track_id {
+            continue;
+        }
+        // Decoders drop the packet's `trim_start` frames (encoder delay, pre-roll), so
+        // the first frame they return sits at pts + trim_start.
+        let first_ts = packet.pts.get().saturating_add_unsigned(packet.trim_start.get());
+        let position = frame_of(first_ts, time_base, sample_rate);
+        if position >= last as i64 {
+            break;
+        }
+        let buffer = match decoder.decode(&packet) {
+            Ok(buffer) => buffer,
+            // A corrupt packet: skip it, the next one is placed by its own timestamp.
+            Err(SymphoniaError::DecodeError(_)) => continue,
+            Err(e) => return Err(e).context("decoding a packet"),
+        };
+        let channels = buffer.spec().channels().count().max(1);
+        buffer.copy_to_vec_interleaved(&mut interleaved);
+        for (offset, frame) in interleaved.chunks(channels).enumerate() {
+            let index = position + offset as i64;
+            if (first as i64..last as i64).contains(&index) {
+                samples.push(frame.iter().sum::<f32>() / channels as f32);
+            }
+        }
+    }
+    Ok(MonoAudio { sample_rate, samples })
+}
+
+/// The next packet, or `None` at the end of the stream (which some formats signal with an
+/// unexpected-EOF error).
+fn next_packet(
+    format: &mut dyn symphonia::core::formats::FormatReader,
+) -> Result<Option<symphonia::core::packet::Packet>> {
+    match format.next_packet() {
+        Ok(packet) => Ok(packet),
+        Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e).context("reading a packet"),
+    }
+}
+
+/// A timestamp in the track's time base as a frame index at `sample_rate` (negative
+/// before the start of the audio).
+fn frame_of(ts: i64, time_base: Option<TimeBase>, sample_rate: u32) -> i64 {
+    match time_base {
+        Some(tb) => {
+            let numerator = i128::from(ts) * i128::from(tb.numer.get()) * i128::from(sample_rate);
+            let denominator = i128::from(tb.denom.get());
+            // Round to nearest, symmetric around zero.
+            ((2 * numerator + numerator.signum() * denominator) / (2 * denominator)) as i64
+        }
+        None => ts,
+    }
+}
