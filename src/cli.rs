@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::abc::write::{AbcOptions, Layout};
@@ -13,7 +13,10 @@ use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
 use crate::commands::qa::{self, QaOptions};
 use crate::commands::reward::{self, RewardMode, RewardOptions};
+use crate::commands::shards::{self, ShardsOptions};
 use crate::datasets::Split;
+use crate::pipeline::Pipeline;
+use crate::shards::ShardOptions;
 use crate::corpus::PieceOptions;
 
 #[derive(Debug, Parser)]
@@ -36,12 +39,17 @@ pub enum Command {
     Reward(RewardArgs),
     /// Write a deterministic generated MIDI corpus (for benchmarks and tests).
     Generate(GenerateArgs),
-    /// Run the demo job: generate the embedded demo corpus and convert it (no download).
-    Demo {
-        /// Output folder.
-        #[arg(short, long, default_value = "demo-out")]
-        out: PathBuf,
+    /// Build a dataset from a pipeline file (e.g. pipelines/demo.yaml); resumable.
+    Run {
+        /// The pipeline YAML.
+        pipeline: PathBuf,
+        /// Output folder, overriding the file's `output`.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
+    /// Write the Hugging Face dataset folder (Parquet shards + README.md card) from
+    /// clips/qa JSONL.
+    Shards(ShardsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +101,42 @@ pub struct AbcArgs {
 pub enum LayoutArg {
     Interleaved,
     Voices,
+}
+
+#[derive(Debug, Args)]
+pub struct ShardsArgs {
+    /// clips.jsonl (one clip per line; relative audio paths resolve against its folder).
+    #[arg(long)]
+    pub clips: PathBuf,
+    /// qa.jsonl (one Q&A pair per line).
+    #[arg(long)]
+    pub qa: Option<PathBuf>,
+    /// Dataset folder to write.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Title of the dataset card.
+    #[arg(long, default_value = "prep dataset")]
+    pub title: String,
+    /// Target shard size in MB.
+    #[arg(long, default_value_t = 500)]
+    pub shard_mb: u64,
+    /// Row-group cap (in-memory size) in MB; the Hub's viewer refuses row groups over ~286 MiB.
+    #[arg(long, default_value_t = 100)]
+    pub row_group_mb: usize,
+    /// zstd level (1 to 22).
+    #[arg(long, default_value_t = 3)]
+    pub zstd_level: i32,
+}
+
+impl ShardsArgs {
+    fn options(self) -> ShardsOptions {
+        let shard = ShardOptions {
+            target_shard_bytes: self.shard_mb * 1_000_000,
+            row_group_bytes: self.row_group_mb * 1_000_000,
+            zstd_level: self.zstd_level,
+        };
+        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, shard }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -265,21 +309,23 @@ fn run(command: Command) -> Result<ExitCode> {
             eprintln!("generate: wrote {} pieces", written.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { out } => {
-            let midi_files = generate::run(&generate::demo_options(&out))?;
-            let options = Midi2AbcOptions {
-                inputs: vec![out.join("midi")],
-                output: Some(out.join("abc")),
-                abc: AbcOptions::default(),
-                quantize: QuantizeMode::Auto,
-                window: None,
-                skip_existing: false,
-            };
-            let summary = midi2abc::run(&options)?;
-            if !summary.failed.is_empty() {
-                bail!("demo: {} of {} pieces failed", summary.failed.len(), midi_files.len());
+        Command::Run { pipeline, output } => {
+            let mut pipeline = Pipeline::load(&pipeline)?;
+            if let Some(output) = output {
+                pipeline.output = output;
             }
-            eprintln!("demo: {} MIDI files in {}, their ABC in {}", midi_files.len(), out.join("midi").display(), out.join("abc").display());
+            let summary = crate::pipeline::run(&pipeline)?;
+            for problem in &summary.problems {
+                eprintln!("problem: {problem}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Shards(args) => {
+            let summary = shards::run(&args.options())?;
+            for problem in &summary.problems {
+                eprintln!("problem: {problem}");
+            }
+            eprintln!("shards: dataset card at {}", summary.card.display());
             Ok(ExitCode::SUCCESS)
         }
     }

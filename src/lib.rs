@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod datasets;
 pub mod midi;
 pub mod output;
+pub mod pipeline;
 pub mod qa;
 pub mod reward;
 pub mod score;

@@ -1,7 +1,6 @@
-//! `prep generate` and `prep demo`: write a deterministic generated MIDI corpus, and the
-//! demo job that converts one end to end without any download.
+//! `prep generate`: write a deterministic generated MIDI corpus (benchmarks, tests).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -45,15 +44,4 @@ pub fn run(options: &GenerateOptions) -> Result<Vec<PathBuf>> {
             Ok(path)
         })
         .collect()
-}
-
-/// The demo corpus: 12 pieces, 2 to 4 instruments, metre, key and tempo changes.
-pub fn demo_options(out: &Path) -> GenerateOptions {
-    GenerateOptions {
-        out: out.join("midi"),
-        pieces: 12,
-        seed: 2026,
-        piece: PieceOptions { bars: 16, max_parts: 4, ..PieceOptions::default() },
-        performed_jitter: None,
-    }
 }

@@ -1,0 +1,223 @@
+//! The pipeline file: one YAML document naming the source, the clip, ABC, Q&A and shard
+//! settings, and the output folder. Unknown keys and wrong types are errors that name
+//! the file, the line and the column; every setting has a documented default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::abc::write::{AbcOptions, Layout};
+use crate::analysis::QuantizeMode;
+use crate::clips::ClipOptions;
+use crate::shards::ShardOptions;
+
+/// A whole pipeline file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    /// Title of the dataset card.
+    #[serde(default = "default_title")]
+    pub title: String,
+    pub source: SourceConfig,
+    /// Output folder (relative paths are relative to the current directory).
+    pub output: PathBuf,
+    #[serde(default)]
+    pub splits: SplitsConfig,
+    /// `auto`, `exact`, `performed`, `off` or `grid:N` (see `prep midi2abc --quantize`).
+    #[serde(default = "default_quantize")]
+    pub quantize: String,
+    #[serde(default)]
+    pub clips: ClipsConfig,
+    #[serde(default)]
+    pub abc: AbcConfig,
+    #[serde(default)]
+    pub qa: QaConfig,
+    #[serde(default)]
+    pub shards: ShardsConfig,
+}
+
+fn default_title() -> String {
+    "prep dataset".to_string()
+}
+
+fn default_quantize() -> String {
+    "auto".to_string()
+}
+
+/// Where the music comes from.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// The generated demo corpus, rendered by the built-in synthesizer into `OUTPUT/audio`.
+    Demo {
+        #[serde(default = "default_demo_pieces")]
+        pieces: usize,
+        #[serde(default)]
+        seed: u64,
+    },
+    /// URMP in its published layout (one folder per piece).
+    Urmp { path: PathBuf },
+    /// MusicNet in its published layout (or the common re-packaged nesting).
+    Musicnet { path: PathBuf },
+    /// A folder of `name.mid` next to `name.wav|flac|mp3|ogg`.
+    Folder {
+        path: PathBuf,
+        /// List MIDI files without a recording too (their clips have no audio).
+        #[serde(default)]
+        allow_missing_audio: bool,
+    },
+}
+
+fn default_demo_pieces() -> usize {
+    12
+}
+
+/// How pieces are split (always by piece). URMP and MusicNet keep their official test
+/// sets and only carve validation out of train; other sources use both fractions.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitsConfig {
+    pub seed: u64,
+    pub validation: f64,
+    pub test: f64,
+}
+
+impl Default for SplitsConfig {
+    fn default() -> Self {
+        SplitsConfig { seed: 0, validation: 0.1, test: 0.1 }
+    }
+}
+
+/// How pieces are cut into clips.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClipsConfig {
+    /// Window length in seconds.
+    pub length_s: f64,
+    /// Start-to-start distance in seconds (default: the length, no overlap).
+    pub hop_s: Option<f64>,
+    /// Windows shorter than this (the tail) are dropped.
+    pub min_length_s: f64,
+    /// Cut at bar lines: windows of whole bars of about `length_s`.
+    pub at_bars: bool,
+}
+
+impl Default for ClipsConfig {
+    fn default() -> Self {
+        let defaults = ClipOptions::default();
+        ClipsConfig {
+            length_s: defaults.length_s,
+            hop_s: None,
+            min_length_s: defaults.min_length_s,
+            at_bars: defaults.at_bars,
+        }
+    }
+}
+
+/// How ABC is written.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AbcConfig {
+    /// Unit note length like `1/16`; default: the one giving the shortest text.
+    pub unit: Option<String>,
+    /// `interleaved` or `voices`.
+    pub layout: String,
+    pub bars_per_line: usize,
+}
+
+impl Default for AbcConfig {
+    fn default() -> Self {
+        AbcConfig { unit: None, layout: "interleaved".to_string(), bars_per_line: 4 }
+    }
+}
+
+/// How Q&A pairs are made.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct QaConfig {
+    /// A templates YAML whose kinds replace the built-in phrasings.
+    pub templates: Option<PathBuf>,
+    pub seed: u64,
+}
+
+/// How shards are sized.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShardsConfig {
+    pub target_size_mb: u64,
+    pub row_group_mb: u64,
+}
+
+impl Default for ShardsConfig {
+    fn default() -> Self {
+        let defaults = ShardOptions::default();
+        ShardsConfig {
+            target_size_mb: defaults.target_shard_bytes / 1_000_000,
+            row_group_mb: defaults.row_group_bytes as u64 / 1_000_000,
+        }
+    }
+}
+
+impl Pipeline {
+    /// Reads and checks a pipeline file.
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Pipeline::parse(&text).with_context(|| format!("{}", path.display()))
+    }
+
+    /// Parses and checks pipeline YAML (errors carry the line and column).
+    pub fn parse(text: &str) -> Result<Pipeline> {
+        let pipeline: Pipeline = yaml_serde::from_str(text)?;
+        pipeline.quantize_mode()?;
+        pipeline.abc_options()?;
+        pipeline.clip_options().validate()?;
+        for (name, fraction) in [("splits.validation", pipeline.splits.validation), ("splits.test", pipeline.splits.test)] {
+            if !(0.0..1.0).contains(&fraction) {
+                bail!("{name} must be in [0, 1), got {fraction}");
+            }
+        }
+        if pipeline.shards.target_size_mb == 0 || pipeline.shards.row_group_mb == 0 {
+            bail!("shards.target_size_mb and shards.row_group_mb must be positive");
+        }
+        Ok(pipeline)
+    }
+
+    pub fn quantize_mode(&self) -> Result<QuantizeMode> {
+        QuantizeMode::parse(&self.quantize).map_err(anyhow::Error::msg).context("quantize")
+    }
+
+    pub fn abc_options(&self) -> Result<AbcOptions> {
+        let layout = match self.abc.layout.as_str() {
+            "interleaved" => Layout::Interleaved,
+            "voices" => Layout::Voices,
+            other => bail!("abc.layout: expected interleaved or voices, got {other:?}"),
+        };
+        let unit = match &self.abc.unit {
+            None => None,
+            Some(text) => Some(crate::abc::write::parse_unit(text).map_err(anyhow::Error::msg).context("abc.unit")?),
+        };
+        if self.abc.bars_per_line == 0 {
+            bail!("abc.bars_per_line must be at least 1");
+        }
+        Ok(AbcOptions { unit, layout, bars_per_line: self.abc.bars_per_line, ..AbcOptions::default() })
+    }
+
+    pub fn clip_options(&self) -> ClipOptions {
+        ClipOptions {
+            length_s: self.clips.length_s,
+            hop_s: self.clips.hop_s.unwrap_or(self.clips.length_s),
+            min_length_s: self.clips.min_length_s,
+            at_bars: self.clips.at_bars,
+            abc: self.abc_options().unwrap_or_default(),
+        }
+    }
+
+    pub fn shard_options(&self) -> ShardOptions {
+        ShardOptions {
+            target_shard_bytes: self.shards.target_size_mb * 1_000_000,
+            row_group_bytes: (self.shards.row_group_mb * 1_000_000) as usize,
+            ..ShardOptions::default()
+        }
+    }
+}
