@@ -45,32 +45,59 @@ fn default_quantize() -> String {
     "auto".to_string()
 }
 
-/// Where the music comes from.
+/// Where the music comes from. (A flat struct rather than a tagged enum so that every
+/// type error keeps its line number; `Pipeline::parse` checks which keys go with which kind.)
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum SourceConfig {
-    /// The generated demo corpus, rendered by the built-in synthesizer into `OUTPUT/audio`.
-    Demo {
-        #[serde(default = "default_demo_pieces")]
-        pieces: usize,
-        #[serde(default)]
-        seed: u64,
-    },
-    /// URMP in its published layout (one folder per piece).
-    Urmp { path: PathBuf },
-    /// MusicNet in its published layout (or the common re-packaged nesting).
-    Musicnet { path: PathBuf },
-    /// A folder of `name.mid` next to `name.wav|flac|mp3|ogg`.
-    Folder {
-        path: PathBuf,
-        /// List MIDI files without a recording too (their clips have no audio).
-        #[serde(default)]
-        allow_missing_audio: bool,
-    },
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// urmp, musicnet, folder: the dataset folder.
+    pub path: Option<PathBuf>,
+    /// demo: number of generated pieces (default 12).
+    pub pieces: Option<usize>,
+    /// demo: the corpus seed (default 0).
+    pub seed: Option<u64>,
+    /// folder: list MIDI files without a recording too (their clips have no audio).
+    pub allow_missing_audio: Option<bool>,
 }
 
-fn default_demo_pieces() -> usize {
-    12
+/// The kinds of source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// The generated demo corpus, rendered by the built-in synthesizer into `OUTPUT/audio`.
+    Demo,
+    /// URMP in its published layout (one folder per piece).
+    Urmp,
+    /// MusicNet in its published layout (or the common re-packaged nesting).
+    Musicnet,
+    /// A folder of `name.mid` next to `name.wav|flac|mp3|ogg`.
+    Folder,
+}
+
+impl SourceConfig {
+    /// Refuses keys that do not go with the kind, and a missing `path`.
+    fn check(&self) -> Result<()> {
+        let kind = format!("{:?}", self.kind).to_lowercase();
+        let misplaced = |key: &str, allowed: &str| anyhow::anyhow!("source.{key} only goes with kind {allowed}, not {kind}");
+        if self.kind != SourceKind::Demo {
+            if self.pieces.is_some() {
+                return Err(misplaced("pieces", "demo"));
+            }
+            if self.seed.is_some() {
+                return Err(misplaced("seed", "demo"));
+            }
+            if self.path.is_none() {
+                bail!("source.path is required for kind {kind}");
+            }
+        } else if self.path.is_some() {
+            return Err(misplaced("path", "urmp, musicnet or folder"));
+        }
+        if self.kind != SourceKind::Folder && self.allow_missing_audio.is_some() {
+            return Err(misplaced("allow_missing_audio", "folder"));
+        }
+        Ok(())
+    }
 }
 
 /// How pieces are split (always by piece). URMP and MusicNet keep their official test
@@ -169,6 +196,7 @@ impl Pipeline {
     /// Parses and checks pipeline YAML (errors carry the line and column).
     pub fn parse(text: &str) -> Result<Pipeline> {
         let pipeline: Pipeline = yaml_serde::from_str(text)?;
+        pipeline.source.check()?;
         pipeline.quantize_mode()?;
         pipeline.abc_options()?;
         pipeline.clip_options().validate()?;

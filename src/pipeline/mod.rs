@@ -37,7 +37,7 @@ use crate::datasets::urmp::{Urmp, UrmpOptions};
 use crate::datasets::{PieceRef, Problem, Source};
 use crate::output::{Progress, write_atomically};
 use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
-use config::SourceConfig;
+use config::SourceKind;
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -131,22 +131,25 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
 fn open_source(pipeline: &Pipeline) -> Result<Box<dyn Source>> {
     let splits = pipeline.splits;
     let split = SplitOptions { seed: splits.seed, test_fraction: splits.test, validation_fraction: splits.validation };
-    Ok(match &pipeline.source {
-        SourceConfig::Demo { pieces, seed } => {
+    let source = &pipeline.source;
+    let path = || absolute(source.path.as_deref().unwrap_or(Path::new(".")));
+    Ok(match source.kind {
+        SourceKind::Demo => {
             let audio = absolute(&pipeline.output.join("audio"))?;
-            Box::new(DemoSource { split, ..DemoSource::new(*pieces, *seed, audio) })
+            let demo = DemoSource::new(source.pieces.unwrap_or(12), source.seed.unwrap_or(0), audio);
+            Box::new(DemoSource { split, ..demo })
         }
-        SourceConfig::Urmp { path } => Box::new(Urmp::new(
-            absolute(path)?,
+        SourceKind::Urmp => Box::new(Urmp::new(
+            path()?,
             UrmpOptions { seed: splits.seed, validation_fraction: splits.validation },
         )),
-        SourceConfig::Musicnet { path } => Box::new(MusicNet::new(
-            absolute(path)?,
+        SourceKind::Musicnet => Box::new(MusicNet::new(
+            path()?,
             MusicNetOptions { seed: splits.seed, validation_fraction: splits.validation },
         )),
-        SourceConfig::Folder { path, allow_missing_audio } => Box::new(Folder::new(
-            absolute(path)?,
-            FolderOptions { split, allow_missing_audio: *allow_missing_audio },
+        SourceKind::Folder => Box::new(Folder::new(
+            path()?,
+            FolderOptions { split, allow_missing_audio: source.allow_missing_audio.unwrap_or(false) },
         )),
     })
 }

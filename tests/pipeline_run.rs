@@ -1,0 +1,138 @@
+//! `prep run`: pipeline files are checked with line numbers, the demo pipeline builds a
+//! dataset, a re-run reuses finished pieces, and a run killed with SIGKILL at any moment
+//! resumes to exactly the dataset a clean run makes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use prep::pipeline::Pipeline;
+
+fn prep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prep")).args(args).output().expect("run prep")
+}
+
+/// A small demo pipeline writing to `out`.
+fn demo_pipeline(dir: &Path, out: &Path) -> std::path::PathBuf {
+    let path = dir.join("demo.yaml");
+    let text = format!(
+        "output: {}\nsource:\n  kind: demo\n  pieces: 4\n  seed: 3\nsplits:\n  seed: 1\n  test: 0.25\n  validation: 0.25\nclips:\n  length_s: 10\n",
+        out.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every file under `dir` (except the resumable work area) with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .filter(|(name, _)| !name.starts_with(".prep"))
+        .collect()
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_the_line() {
+    let error = Pipeline::parse("output: x\nsource:\n  kind: demo\nclips:\n  length: 25\n").unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("unknown field `length`") && message.contains("line 5"), "{message}");
+
+    let error = Pipeline::parse("output: x\nsource:\n  kind: demo\n  pieces: many\n").unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("invalid type") && message.contains("line 4"), "{message}");
+
+    let error = Pipeline::parse("output: x\nsource:\n  kind: nope\n").unwrap_err();
+    assert!(format!("{error:#}").contains("unknown variant `nope`") && format!("{error:#}").contains("line 3"));
+
+    let error = Pipeline::parse("output: x\nsource:\n  kind: urmp\n  pieces: 3\n  path: u\n").unwrap_err();
+    assert_eq!(format!("{error:#}"), "source.pieces only goes with kind demo, not urmp");
+    let error = Pipeline::parse("output: x\nsource:\n  kind: folder\n").unwrap_err();
+    assert_eq!(format!("{error:#}"), "source.path is required for kind folder");
+
+    let error = Pipeline::parse("output: x\nsource:\n  kind: demo\nquantize: grid:0\n").unwrap_err();
+    assert!(format!("{error:#}").contains("grid:N (N > 0)"), "{error:#}");
+
+    let error = Pipeline::parse("output: x\nsource:\n  kind: demo\nclips:\n  length_s: 0\n").unwrap_err();
+    assert!(format!("{error:#}").contains("length"), "{error:#}");
+}
+
+#[test]
+fn a_bad_pipeline_file_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.yaml");
+    std::fs::write(&path, "output: x\nsorce:\n  kind: demo\n").unwrap();
+    let run = prep(&["run", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("typo.yaml") && stderr.contains("unknown field `sorce`"), "{stderr}");
+}
+
+#[test]
+fn every_shipped_pipeline_parses() {
+    for name in ["demo", "urmp", "musicnet", "folder"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(format!("{name}.yaml"));
+        Pipeline::load(&path).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    }
+}
+
+#[test]
+fn the_demo_builds_a_dataset_and_a_rerun_reuses_every_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = demo_pipeline(dir.path(), &out);
+    let first = prep(&["run", pipeline.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert!(stderr.contains("run: 4 pieces (0 reused)") && stderr.contains("0 problems"), "{stderr}");
+    let files = snapshot(&out);
+    for name in ["README.md", "chat.jsonl", "data/clips/train-00000-of-00001.parquet", "data/qa/test-00000-of-00001.parquet"] {
+        assert!(files.contains_key(name), "{name} missing from {:?}", files.keys().collect::<Vec<_>>());
+    }
+
+    let second = prep(&["run", pipeline.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("run: 4 pieces (4 reused)"));
+    assert_eq!(snapshot(&out), files, "a re-run changes nothing");
+}
+
+#[test]
+fn a_run_killed_at_any_moment_resumes_to_the_clean_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean_out = dir.path().join("clean");
+    let clean_dir = dir.path().join("clean-yaml");
+    std::fs::create_dir_all(&clean_dir).unwrap();
+    let clean = demo_pipeline(&clean_dir, &clean_out);
+    let started = std::time::Instant::now();
+    assert!(prep(&["run", clean.to_str().unwrap()]).status.success());
+    let clean_run = started.elapsed();
+    let expected = snapshot(&clean_out);
+
+    // The same pipeline into another folder, killed at 5 % .. 95 % of a clean run's
+    // time (each kill on top of the previous runs' leftovers), then resumed.
+    let out = dir.path().join("killed");
+    let pipeline = demo_pipeline(dir.path(), &out);
+    for percent in [5u32, 20, 35, 50, 65, 80, 95] {
+        let delay = clean_run * percent / 100;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_prep"))
+            .args(["run", pipeline.to_str().unwrap()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let resumed = prep(&["run", pipeline.to_str().unwrap()]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let mut got = snapshot(&out);
+    // The chat lines name the audio files, which live in each output folder.
+    if let Some(bytes) = got.get_mut("chat.jsonl") {
+        *bytes = String::from_utf8_lossy(bytes).replace("killed", "clean").into_bytes();
+    }
+    assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    for (name, bytes) in &expected {
+        assert!(got[name] == *bytes, "{name} differs from the clean run's");
+    }
+}
