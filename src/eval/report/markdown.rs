@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::eval::report::{Export, Report, WorstCase, charts};
+use crate::eval::report::{Export, Report, charts};
 
 pub struct Markdown;
 
@@ -22,7 +22,7 @@ impl Export for Markdown {
         }
         summary(&mut out, report);
         samples(&mut out, report);
-        worst(&mut out, &report.worst);
+        worst(&mut out, report);
         Ok(out)
     }
 }
@@ -81,12 +81,13 @@ fn samples(out: &mut String, report: &Report) {
     }
 }
 
-fn worst(out: &mut String, cases: &[WorstCase]) {
+fn worst(out: &mut String, report: &Report) {
     out.push_str("\n## Worst answers\n");
-    if cases.is_empty() {
-        out.push_str("\nNone.\n");
+    if report.worst.is_empty() {
+        let perfect = report.rows.iter().all(|r| r.total <= 0.0);
+        out.push_str(if perfect { "\nNone: every answer scored 0.\n" } else { "\nNone requested.\n" });
     }
-    for case in cases {
+    for case in &report.worst {
         let _ = write!(
             out,
             "\n### {} run {}: total {:.4}\n\n<table>\n<tr><th>truth</th><th>prediction</th></tr>\n\

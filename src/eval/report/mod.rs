@@ -126,7 +126,8 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
-/// The `count` answers with the highest total (ties: by id, then run), with their texts.
+/// The `count` answers with the highest total above 0 (ties: by id, then run), with
+/// their texts.
 pub fn worst_cases<'a>(
     rows: &[Row],
     count: usize,
@@ -136,6 +137,7 @@ pub fn worst_cases<'a>(
     order.sort_by(|a, b| b.total.total_cmp(&a.total).then_with(|| a.id.cmp(&b.id)).then(a.run.cmp(&b.run)));
     order
         .into_iter()
+        .filter(|row| row.total > 0.0)
         .take(count)
         .filter_map(|row| {
             let (truth, prediction) = texts(&row.id, row.run)?;
