@@ -124,7 +124,8 @@ fn answers(options: &EvalOptions, chosen: &[Chosen], jobs: &[(&Clip, u32)]) -> R
                 .map(|(c, _)| c.id.as_str())
                 .collect();
             ensure!(silent.is_empty(), "clips without audio cannot be sent to the endpoint: {}", silent.join(", "));
-            let client = Client::new(cfg.clone())?;
+            // One seed for the whole evaluation: run r asks the server for seed `--seed + r`.
+            let client = Client::new(EndpointConfig { seed: options.seed, ..cfg.clone() })?;
             let progress = Progress::new(jobs.len() as u64, "eval");
             let results = client.answer_all(jobs, &|| progress.inc());
             progress.finish();

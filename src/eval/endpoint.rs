@@ -101,7 +101,7 @@ pub struct EndpointConfig {
     pub url: String,
     pub model: String,
     pub sampling: Sampling,
-    /// Run r is sent with seed `seed + r`.
+    /// Run r is sent with seed `seed + r` (`prep eval` sets it to its `--seed`).
     pub seed: u64,
     pub audio_part: AudioPart,
     /// Ask for a streamed (server-sent events) reply.
