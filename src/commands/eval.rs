@@ -70,13 +70,16 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
     let chosen = sample::choose(&clips, &options.split, options.samples, options.seed);
     if chosen.is_empty() {
         let mut splits: Vec<&str> = clips.iter().map(|c| c.split.as_str()).collect();
+        splits.sort_unstable();
         splits.dedup();
         bail!("{} has no clip in split {:?} (splits found: {splits:?})", options.dataset.display(), options.split);
     }
     let jobs: Vec<(&Clip, u32)> = chosen
         .iter()
-        .flat_map(|c| (0..options.runs).map(move |run| (c.index, run)))
-        .map(|(i, run)| (&clips[i], run))
+        .flat_map(|c| {
+            let clip = &clips[c.index];
+            (0..options.runs).map(move |run| (clip, run))
+        })
         .collect();
     let answers = answers(options, &chosen, &jobs)?;
 
@@ -105,7 +108,7 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
     })
 }
 
-/// One answer per job, in the jobs' order.
+/// One answer per job, in the jobs' order (chosen clips, then runs).
 fn answers(options: &EvalOptions, chosen: &[Chosen], jobs: &[(&Clip, u32)]) -> Result<Vec<Answer>> {
     let answer = |clip: &Clip, run, text| Answer { id: clip.id.clone(), run, text };
     match &options.source {
@@ -132,12 +135,12 @@ fn answers(options: &EvalOptions, chosen: &[Chosen], jobs: &[(&Clip, u32)]) -> R
             let failed: Vec<String> =
                 results.iter().filter_map(|r| r.as_ref().err()).map(|e| format!("{e:#}")).collect();
             if !failed.is_empty() {
-                bail!(
-                    "{} of {} requests failed (answers received are cached; run again to retry only these):\n  {}",
-                    failed.len(),
-                    jobs.len(),
-                    failed.join("\n  ")
-                );
+                let retry = if cfg.cache.is_some() {
+                    "; the answers received are cached, a re-run asks only for these"
+                } else {
+                    ""
+                };
+                bail!("{} of {} requests failed{retry}:\n  {}", failed.len(), jobs.len(), failed.join("\n  "));
             }
             Ok(results.into_iter().zip(jobs).filter_map(|(r, (clip, run))| Some(answer(clip, *run, r.ok()?))).collect())
         }
