@@ -170,6 +170,13 @@ struct CacheEntry {
     text: String,
 }
 
+fn read_cached(path: &Path) -> Result<String> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading cached answer {}", path.display()))?;
+    let entry: CacheEntry = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a cached answer (delete it to query again)", path.display()))?;
+    Ok(entry.text)
+}
+
 /// Why one attempt failed, and whether trying again may help.
 enum Failure {
     Retryable(String),
@@ -204,10 +211,7 @@ impl Client {
         let body = request_body(&self.cfg, clip, run).with_context(context)?;
         let cached = self.cfg.cache.as_ref().map(|dir| dir.join(format!("{}.json", sha256_hex(body.as_bytes()))));
         if let Some(path) = cached.as_deref().filter(|p| p.is_file()) {
-            let text = fs::read_to_string(path).with_context(|| format!("reading cached answer {}", path.display()));
-            let entry: CacheEntry = serde_json::from_str(&text.with_context(context)?)
-                .with_context(|| format!("{}: not a cached answer (delete it to query again)", path.display()))?;
-            return Ok(entry.text);
+            return read_cached(path).with_context(context);
         }
         let text = self.post_with_retries(&body).map_err(|message| anyhow!("{}: {message}", context()))?;
         if let Some(path) = cached {
@@ -277,6 +281,7 @@ impl Client {
             .is_some_and(|v| v.starts_with("text/event-stream"));
         let mut reader = BufReader::new(response.into_body().into_reader());
         if !(200..300).contains(&status) {
+            // The body only adds detail to the message: a failure to read it loses nothing.
             let mut text = String::new();
             let _ = io::Read::read_to_string(&mut reader, &mut text);
             let message = format!("{} answered HTTP {status}: {}", self.url, excerpt(&text));

@@ -18,7 +18,11 @@ pub const RUN_SPREAD: &str = "run_spread.svg";
 const LEFT: f64 = 60.0;
 const TOP: f64 = 40.0;
 const HEIGHT: f64 = 300.0;
-const BOTTOM: f64 = 130.0;
+/// Room under the axis for horizontal labels, and for labels turned 60 degrees.
+const BOTTOM: f64 = 40.0;
+const BOTTOM_TURNED: f64 = 130.0;
+/// Narrowest chart: room for the title.
+const MIN_WIDTH: f64 = 480.0;
 
 const DOT: &str = "#1f77b4";
 const BOX: &str = "#d9e6f2";
@@ -33,7 +37,8 @@ impl Export for Distributions {
 
     fn render(&self, report: &Report) -> Result<String> {
         let slot = 110.0;
-        let mut svg = Svg::new(LEFT + slot * COMPONENTS.len() as f64 + 20.0, "Loss per component (every answer)");
+        let mut svg =
+            Svg::new(LEFT + slot * COMPONENTS.len() as f64 + 20.0, BOTTOM, "Loss per component (every answer)");
         for (i, name) in COMPONENTS.iter().enumerate() {
             let centre = LEFT + slot * (i as f64 + 0.5);
             let mut values: Vec<f64> = report.rows.iter().map(|r| r.component(name)).collect();
@@ -65,8 +70,8 @@ impl Export for RunSpread {
         let slot = 24.0;
         let mut samples: Vec<_> = report.summary.samples.iter().collect();
         samples.sort_by(|a, b| a.mean.total_cmp(&b.mean).then_with(|| a.id.cmp(&b.id)));
-        let width = LEFT + slot * samples.len().max(4) as f64 + 20.0;
-        let mut svg = Svg::new(width, "Total loss per sample across runs (sorted by mean)");
+        let width = (LEFT + slot * samples.len() as f64 + 20.0).max(MIN_WIDTH);
+        let mut svg = Svg::new(width, BOTTOM_TURNED, "Total loss per sample across runs (sorted by mean)");
         for (i, sample) in samples.iter().enumerate() {
             let x = LEFT + slot * (i as f64 + 0.5);
             svg.line(x, y(sample.min), x, y(sample.max), "#555");
@@ -111,8 +116,8 @@ struct Svg {
 }
 
 impl Svg {
-    fn new(width: f64, title: &str) -> Self {
-        let height = TOP + HEIGHT + BOTTOM;
+    fn new(width: f64, bottom: f64, title: &str) -> Self {
+        let height = TOP + HEIGHT + bottom;
         let mut svg = Svg {
             out: format!(
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
