@@ -52,7 +52,7 @@ impl Dataset {
     pub fn open(path: &Path) -> Result<Self> {
         if path.is_dir() {
             Ok(Dataset::AbcFolder(path.to_path_buf()))
-        } else if path.is_file() && path.extension().is_some_and(|e| e == "jsonl" || e == "json") {
+        } else if path.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
             Ok(Dataset::Jsonl(path.to_path_buf()))
         } else if path.exists() {
             bail!("{}: expected a folder of .abc files or a .jsonl file of clips", path.display())
@@ -102,8 +102,9 @@ fn load_folder(root: &Path) -> Result<Vec<Clip>> {
     Ok(clips)
 }
 
+/// A line of the JSON-lines layout; other fields (answers of other questions, metadata)
+/// are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct JsonlClip {
     id: String,
     abc: String,

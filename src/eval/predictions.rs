@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::eval::Answer;
 
+/// A line of the file; other fields (model name, latency, ...) are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Line {
     id: String,
     run: u32,
