@@ -232,31 +232,57 @@ fn cached_answers_never_query_again() {
     assert_eq!(again, first);
 }
 
-#[test]
-fn eval_over_an_endpoint_scores_the_answers() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
+const TUNE: &str = "X:1\nM:2/4\nL:1/8\nQ:1/4=100\nK:F\nV:1 name=\"Oboe\"\nFGAB|c4|\n";
+
+/// Options of an evaluation of one clip with audio, two runs, over the endpoint at `url`.
+fn eval_options(dir: &Path, url: &str) -> EvalOptions {
+    let data = dir.join("data");
     std::fs::create_dir_all(&data).expect("mkdir");
-    let truth = "X:1\nM:2/4\nL:1/8\nQ:1/4=100\nK:F\nV:1 name=\"Oboe\"\nFGAB|c4|\n";
-    std::fs::write(data.join("tune.abc"), truth).expect("write");
+    std::fs::write(data.join("tune.abc"), TUNE).expect("write");
     std::fs::write(data.join("tune.wav"), AUDIO).expect("write");
-    let answer = format!("Sure, here it is:\n```abc\n{truth}```");
-    let server = Server::start(vec![Reply::Json(200, completion(&answer)), Reply::Json(200, completion(&answer))]);
-    let cfg = EndpointConfig { cache: Some(dir.path().join("cache")), ..config(&server.url) };
-    let options = EvalOptions {
+    let cfg = EndpointConfig { cache: Some(dir.join("cache")), ..config(url) };
+    EvalOptions {
         dataset: data,
         split: "test".to_string(),
         samples: 30,
         runs: 2,
         seed: 0,
         source: Source::Endpoint(cfg),
-        out: dir.path().join("report"),
+        out: dir.join("report"),
         reward_config: None,
         worst: 3,
-    };
+    }
+}
+
+#[test]
+fn eval_over_an_endpoint_scores_the_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let answer = format!("Sure, here it is:\n```abc\n{TUNE}```");
+    let server = Server::start(vec![Reply::Json(200, completion(&answer)), Reply::Json(200, completion(&answer))]);
+    let options = eval_options(dir.path(), &server.url);
     let summary = run(&options).expect("eval runs");
     assert_eq!((summary.answers, summary.parse_failures, summary.mean_total), (2, 0, 0.0));
     let seeds: Vec<Value> = server.finish().iter().map(|b| b["seed"].clone()).collect();
     assert!(seeds.contains(&json!(0)) && seeds.contains(&json!(1)), "{seeds:?}");
     assert_eq!(run(&options).expect("second run from the cache").mean_total, 0.0);
+}
+
+#[test]
+fn eval_lists_every_failed_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let refusal = || Reply::Json(404, "{\"error\": \"no such model\"}".to_string());
+    let server = Server::start(vec![refusal(), refusal()]);
+    let options = eval_options(dir.path(), &server.url);
+    let err = run(&options).expect_err("every request fails");
+    let url = format!("{}/v1/chat/completions", server.url);
+    let failure = |run| format!("clip tune run {run}: {url} answered HTTP 404: {{\"error\": \"no such model\"}}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "2 of 2 requests failed; the answers received are cached, a re-run asks only for these:\n  {}\n  {}",
+            failure(0),
+            failure(1)
+        )
+    );
+    assert_eq!(server.finish().len(), 2);
 }
