@@ -10,7 +10,6 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
 
 use crate::abc::read::parse;
 use crate::eval::Clip;
@@ -20,7 +19,7 @@ use crate::score::Score;
 pub const DENSITY_PER_VOICE: f64 = 4.0;
 
 /// How hard a clip is to transcribe.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Complexity {
     /// Parts with at least one note.
     pub voices: usize,
@@ -40,9 +39,8 @@ impl Complexity {
 }
 
 /// A chosen clip: its index in the loaded clips, complexity and bin.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Chosen {
-    #[serde(skip)]
     pub index: usize,
     pub id: String,
     pub complexity: Complexity,

@@ -12,13 +12,12 @@
 
 use anyhow::Result;
 use polars::prelude::*;
-use serde::Serialize;
 
 use crate::eval::report::{COMPONENTS, Row};
 use crate::reward::Field;
 
 /// One component over every answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ComponentStats {
     pub name: String,
     pub mean: f64,
@@ -29,7 +28,7 @@ pub struct ComponentStats {
 }
 
 /// One sample's total across its runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SampleStats {
     pub id: String,
     pub runs: usize,
@@ -40,7 +39,7 @@ pub struct SampleStats {
 }
 
 /// Everything the report says about the rows as a whole.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub answers: usize,
     pub components: Vec<ComponentStats>,
