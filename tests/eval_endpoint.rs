@@ -49,7 +49,8 @@ impl Server {
                     ),
                     Reply::Events(events) => {
                         let data: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
-                        format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n{data}")
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+                        format!("{head}{data}")
                     }
                     Reply::Hang(duration) => {
                         std::thread::sleep(duration);

@@ -142,7 +142,8 @@ fn answers(options: &EvalOptions, chosen: &[Chosen], jobs: &[(&Clip, u32)]) -> R
                 };
                 bail!("{} of {} requests failed{retry}:\n  {}", failed.len(), jobs.len(), failed.join("\n  "));
             }
-            Ok(results.into_iter().zip(jobs).filter_map(|(r, (clip, run))| Some(answer(clip, *run, r.ok()?))).collect())
+            let texts = results.into_iter().filter_map(Result::ok);
+            Ok(texts.zip(jobs).map(|(text, (clip, run))| answer(clip, *run, text)).collect())
         }
     }
 }

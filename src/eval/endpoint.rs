@@ -383,7 +383,8 @@ mod tests {
     #[test]
     fn events_are_joined_until_done() {
         let stream = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n: keep-alive\n\
-                      data: {\"choices\":[{\"delta\":{\"content\":\"X:\"}}]}\n\ndata:{\"choices\":[{\"delta\":{\"content\":\"1\"}}]}\n\n\
+                      data: {\"choices\":[{\"delta\":{\"content\":\"X:\"}}]}\n\n\
+                      data:{\"choices\":[{\"delta\":{\"content\":\"1\"}}]}\n\n\
                       data: [DONE]\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"ignored\"}}]}\n";
         assert_eq!(read_events(&mut stream.as_bytes()).expect("valid stream"), "X:1");
     }

@@ -137,7 +137,8 @@ impl Svg {
     fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, colour: &str) {
         let _ = writeln!(
             self.out,
-            "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{colour}\" stroke-width=\"1.5\"/>"
+            "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" \
+             stroke=\"{colour}\" stroke-width=\"1.5\"/>"
         );
     }
 
@@ -158,7 +159,8 @@ impl Svg {
         let text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let _ = writeln!(
             self.out,
-            "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" transform=\"rotate({rotate} {x:.1} {y:.1})\">{text}</text>"
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" \
+             transform=\"rotate({rotate} {x:.1} {y:.1})\">{text}</text>"
         );
     }
 
