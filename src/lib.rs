@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clips;
 pub mod commands;
 pub mod corpus;
+pub mod eval;
 pub mod datasets;
 pub mod midi;
 pub mod output;

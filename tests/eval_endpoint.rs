@@ -1,0 +1,289 @@
+//! The chat-completions client against a scripted HTTP server on 127.0.0.1: the request
+//! JSON, plain and streamed replies, retries on 429 and 500, a timeout naming the clip,
+//! and the cache that keeps a second run off the server.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use base64::Engine as _;
+use prep::commands::eval::{EvalOptions, Source, run};
+use prep::eval::Clip;
+use prep::eval::endpoint::{AudioPart, Client, DEFAULT_QUESTION, EndpointConfig, Sampling};
+use serde_json::{Value, json};
+
+/// What the server answers to one request.
+enum Reply {
+    Json(u16, String),
+    Events(Vec<String>),
+    /// Wait this long, then close without answering.
+    Hang(Duration),
+}
+
+/// A server answering one connection per scripted reply, then closing its socket.
+struct Server {
+    url: String,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    thread: JoinHandle<()>,
+}
+
+impl Server {
+    fn start(replies: Vec<Reply>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&bodies);
+        let thread = std::thread::spawn(move || {
+            for reply in replies {
+                let (mut stream, _) = listener.accept().expect("a connection");
+                let body = read_request(&mut stream);
+                seen.lock().expect("not poisoned").push(serde_json::from_str(&body).expect("the body is JSON"));
+                let response = match reply {
+                    Reply::Json(status, body) => format!(
+                        "HTTP/1.1 {status} Status\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                    Reply::Events(events) => {
+                        let data: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+                        format!("{head}{data}")
+                    }
+                    Reply::Hang(duration) => {
+                        std::thread::sleep(duration);
+                        continue;
+                    }
+                };
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        Server { url, bodies, thread }
+    }
+
+    /// The request bodies seen, once every scripted reply was given.
+    fn finish(self) -> Vec<Value> {
+        self.thread.join().expect("server thread");
+        Arc::try_unwrap(self.bodies).expect("thread done").into_inner().expect("not poisoned")
+    }
+}
+
+/// Reads headers and a Content-Length body; returns the body.
+fn read_request(stream: &mut std::net::TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read a header line");
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().expect("a length");
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("read the body");
+    String::from_utf8(body).expect("utf-8 body")
+}
+
+fn completion(text: &str) -> String {
+    json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}).to_string()
+}
+
+const AUDIO: &[u8] = b"RIFF\x24\0\0\0WAVEfmt fake audio";
+
+fn clip(dir: &Path) -> Clip {
+    let audio = dir.join("c1.wav");
+    std::fs::write(&audio, AUDIO).expect("write audio");
+    Clip {
+        id: "c1".to_string(),
+        split: "test".to_string(),
+        abc: "X:1\nK:C\nC|".to_string(),
+        audio: Some(audio),
+        question: None,
+    }
+}
+
+fn config(url: &str) -> EndpointConfig {
+    EndpointConfig {
+        url: url.to_string(),
+        model: "Qwen/Qwen2-Audio-7B-Instruct".to_string(),
+        sampling: Sampling { temperature: 0.7, top_p: 0.9, max_tokens: 2048 },
+        seed: 42,
+        audio_part: AudioPart::InputAudio,
+        stream: false,
+        concurrency: 2,
+        max_retries: 3,
+        backoff: Duration::from_millis(10),
+        timeout: Duration::from_secs(5),
+        api_key: None,
+        cache: None,
+    }
+}
+
+#[test]
+fn plain_reply_and_the_request_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(vec![Reply::Json(200, completion("X:1\nK:C\nC|"))]);
+    let client = Client::new(config(&server.url)).expect("valid config");
+    assert_eq!(client.answer(&clip(dir.path()), 1).expect("answered"), "X:1\nK:C\nC|");
+    let bodies = server.finish();
+    let data = base64::engine::general_purpose::STANDARD.encode(AUDIO);
+    let expected = json!({
+        "model": "Qwen/Qwen2-Audio-7B-Instruct",
+        "messages": [{"role": "user", "content": [
+            {"type": "input_audio", "input_audio": {"data": data, "format": "wav"}},
+            {"type": "text", "text": DEFAULT_QUESTION},
+        ]}],
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "max_tokens": 2048,
+        "seed": 43,
+    });
+    assert_eq!(bodies, [expected]);
+}
+
+#[test]
+fn streamed_reply_with_an_audio_url_part() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let events = vec![
+        json!({"choices": [{"delta": {"role": "assistant"}}]}).to_string(),
+        json!({"choices": [{"delta": {"content": "X:1\n"}}]}).to_string(),
+        json!({"choices": [{"delta": {"content": "K:C"}}]}).to_string(),
+        "[DONE]".to_string(),
+    ];
+    let server = Server::start(vec![Reply::Events(events)]);
+    let cfg = EndpointConfig { audio_part: AudioPart::AudioUrl, stream: true, ..config(&server.url) };
+    let client = Client::new(cfg).expect("valid config");
+    assert_eq!(client.answer(&clip(dir.path()), 0).expect("answered"), "X:1\nK:C");
+    let body = &server.finish()[0];
+    let data = base64::engine::general_purpose::STANDARD.encode(AUDIO);
+    assert_eq!(
+        body["messages"][0]["content"][0],
+        json!({"type": "audio_url", "audio_url": {"url": format!("data:audio/wav;base64,{data}")}})
+    );
+    assert_eq!(body["stream"], json!(true));
+    assert_eq!(body["seed"], json!(42));
+}
+
+#[test]
+fn rate_limit_and_server_error_are_retried() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for status in [429, 500] {
+        let server = Server::start(vec![
+            Reply::Json(status, "{\"error\": \"busy\"}".to_string()),
+            Reply::Json(200, completion("ok")),
+        ]);
+        let client = Client::new(config(&server.url)).expect("valid config");
+        assert_eq!(client.answer(&clip(dir.path()), 0).expect("answered on the retry"), "ok");
+        let bodies = server.finish();
+        assert_eq!(bodies.len(), 2, "HTTP {status}");
+        assert_eq!(bodies[0], bodies[1], "the retry resends the same request");
+    }
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(vec![Reply::Json(400, "{\"error\": \"unknown model\"}".to_string())]);
+    let client = Client::new(config(&server.url)).expect("valid config");
+    let err = client.answer(&clip(dir.path()), 0).expect_err("400 is final");
+    let url = format!("{}/v1/chat/completions", server.url);
+    assert_eq!(err.to_string(), format!("clip c1 run 0: {url} answered HTTP 400: {{\"error\": \"unknown model\"}}"));
+    assert_eq!(server.finish().len(), 1);
+}
+
+#[test]
+fn a_timeout_is_an_error_naming_the_clip() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(vec![Reply::Hang(Duration::from_millis(800))]);
+    let cfg = EndpointConfig { timeout: Duration::from_millis(200), ..config(&server.url) };
+    let client = Client::new(cfg).expect("valid config");
+    let err = client.answer(&clip(dir.path()), 2).expect_err("too slow");
+    let url = format!("{}/v1/chat/completions", server.url);
+    assert_eq!(err.to_string(), format!("clip c1 run 2: {url}: no complete answer within the timeout of 200ms"));
+    assert_eq!(server.finish().len(), 1, "a timeout is not retried");
+}
+
+#[test]
+fn cached_answers_never_query_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(vec![Reply::Json(200, completion("first")), Reply::Json(200, completion("first"))]);
+    let cfg = EndpointConfig { cache: Some(dir.path().join("cache")), ..config(&server.url) };
+    let clip = clip(dir.path());
+    let jobs = [(&clip, 0), (&clip, 1)];
+    let first: Vec<String> = Client::new(cfg.clone())
+        .expect("valid config")
+        .answer_all(&jobs, &|| {})
+        .into_iter()
+        .map(|r| r.expect("answered"))
+        .collect();
+    assert_eq!(first, ["first", "first"]);
+    assert_eq!(server.finish().len(), 2);
+    // The server is gone: only the cache can answer.
+    let again: Vec<String> = Client::new(cfg)
+        .expect("valid config")
+        .answer_all(&jobs, &|| {})
+        .into_iter()
+        .map(|r| r.expect("cached"))
+        .collect();
+    assert_eq!(again, first);
+}
+
+const TUNE: &str = "X:1\nM:2/4\nL:1/8\nQ:1/4=100\nK:F\nV:1 name=\"Oboe\"\nFGAB|c4|\n";
+
+/// Options of an evaluation of one clip with audio, two runs, over the endpoint at `url`.
+fn eval_options(dir: &Path, url: &str) -> EvalOptions {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    std::fs::write(data.join("tune.abc"), TUNE).expect("write");
+    std::fs::write(data.join("tune.wav"), AUDIO).expect("write");
+    let cfg = EndpointConfig { cache: Some(dir.join("cache")), ..config(url) };
+    EvalOptions {
+        dataset: data,
+        split: "test".to_string(),
+        samples: 30,
+        runs: 2,
+        seed: 0,
+        source: Source::Endpoint(cfg),
+        out: dir.join("report"),
+        reward_config: None,
+        worst: 3,
+    }
+}
+
+#[test]
+fn eval_over_an_endpoint_scores_the_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let answer = format!("Sure, here it is:\n```abc\n{TUNE}```");
+    let server = Server::start(vec![Reply::Json(200, completion(&answer)), Reply::Json(200, completion(&answer))]);
+    let options = eval_options(dir.path(), &server.url);
+    let summary = run(&options).expect("eval runs");
+    assert_eq!((summary.answers, summary.parse_failures, summary.mean_total), (2, 0, 0.0));
+    let seeds: Vec<Value> = server.finish().iter().map(|b| b["seed"].clone()).collect();
+    assert!(seeds.contains(&json!(0)) && seeds.contains(&json!(1)), "{seeds:?}");
+    assert_eq!(run(&options).expect("second run from the cache").mean_total, 0.0);
+}
+
+#[test]
+fn eval_lists_every_failed_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let refusal = || Reply::Json(404, "{\"error\": \"no such model\"}".to_string());
+    let server = Server::start(vec![refusal(), refusal()]);
+    let options = eval_options(dir.path(), &server.url);
+    let err = run(&options).expect_err("every request fails");
+    let url = format!("{}/v1/chat/completions", server.url);
+    let failure = |run| format!("clip tune run {run}: {url} answered HTTP 404: {{\"error\": \"no such model\"}}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "2 of 2 requests failed; the answers received are cached, a re-run asks only for these:\n  {}\n  {}",
+            failure(0),
+            failure(1)
+        )
+    );
+    assert_eq!(server.finish().len(), 2);
+}
