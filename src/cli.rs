@@ -4,20 +4,25 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
+use crate::commands::eval::{self, EvalOptions};
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
 use crate::commands::qa::{self, QaOptions};
 use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::commands::shards::{self, ShardsOptions};
+use crate::corpus::PieceOptions;
 use crate::datasets::Split;
+use crate::eval::baseline::Baseline;
+use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
 use crate::pipeline::Pipeline;
 use crate::shards::ShardOptions;
-use crate::corpus::PieceOptions;
 
 #[derive(Debug, Parser)]
 #[command(name = "prep", version, about = "Music datasets -> ABC training data for audio-language models")]
@@ -37,6 +42,8 @@ pub enum Command {
     Qa(QaArgs),
     /// Score a model's ABC answer against the true ABC (see docs/reward.md).
     Reward(RewardArgs),
+    /// Evaluate a model's ABC answers on dataset clips and write a report (see docs/eval.md).
+    Eval(Box<EvalArgs>),
     /// Write a deterministic generated MIDI corpus (for benchmarks and tests).
     Generate(GenerateArgs),
     /// Build a dataset from a pipeline file (e.g. pipelines/demo.yaml); resumable.
@@ -210,6 +217,110 @@ impl RewardArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["predictions", "endpoint", "baseline"])))]
+pub struct EvalArgs {
+    /// Clips: a folder of .abc files (audio beside them) or a JSON-lines file of
+    /// {"id", "abc", "split"?, "audio"?, "question"?} (see docs/eval.md).
+    pub dataset: PathBuf,
+    /// Report folder (report.md, scores.csv, scores.json, charts).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Clips to evaluate, one per complexity bin.
+    #[arg(long, default_value_t = 30)]
+    pub samples: usize,
+    /// Answers per clip.
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Seeds the choice of clips, the baselines' errors and the endpoint's sampling (seed + run).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Answers from a JSON-lines file of {"id", "run", "text"} (runs count from 0).
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
+    /// Answers from an OpenAI-compatible chat-completions server (base URL or .../chat/completions).
+    #[arg(long, requires = "model")]
+    pub endpoint: Option<String>,
+    /// Model name sent to the endpoint.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Answers from a reference model: oracle, or perturbed:S with S in [0, 1].
+    #[arg(long, value_parser = str::parse::<Baseline>)]
+    pub baseline: Option<Baseline>,
+    #[arg(long, default_value_t = 0.7)]
+    pub temperature: f64,
+    /// Nucleus sampling mass, in (0, 1].
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 2048)]
+    pub max_tokens: u32,
+    /// How the audio is sent: input-audio (OpenAI's input_audio part) or audio-url (a data: URL).
+    #[arg(long, default_value = "input-audio", value_parser = str::parse::<AudioPart>)]
+    pub audio_part: AudioPart,
+    /// Ask for streamed (server-sent events) replies.
+    #[arg(long)]
+    pub stream: bool,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Retries of a request answered 429 or 5xx or whose connection failed (backoff 1 s, doubling).
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    /// Seconds a request may take, reply included.
+    #[arg(long, default_value_t = 300.0)]
+    pub timeout: f64,
+    /// Folder of cached endpoint answers (default OUT/cache).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// JSON file overriding the reward's weights and constants.
+    #[arg(long)]
+    pub reward_config: Option<PathBuf>,
+    /// Worst answers shown beside their truth in report.md.
+    #[arg(long, default_value_t = 5)]
+    pub worst: usize,
+}
+
+impl EvalArgs {
+    fn options(self) -> Result<EvalOptions> {
+        let source = match (self.predictions, self.endpoint, self.baseline) {
+            (Some(path), _, _) => eval::Source::Predictions(path),
+            (_, _, Some(baseline)) => eval::Source::Baseline(baseline),
+            (_, url, _) => {
+                if !(self.timeout > 0.0 && self.timeout.is_finite()) {
+                    bail!("--timeout must be a positive number of seconds, got {}", self.timeout);
+                }
+                eval::Source::Endpoint(EndpointConfig {
+                    url: url.unwrap_or_default(),
+                    model: self.model.unwrap_or_default(),
+                    sampling: Sampling { temperature: self.temperature, top_p: self.top_p, max_tokens: self.max_tokens },
+                    seed: self.seed,
+                    audio_part: self.audio_part,
+                    stream: self.stream,
+                    concurrency: self.concurrency,
+                    max_retries: self.retries,
+                    backoff: Duration::from_secs(1),
+                    timeout: Duration::from_secs_f64(self.timeout),
+                    api_key: std::env::var("OPENAI_API_KEY").ok(),
+                    cache: Some(self.cache.unwrap_or_else(|| self.out.join("cache"))),
+                })
+            }
+        };
+        Ok(EvalOptions {
+            dataset: self.dataset,
+            split: self.split,
+            samples: self.samples,
+            runs: self.runs,
+            seed: self.seed,
+            source,
+            out: self.out,
+            reward_config: self.reward_config,
+            worst: self.worst,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Output folder.
     #[arg(short, long)]
@@ -302,6 +413,18 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Reward(args) => {
             reward::run(args.options())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(args) => {
+            let summary = eval::run(&args.options()?)?;
+            eprintln!(
+                "eval: {} answers for {} clips, mean total {:.4}, {} parse failures; report in {}",
+                summary.answers,
+                summary.samples,
+                summary.mean_total,
+                summary.parse_failures,
+                summary.files.first().and_then(|p| p.parent()).map_or(String::new(), |p| p.display().to_string())
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate(args) => {
