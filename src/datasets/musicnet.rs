@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::align::{self, Anchor};
-use super::split::{carve, count_of};
+use super::split::carve_validation;
 use super::{Piece, PieceRef, Problem, Source, Split};
 use crate::midi;
 use crate::score::{Instrument, Note, Part, Score, SourceEvents, TempoMap};
@@ -353,13 +353,7 @@ impl Source for MusicNet {
                 pieces.push(PieceRef { id, split, files });
             }
         }
-        let train = pieces.iter().filter(|p| p.split == Split::Train).count();
-        carve(
-            &mut pieces,
-            Split::Validation,
-            count_of(train, self.options.validation_fraction),
-            self.options.seed,
-        );
+        carve_validation(&mut pieces, self.options.validation_fraction, self.options.seed);
         Ok((pieces, problems))
     }
 

@@ -50,6 +50,13 @@ pub fn assign(pieces: &mut [PieceRef], options: &SplitOptions) {
     );
 }
 
+/// Carves validation out of the train pieces of a source with an official test set:
+/// `fraction` of the train pieces, chosen by `carve`.
+pub fn carve_validation(pieces: &mut [PieceRef], fraction: f64, seed: u64) {
+    let train = pieces.iter().filter(|p| p.split == Split::Train).count();
+    carve(pieces, Split::Validation, count_of(train, fraction), seed);
+}
+
 /// Moves `count` train pieces (fewer if there are not that many) to split `to`: those
 /// ranked first by the keyed hash of (seed, `to`, id).
 pub fn carve(pieces: &mut [PieceRef], to: Split, count: usize, seed: u64) {

@@ -41,7 +41,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result, bail};
 
 use super::align::{self, Anchor, Onset};
-use super::split::{carve, count_of};
+use super::split::carve_validation;
 use super::{Piece, PieceRef, Problem, Source, Split};
 use crate::midi;
 use crate::score::{Instrument, Note, Part, Score, TempoMap, gm_family};
@@ -365,13 +365,7 @@ impl Source for Urmp {
                 }),
             }
         }
-        let train = pieces.iter().filter(|p| p.split == Split::Train).count();
-        carve(
-            &mut pieces,
-            Split::Validation,
-            count_of(train, self.options.validation_fraction),
-            self.options.seed,
-        );
+        carve_validation(&mut pieces, self.options.validation_fraction, self.options.seed);
         Ok((pieces, problems))
     }
 

@@ -4,20 +4,9 @@ use arrow_array::ArrayRef;
 
 use super::{Row, split_names, strings, text_size};
 use crate::datasets::Split;
-use crate::qa::{QaKind, QaPair};
+use crate::qa::QaPair;
 use crate::shards::schema::Table;
 
-/// The `kind` column's spelling (the same as the JSONL's).
-pub fn kind_name(kind: QaKind) -> &'static str {
-    match kind {
-        QaKind::Tempo => "tempo",
-        QaKind::Metre => "metre",
-        QaKind::Key => "key",
-        QaKind::Instruments => "instruments",
-        QaKind::InstrumentCount => "instrument_count",
-        QaKind::Transcription => "transcription",
-    }
-}
 
 impl Row for QaPair {
     const TABLE: Table = Table::Qa;
@@ -32,7 +21,7 @@ impl Row for QaPair {
             .map(|s| text_size(s))
             .sum::<usize>()
             + text_size(self.split.name())
-            + text_size(kind_name(self.kind))
+            + text_size(self.kind.name())
     }
 
     fn to_columns(rows: &[Self]) -> anyhow::Result<Vec<ArrayRef>> {
@@ -40,7 +29,7 @@ impl Row for QaPair {
             strings(rows.iter().map(|r| r.id.as_str())),
             strings(rows.iter().map(|r| r.clip_id.as_str())),
             split_names(rows),
-            strings(rows.iter().map(|r| kind_name(r.kind))),
+            strings(rows.iter().map(|r| r.kind.name())),
             strings(rows.iter().map(|r| r.question.as_str())),
             strings(rows.iter().map(|r| r.answer.as_str())),
         ])
