@@ -14,14 +14,24 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A bar for `total` items of a stage.
     pub fn new(total: u64, stage: &str) -> Self {
+        Progress::with_template(Some(total), stage, "{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+    }
+
+    /// A counter for a stage whose item count is not known in advance (streamed input).
+    pub fn counter(stage: &str) -> Self {
+        Progress::with_template(None, stage, "{prefix:>10} {spinner} {pos} {per_sec}")
+    }
+
+    fn with_template(total: Option<u64>, stage: &str, template: &str) -> Self {
         let target = if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
-        let bar = ProgressBar::with_draw_target(Some(total), target);
-        let style = ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+        let bar = ProgressBar::with_draw_target(total, target);
+        let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         bar.set_style(style);

@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::audio::span_wav;
 use crate::clips::Clip;
 use crate::datasets::Problem;
-use crate::output::write_atomically;
+use crate::output::{Progress, write_atomically};
 use crate::qa::QaPair;
 use crate::shards::card::{self, ClipStats};
 use crate::shards::{ClipRow, ShardOptions, ShardWriter, TableFiles};
@@ -72,6 +72,7 @@ fn write_clips(options: &ShardsOptions, stats: &mut ClipStats, problems: &mut Ve
     // holds only a few clips' audio.
     let chunk_size = 2 * rayon::current_num_threads();
     let mut clips = jsonl::<Clip>(&options.clips)?.peekable();
+    let progress = Progress::counter("clips");
     while clips.peek().is_some() {
         let chunk = clips.by_ref().take(chunk_size).collect::<Result<Vec<Clip>>>()?;
         let rows: Vec<(ClipRow, Option<Problem>)> = chunk.into_par_iter().map(|clip| clip_row(clip, base)).collect();
@@ -79,8 +80,10 @@ fn write_clips(options: &ShardsOptions, stats: &mut ClipStats, problems: &mut Ve
             stats.add(&row.clip, row.wav.as_deref());
             problems.extend(problem);
             writer.push(row)?;
+            progress.inc();
         }
     }
+    progress.finish();
     writer.finish()
 }
 
