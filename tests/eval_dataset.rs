@@ -1,5 +1,6 @@
 //! `prep eval` on a dataset folder built by the real pipeline: the oracle scores 0 on
-//! clips of the split asked for, and the endpoint is sent each clip's WAV bytes and the
+//! clips of the split asked for, an empty split is refused naming the splits there are,
+//! and the endpoint is sent each clip's WAV bytes and the
 //! dataset's transcription question.
 
 mod eval_support;
@@ -69,14 +70,11 @@ fn the_oracle_scores_zero_on_test_clips_of_a_dataset_folder() {
     let test = test_clips(&dataset);
     assert!(test.len() >= 2, "the test piece gives {} clips", test.len());
     let report = dir.path().join("report");
-    let args = ["--baseline", "oracle", "--samples", "2", "--runs", "2", "--out"];
-    let output = Command::new(env!("CARGO_BIN_EXE_prep"))
-        .arg("eval")
-        .arg(&dataset)
-        .args(args)
-        .arg(&report)
-        .output()
-        .expect("run prep");
+    let eval = |split: &str| {
+        let args = ["--baseline", "oracle", "--samples", "2", "--runs", "2", "--split", split, "--out"];
+        Command::new(env!("CARGO_BIN_EXE_prep")).arg("eval").arg(&dataset).args(args).arg(&report).output()
+    };
+    let output = eval("test").expect("run prep");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     let scores: Vec<Value> =
@@ -91,6 +89,11 @@ fn the_oracle_scores_zero_on_test_clips_of_a_dataset_folder() {
     ids.dedup();
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.iter().all(|id| test.contains_key(*id)), "{ids:?} are not all test clips of {:?}", test.keys());
+
+    let refused = eval("validation").expect("run prep");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("has no clip in split \"validation\" (splits found: [\"test\", \"train\"])"), "{stderr}");
 }
 
 #[test]
