@@ -219,7 +219,8 @@ impl RewardArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["predictions", "endpoint", "baseline"])))]
 pub struct EvalArgs {
-    /// Clips: a folder of .abc files (audio beside them) or a JSON-lines file of
+    /// Clips: a dataset folder written by `prep run` (data/clips/*.parquet, questions from
+    /// data/qa/), a folder of .abc files (audio beside them) or a JSON-lines file of
     /// {"id", "abc", "split"?, "audio"?, "question"?} (see docs/eval.md).
     pub dataset: PathBuf,
     /// Report folder (report.md, scores.csv, scores.json, charts).

@@ -21,7 +21,8 @@ use crate::reward::score;
 /// What `prep eval` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
-    /// A folder of `.abc` files or a JSON-lines file of clips (see `eval::dataset`).
+    /// A dataset folder written by prep, a folder of `.abc` files or a JSON-lines file of
+    /// clips (see `eval::dataset`).
     pub dataset: PathBuf,
     pub split: String,
     /// Clips to evaluate (fewer when the split has fewer).
@@ -66,12 +67,11 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
         cfg.sampling.validate()?;
     }
     let cfg = load_config(options.reward_config.as_deref())?;
-    let clips = Dataset::open(&options.dataset)?.load()?;
+    let dataset = Dataset::open(&options.dataset)?;
+    let clips = dataset.load(&options.split)?;
     let chosen = sample::choose(&clips, &options.split, options.samples, options.seed);
     if chosen.is_empty() {
-        let mut splits: Vec<&str> = clips.iter().map(|c| c.split.as_str()).collect();
-        splits.sort_unstable();
-        splits.dedup();
+        let splits = dataset.splits()?;
         bail!("{} has no clip in split {:?} (splits found: {splits:?})", options.dataset.display(), options.split);
     }
     let jobs: Vec<(&Clip, u32)> = chosen

@@ -27,7 +27,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::eval::{Clip, sha256_hex};
+use crate::eval::{Audio, Clip, sha256_hex};
 use crate::output::write_atomically;
 
 /// The question asked when a clip brings none.
@@ -132,9 +132,9 @@ pub fn completions_url(url: &str) -> String {
     }
 }
 
-/// The JSON body of the request for `clip` and `run`: reads and encodes the audio.
+/// The JSON body of the request for `clip` and `run`: reads (when a file) and encodes the audio.
 pub fn request_body(cfg: &EndpointConfig, clip: &Clip, run: u32) -> Result<String> {
-    let audio = clip.audio.as_deref().ok_or_else(|| anyhow!("clip {} has no audio to send", clip.id))?;
+    let audio = clip.audio.as_ref().ok_or_else(|| anyhow!("clip {} has no audio to send", clip.id))?;
     let part = audio_part(cfg.audio_part, audio)?;
     let question = clip.question.as_deref().unwrap_or(DEFAULT_QUESTION);
     let mut body = json!({
@@ -151,9 +151,8 @@ pub fn request_body(cfg: &EndpointConfig, clip: &Clip, run: u32) -> Result<Strin
     Ok(body.to_string())
 }
 
-fn audio_part(kind: AudioPart, path: &Path) -> Result<Value> {
-    let bytes = fs::read(path).with_context(|| format!("reading audio {}", path.display()))?;
-    let format = path.extension().and_then(|e| e.to_str()).unwrap_or("wav").to_ascii_lowercase();
+fn audio_part(kind: AudioPart, audio: &Audio) -> Result<Value> {
+    let (bytes, format) = audio.read()?;
     let data = BASE64.encode(bytes);
     Ok(match kind {
         AudioPart::InputAudio => json!({"type": "input_audio", "input_audio": {"data": data, "format": format}}),

@@ -2,7 +2,8 @@
 //! file, a chat-completions server or a built-in baseline), score every answer with the
 //! reward, and write a report people can read.
 //!
-//! Each concern is one module: `dataset` loads clips, `sample` picks a reproducible,
+//! Each concern is one module: `dataset` loads clips (`parquet_clips` from a dataset
+//! folder written by prep), `sample` picks a reproducible,
 //! complexity-spread subset, `predictions`, `endpoint` and `baseline` are the three
 //! sources of answers, and `report` aggregates the scores and writes the files. The
 //! orchestration (options, progress, the output folder) lives in `commands::eval`.
@@ -11,13 +12,14 @@
 pub mod baseline;
 pub mod dataset;
 pub mod endpoint;
+pub mod parquet_clips;
 pub mod predictions;
 pub mod report;
 pub mod sample;
 
 use sha2::{Digest, Sha256};
 
-pub use dataset::{Clip, Dataset};
+pub use dataset::{Audio, Clip, Dataset};
 
 /// One answer to score: the clip, the run (0-based) and the model's text.
 #[derive(Debug, Clone, PartialEq)]
