@@ -444,5 +444,15 @@ impl Stored {
         let word = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or_default());
         let dim = u32::from_le_bytes(header[8..12].try_into().unwrap_or_default());
         let body = &bytes[HEADER_BYTES..];
-        if body.len() % 2 != 0 {
-        
+        if !body.len().is_multiple_of(2) {
+            return Ok(None);
+        }
+        Ok(Some(Stored {
+            dim,
+            rate_hz: f64::from_bits(word(12)),
+            audio_samples: word(20),
+            padded_samples: word(28),
+            frames: body.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect(),
+        }))
+    }
+}

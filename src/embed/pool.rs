@@ -55,7 +55,7 @@ pub fn pool(frames: &Frames, grid: FrameGrid, input_samples: usize, pooling: Poo
 }
 
 fn exact(frames: &Frames, grid: FrameGrid, input_samples: usize) -> Result<Pooled> {
-    if grid.sample_rate % TARGET_RATE_HZ != 0 || grid.hop == 0 {
+    if !grid.sample_rate.is_multiple_of(TARGET_RATE_HZ) || grid.hop == 0 {
         bail!(
             "exact pooling needs 100 ms to be a whole number of samples and a positive hop; \
              got {} Hz with hop {}",
