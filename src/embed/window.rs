@@ -19,7 +19,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::resample::resample;
+use super::resample::{gcd, resample};
 use crate::audio::decode_span;
 
 /// Audio decoded on each side of a clip so its edges resample as inside the recording.
@@ -84,8 +84,4 @@ pub fn clip_audio(path: &Path, start_s: f64, end_s: f64, nominal_s: f64, rate: u
         samples,
         audio_samples: available,
     })
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
