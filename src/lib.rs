@@ -14,6 +14,7 @@ pub mod commands;
 pub mod corpus;
 pub mod eval;
 pub mod datasets;
+pub mod embed;
 pub mod midi;
 pub mod output;
 pub mod pipeline;

@@ -111,7 +111,7 @@ fn clip_row(mut clip: Clip, base: &Path) -> (ClipRow, Option<Problem>) {
 }
 
 /// The records of a JSONL file, lazily; errors name the file and line.
-fn jsonl<T: DeserializeOwned>(path: &Path) -> Result<impl Iterator<Item = Result<T>>> {
+pub(crate) fn jsonl<T: DeserializeOwned>(path: &Path) -> Result<impl Iterator<Item = Result<T>>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let path = path.to_path_buf();
     Ok(BufReader::new(file).lines().enumerate().filter_map(move |(i, line)| {

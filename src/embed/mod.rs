@@ -1,0 +1,148 @@
+//! Embeddings: models that turn a clip's audio into a [frames x dim] array, and the shared
+//! code around them: cutting the clip's samples out of its recording at the model's rate
+//! (`window`, `resample`) and pooling the model's native frames to the table's 10 Hz
+//! (`pool`).
+//!
+//! Every model sits behind [`Embedder`], so `prep embed` does not know which one it runs.
+//! Only `mel` (a log-mel spectrogram, no weights) is here so far; it is labelled
+//! `Provenance::LogMel` in the table so nobody mistakes it for a learned representation.
+//!
+//! This module writes no files (`crate::commands::embed` does) and decodes nothing itself
+//! (`crate::audio` does).
+
+pub mod mel;
+pub mod pool;
+pub mod resample;
+pub mod window;
+
+use std::fmt;
+use std::str::FromStr;
+
+use anyhow::{Result, bail};
+
+use crate::shards::Provenance;
+
+pub use mel::LogMel;
+pub use pool::{Pooling, pool};
+
+/// Frames of an embedding, row-major: frame 0's `dim` values, then frame 1's, and so on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frames {
+    pub dim: usize,
+    pub values: Vec<f32>,
+}
+
+impl Frames {
+    /// Number of frames (rows).
+    pub fn count(&self) -> usize {
+        self.values.len() / self.dim.max(1)
+    }
+
+    /// Frame `index` as a slice of `dim` values.
+    pub fn frame(&self, index: usize) -> &[f32] {
+        &self.values[index * self.dim..(index + 1) * self.dim]
+    }
+}
+
+/// A model's native frame grid: frame `j` stands for input samples
+/// `[j * hop, (j + 1) * hop)` at `sample_rate`, so the frame rate is `sample_rate / hop` Hz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameGrid {
+    pub sample_rate: u32,
+    pub hop: u32,
+}
+
+impl FrameGrid {
+    pub fn rate_hz(&self) -> f64 {
+        f64::from(self.sample_rate) / f64::from(self.hop)
+    }
+}
+
+/// A model that embeds mono audio at its own sample rate.
+pub trait Embedder: Send + Sync {
+    /// The `model` column, e.g. `mel`.
+    fn name(&self) -> &str;
+    /// The `layer` column: the layer whose output is the embedding (0 for layerless models).
+    fn layer(&self) -> u32;
+    /// What the features are (learned activations or a spectrogram).
+    fn provenance(&self) -> Provenance;
+    /// The native frame grid (and with it the input sample rate).
+    fn grid(&self) -> FrameGrid;
+    /// Values per frame.
+    fn width(&self) -> usize;
+    /// The native frames of `samples` (mono, at `grid().sample_rate`). Frames past the end
+    /// of the input, if the model makes any, are ignored by pooling.
+    fn embed(&self, samples: &[f32]) -> Result<Frames>;
+}
+
+/// The models `prep embed --model` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    Mel,
+}
+
+impl Model {
+    /// The embedder for `--model` and `--layer`; a layer is refused for models without
+    /// layers.
+    pub fn build(self, layer: Option<u32>) -> Result<Box<dyn Embedder>> {
+        match (self, layer) {
+            (Model::Mel, None) => Ok(Box::new(LogMel::new())),
+            (Model::Mel, Some(n)) => bail!("--layer {n}: the mel model is a spectrogram and has no layers"),
+        }
+    }
+}
+
+impl FromStr for Model {
+    type Err = anyhow::Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "mel" => Ok(Model::Mel),
+            _ => bail!("unknown model `{name}`; known models: mel"),
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Model::Mel => "mel",
+        })
+    }
+}
+
+/// Where a model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    /// A CUDA GPU by index (`cuda` is `cuda:0`).
+    Cuda(usize),
+}
+
+impl Device {
+    /// Refuses a device the build and the model cannot use: every model here runs on the CPU.
+    pub fn check(self, model: Model) -> Result<()> {
+        match self {
+            Device::Cpu => Ok(()),
+            Device::Cuda(i) => bail!(
+                "--device cuda:{i}: CUDA needs prep built with the `cuda` feature and a model that \
+                 supports it; `{model}` runs on the CPU only (use --device cpu)"
+            ),
+        }
+    }
+}
+
+impl FromStr for Device {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" => Ok(Device::Cuda(0)),
+            _ => match text.strip_prefix("cuda:").map(str::parse) {
+                Some(Ok(index)) => Ok(Device::Cuda(index)),
+                _ => bail!("unknown device `{text}`; expected cpu, cuda or cuda:N"),
+            },
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Pooling on constructed frames, clip windows against the recording, and `prep embed`
+//! end to end on a folder of audio.
+
+use std::f64::consts::PI;
+use std::path::Path;
+
+use prep::commands::embed::{EmbedOptions, run};
+use prep::embed::pool::{Pooling, pool};
+use prep::embed::window::{clip_audio, clip_window};
+use prep::embed::{Device, FrameGrid, Frames, Model};
+use prep::shards::ShardOptions;
+
+/// Frames whose single value is the frame index.
+fn ramp(count: usize) -> Frames {
+    Frames {
+        dim: 1,
+        values: (0..count).map(|j| j as f32).collect(),
+    }
+}
+
+#[test]
+fn exact_pooling_of_a_100_hz_model_averages_ten_frames() {
+    let grid = FrameGrid {
+        sample_rate: 16_000,
+        hop: 160,
+    };
+    let samples = 25 * 16_000;
+    // 1 + n / hop frames, as a centred STFT gives; the last lies past the input.
+    let pooled = pool(&ramp(2501), grid, samples, Pooling::Exact).expect("pooled");
+    assert_eq!(pooled.frames.count(), 250);
+    assert_eq!(pooled.rate_hz, 10.0);
+    assert_eq!(pooled.frames.frame(0), [4.5]);
+    assert_eq!(pooled.frames.frame(249), [2494.5]);
+}
+
+#[test]
+fn exact_pooling_splits_frames_that_straddle_a_boundary() {
+    // Jukebox's grid: 128 samples per token at 44.1 kHz; 100 ms is 4410 samples.
+    let grid = FrameGrid {
+        sample_rate: 44_100,
+        hop: 128,
+    };
+    let pooled = pool(&ramp(8614), grid, 25 * 44_100, Pooling::Exact).expect("pooled");
+    assert_eq!(pooled.frames.count(), 250);
+    // Window 0 is samples [0, 4410): tokens 0..=33 whole (4352 samples), 58 of token 34.
+    let want = (128.0 * (0..34).sum::<i32>() as f64 + 58.0 * 34.0) / 4410.0;
+    assert_eq!(pooled.frames.frame(0), [want as f32]);
+}
+
+#[test]
+fn exact_pooling_gives_a_last_partial_window_its_own_frame() {
+    let grid = FrameGrid {
+        sample_rate: 16_000,
+        hop: 160,
+    };
+    let pooled = pool(&ramp(11), grid, 1_650, Pooling::Exact).expect("pooled");
+    assert_eq!(pooled.frames.count(), 2);
+    // Samples [1600, 1650): 50 samples of frame 10.
+    assert_eq!(pooled.frames.frame(1), [10.0]);
+}
+
+#[test]
+fn exact_pooling_refuses_frames_that_stop_short() {
+    let grid = FrameGrid {
+        sample_rate: 16_000,
+        hop: 160,
+    };
+    assert!(pool(&ramp(5), grid, 16_000, Pooling::Exact).is_err());
+}
+
+#[test]
+fn llark_pooling_gives_240_frames_for_8192_tokens() {
+    let grid = FrameGrid {
+        sample_rate: 44_100,
+        hop: 128,
+    };
+    let pooled = pool(&ramp(8192), grid, 1_048_576, Pooling::Llark).expect("pooled");
+    assert_eq!(pooled.frames.count(), 240);
+    assert_eq!(pooled.rate_hz, 44_100.0 / 128.0 / 34.0);
+    assert_eq!(pooled.frames.frame(0), [16.5]);
+    assert_eq!(pooled.frames.frame(239), [(239.0 * 34.0 + 16.5) as f32]);
+}
+
+#[test]
+fn clip_windows_round_both_ends_and_tile() {
+    let rate = 44_100;
+    let bounds = [0.0, 0.300_001, 25.123_457, 50.0, 61.7];
+    let windows: Vec<_> = bounds.windows(2).map(|b| clip_window(b[0], b[1], 25.0, rate)).collect();
+    for (window, b) in windows.iter().zip(bounds.windows(2)) {
+        assert_eq!(window.first, (b[0] * 44_100.0f64).round() as u64);
+    }
+    for pair in windows.windows(2) {
+        assert_eq!(pair[0].first + pair[0].audio_len as u64, pair[1].first);
+    }
+    assert_eq!(windows[3].audio_len, 515_970);
+    assert_eq!(windows[3].padded_len, 1_102_500);
+}
+
+/// Writes `seconds` of a 440 Hz + 3 kHz tone at 48 kHz as 32-bit float mono WAV.
+fn write_tone(path: &Path, seconds: f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).expect("wav created");
+    for n in 0..(seconds * 48_000.0) as usize {
+        writer
+            .write_sample(tone(n as f64 / 48_000.0) as f32)
+            .expect("sample written");
+    }
+    writer.finalize().expect("wav finished");
+}
+
+fn tone(t: f64) -> f64 {
+    0.5 * (2.0 * PI * 440.0 * t).sin() + 0.25 * (2.0 * PI * 3000.0 * t).sin()
+}
+
+#[test]
+fn clip_audio_is_the_recording_at_the_model_rate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tone.wav");
+    write_tone(&path, 3.0);
+    let clip = clip_audio(&path, 1.234_567, 2.0, 0.5, 16_000).expect("clip");
+    let first = (1.234_567f64 * 16_000.0).round();
+    assert_eq!(clip.audio_samples, 32_000 - first as usize);
+    assert_eq!(clip.samples.len(), clip.audio_samples);
+    // Sample k is the tone at (first + k) / 16 kHz: no offset, not even a fraction.
+    let worst = (0..clip.audio_samples)
+        .map(|k| (f64::from(clip.samples[k]) - tone((first + k as f64) / 16_000.0)).abs())
+        .fold(0f64, f64::max);
+    assert!(worst < 2e-3, "worst error {worst}");
+
+    // The last clip: 1 s of audio, padded with silence to the nominal 2 s.
+    let last = clip_audio(&path, 2.0, 3.0, 2.0, 16_000).expect("last clip");
+    assert_eq!((last.audio_samples, last.samples.len()), (16_000, 32_000));
+    assert!(last.samples[16_000..].iter().all(|&s| s == 0.0));
+}
+
+fn options(input: &Path) -> EmbedOptions {
+    EmbedOptions {
+        input: input.to_path_buf(),
+        model: Model::Mel,
+        layer: None,
+        pooling: Pooling::Exact,
+        out: None,
+        device: Device::Cpu,
+        clip_length_s: 25.0,
+        shard: ShardOptions::default(),
+    }
+}
+
+#[test]
+fn embed_a_folder_resumes_and_reports_bad_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_tone(&dir.path().join("tone.wav"), 30.0);
+    std::fs::write(dir.path().join("broken.wav"), b"RIFF not really").expect("written");
+
+    let first = run(&options(dir.path())).expect("first run");
+    assert_eq!((first.clips, first.reused), (2, 0));
+    assert_eq!(first.problems.len(), 1);
+    assert_eq!(first.problems[0].item, "broken/0000");
+    assert!(
+        first.problems[0].message.contains("broken.wav"),
+        "{}",
+        first.problems[0].message
+    );
+    assert_eq!(first.table.dims.get("frames"), Some(&128));
+    let train = &first.table.splits[&prep::datasets::Split::Train];
+    assert_eq!(train.rows, 2);
+
+    let second = run(&options(dir.path())).expect("second run");
+    assert_eq!((second.clips, second.reused), (2, 2));
+}
+
+#[test]
+fn layers_and_cuda_are_refused_for_mel() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layered = EmbedOptions {
+        layer: Some(36),
+        ..options(dir.path())
+    };
+    assert!(format!("{:#}", run(&layered).expect_err("refused")).contains("no layers"));
+    let cuda = EmbedOptions {
+        device: "cuda:1".parse().expect("a device"),
+        ..options(dir.path())
+    };
+    assert!(format!("{:#}", run(&cuda).expect_err("refused")).contains("`cuda` feature"));
+}
