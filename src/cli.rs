@@ -11,6 +11,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
+use crate::commands::embed::{self, EmbedOptions};
 use crate::commands::eval::{self, EvalOptions};
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
@@ -19,6 +20,8 @@ use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::commands::shards::{self, ShardsOptions};
 use crate::corpus::PieceOptions;
 use crate::datasets::Split;
+use crate::embed::pool::Pooling;
+use crate::embed::{Device, Model};
 use crate::eval::baseline::Baseline;
 use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
 use crate::pipeline::Pipeline;
@@ -40,6 +43,9 @@ pub enum Command {
     Midi2abc(Midi2AbcArgs),
     /// Make Q&A pairs (qa.jsonl, chat.jsonl) for ABC clips.
     Qa(QaArgs),
+    /// Audio embeddings of clips (the embeddings table): log-mel now; Jukebox and Whisper
+    /// are planned (docs/embeddings.md).
+    Embed(EmbedArgs),
     /// Score a model's ABC answer against the true ABC (see docs/reward.md).
     Reward(RewardArgs),
     /// Evaluate a model's ABC answers on dataset clips and write a report (see docs/eval.md).
@@ -108,6 +114,47 @@ pub struct AbcArgs {
 pub enum LayoutArg {
     Interleaved,
     Voices,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// A dataset folder written by `prep run`, its `.prep/clips.jsonl`, or a folder of
+    /// audio files (each cut into clips of --clip-length seconds).
+    pub input: PathBuf,
+    /// The embedding model: mel (log-mel spectrogram, no weights).
+    #[arg(long, default_value = "mel", value_parser = str::parse::<Model>)]
+    pub model: Model,
+    /// The layer whose output is the embedding, for models that have layers.
+    #[arg(long)]
+    pub layer: Option<u32>,
+    /// exact (mean over exact 100 ms windows) or llark (the LLark recipe's runs of
+    /// floor(rate / 10) frames).
+    #[arg(long, default_value = "exact", value_parser = str::parse::<Pooling>)]
+    pub pooling: Pooling,
+    /// Dataset folder to write data/embeddings/ in (default: the input dataset).
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// cpu, or cuda[:N] (needs a build with the `cuda` feature and a model that runs there).
+    #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
+    pub device: Device,
+    /// Nominal clip length in seconds: shorter clips are padded to it.
+    #[arg(long, default_value_t = 25.0)]
+    pub clip_length: f64,
+}
+
+impl EmbedArgs {
+    fn options(self) -> EmbedOptions {
+        EmbedOptions {
+            input: self.input,
+            model: self.model,
+            layer: self.layer,
+            pooling: self.pooling,
+            out: self.out,
+            device: self.device,
+            clip_length_s: self.clip_length,
+            shard: ShardOptions::default(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -443,6 +490,19 @@ fn run(command: Command) -> Result<ExitCode> {
                 eprintln!("problem: {problem}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Embed(args) => {
+            let summary = embed::run(&args.options())?;
+            for problem in &summary.problems {
+                eprintln!("problem: {problem}");
+            }
+            eprintln!(
+                "embed: {} clips ({} reused), {} problems",
+                summary.clips,
+                summary.reused,
+                summary.problems.len()
+            );
+            Ok(if summary.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Shards(args) => {
             let summary = shards::run(&args.options())?;
