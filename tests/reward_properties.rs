@@ -193,15 +193,7 @@ fn arbitrary_parsed() -> impl Strategy<Value = ParsedAbc> {
             score.tempo =
                 TempoMap::from_changes(vec![prep::score::TempoChange { tick: 0, micros_per_quarter: micros }]);
             score.time_signatures = vec![TimeSignature { tick: 0, numerator, denominator }];
-            let modes = [
-                Mode::Major,
-                Mode::Minor,
-                Mode::Dorian,
-                Mode::Phrygian,
-                Mode::Lydian,
-                Mode::Mixolydian,
-                Mode::Locrian,
-            ];
+            let modes = Mode::ALL;
             score.key_signatures = vec![KeyChange { tick: 0, key: Key::new(fifths, modes[mode]) }];
             let found = FoundFields { metre, tempo, key, unit: true, title: false, voices: score.parts.len() };
             ParsedAbc { score, found, diagnostics: Vec::new() }

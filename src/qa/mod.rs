@@ -125,16 +125,7 @@ pub fn key_name(key: &Key) -> String {
 
 /// The key whose ABC name (`Key::abc_name`, as stored in `Clip::key`) is `name`.
 fn key_from_abc_name(name: &str) -> Option<Key> {
-    const MODES: [Mode; 7] = [
-        Mode::Major,
-        Mode::Minor,
-        Mode::Dorian,
-        Mode::Phrygian,
-        Mode::Lydian,
-        Mode::Mixolydian,
-        Mode::Locrian,
-    ];
-    MODES
+    Mode::ALL
         .into_iter()
         .flat_map(|mode| (-7..=7).map(move |fifths| Key::new(fifths, mode)))
         .find(|k| k.abc_name() == name)

@@ -16,6 +16,10 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, major and minor first.
+    pub const ALL: [Mode; 7] =
+        [Mode::Major, Mode::Minor, Mode::Dorian, Mode::Phrygian, Mode::Lydian, Mode::Mixolydian, Mode::Locrian];
+
     /// Scale degree (0-based, in the major scale of the signature) that is this mode's tonic.
     fn degree(self) -> usize {
         match self {
