@@ -28,11 +28,11 @@ use half::f16;
 use rayon::prelude::*;
 
 use crate::clips::Clip;
-use crate::commands::shards::jsonl;
 use crate::datasets::{Problem, Split};
 use crate::embed::pool::Pooled;
 use crate::embed::window::clip_audio;
 use crate::embed::{Device, Embedder, Frames, Model, Pooling, pool};
+use crate::jsonl;
 use crate::output::{Progress, write_atomically};
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
 
@@ -134,7 +134,7 @@ fn items(options: &EmbedOptions) -> Result<(Vec<Item>, PathBuf)> {
                 _ => base.clone(),
             };
             let mut items = Vec::new();
-            for clip in jsonl::<Clip>(&clips_file)? {
+            for clip in jsonl::records::<Clip>(&clips_file)? {
                 let mut clip = clip?;
                 if let Some(span) = clip.audio.as_mut() {
                     span.path = base.join(&span.path);

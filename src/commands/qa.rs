@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use crate::clips::clip_from_abc;
 use crate::datasets::Split;
+use crate::jsonl;
 use crate::output::{Progress, write_atomically};
 use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
 
@@ -139,13 +140,12 @@ fn read_input(input: &Path) -> Result<(Vec<ClipRecord>, Vec<Failure>)> {
     if !input.is_file() {
         bail!("{}: no such file or folder", input.display());
     }
-    let text = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
     let mut records = Vec::new();
     let mut failed = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
-        match serde_json::from_str::<ClipRecord>(line) {
+    for (line, record) in jsonl::numbered::<ClipRecord>(input)? {
+        match record {
             Ok(record) => records.push(record),
-            Err(error) => failed.push((format!("{} line {}", input.display(), number + 1), error.to_string())),
+            Err(error) => failed.push((format!("{} line {line}", input.display()), error.to_string())),
         }
     }
     Ok((records, failed))

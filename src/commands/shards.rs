@@ -12,17 +12,15 @@
 //! whose audio is missing or does not decode keeps a null audio and is reported as a
 //! problem; it does not stop the run.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
-use serde::de::DeserializeOwned;
 
 use crate::audio::span_wav;
 use crate::clips::Clip;
 use crate::datasets::Problem;
+use crate::jsonl;
 use crate::output::{Progress, write_atomically};
 use crate::qa::QaPair;
 use crate::shards::card::{self, ClipStats};
@@ -55,7 +53,7 @@ pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
     let mut tables = vec![write_clips(options, &mut stats, &mut problems)?];
     if let Some(qa) = &options.qa {
         let mut writer = ShardWriter::<QaPair>::new(&options.out, options.shard)?;
-        for pair in jsonl::<QaPair>(qa)? {
+        for pair in jsonl::records::<QaPair>(qa)? {
             writer.push(pair?)?;
         }
         tables.push(writer.finish()?);
@@ -71,7 +69,7 @@ fn write_clips(options: &ShardsOptions, stats: &mut ClipStats, problems: &mut Ve
     // Clips decoded together: enough to keep every thread busy, few enough that memory
     // holds only a few clips' audio.
     let chunk_size = 2 * rayon::current_num_threads();
-    let mut clips = jsonl::<Clip>(&options.clips)?.peekable();
+    let mut clips = jsonl::records::<Clip>(&options.clips)?.peekable();
     let progress = Progress::counter("clips");
     while clips.peek().is_some() {
         let chunk = clips.by_ref().take(chunk_size).collect::<Result<Vec<Clip>>>()?;
@@ -108,18 +106,4 @@ fn clip_row(mut clip: Clip, base: &Path) -> (ClipRow, Option<Problem>) {
         }
     };
     (ClipRow { clip, wav }, problem)
-}
-
-/// The records of a JSONL file, lazily; errors name the file and line.
-pub(crate) fn jsonl<T: DeserializeOwned>(path: &Path) -> Result<impl Iterator<Item = Result<T>>> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let path = path.to_path_buf();
-    Ok(BufReader::new(file).lines().enumerate().filter_map(move |(i, line)| {
-        let at = || format!("{}:{}", path.display(), i + 1);
-        match line {
-            Ok(line) if line.trim().is_empty() => None,
-            Ok(line) => Some(serde_json::from_str(&line).with_context(at)),
-            Err(e) => Some(Err(e).with_context(at)),
-        }
-    }))
 }

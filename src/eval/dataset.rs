@@ -24,6 +24,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::eval::parquet_clips;
+use crate::jsonl;
 
 /// The splits a folder layout recognises as its first path component.
 pub const SPLITS: [&str; 3] = ["train", "validation", "test"];
@@ -175,18 +176,13 @@ struct JsonlClip {
 }
 
 fn load_jsonl(path: &Path) -> Result<Vec<Clip>> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let folder = path.parent().unwrap_or(Path::new("."));
     let mut clips = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let clip: JsonlClip = serde_json::from_str(line).with_context(|| {
+    for (line, clip) in jsonl::numbered::<JsonlClip>(path)? {
+        let clip = clip.with_context(|| {
             format!(
-                "{} line {}: expected {{\"id\", \"abc\", \"split\"?, \"audio\"?, \"question\"?}}",
-                path.display(),
-                index + 1
+                "{} line {line}: expected {{\"id\", \"abc\", \"split\"?, \"audio\"?, \"question\"?}}",
+                path.display()
             )
         })?;
         clips.push(Clip {

@@ -2,13 +2,13 @@
 //! per clip and run (runs are 0-based), e.g. written by a Python inference script.
 
 use std::collections::HashMap;
-use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::eval::Answer;
+use crate::jsonl;
 
 /// A line of the file; other fields (model name, latency, ...) are ignored.
 #[derive(Deserialize)]
@@ -21,21 +21,14 @@ struct Line {
 /// Every answer in the file, keyed by (clip id, run). A (clip, run) given twice is an
 /// error: which of the two answers to score would be a guess.
 pub fn load(path: &Path) -> Result<HashMap<(String, u32), String>> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading predictions {}", path.display()))?;
     let mut answers = HashMap::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: Line = serde_json::from_str(line).with_context(|| {
-            format!(
-                "{} line {}: expected {{\"id\": string, \"run\": integer, \"text\": string}}",
-                path.display(),
-                index + 1
-            )
+    let lines = jsonl::numbered::<Line>(path).with_context(|| format!("reading predictions {}", path.display()))?;
+    for (line, parsed) in lines {
+        let parsed = parsed.with_context(|| {
+            format!("{} line {line}: expected {{\"id\": string, \"run\": integer, \"text\": string}}", path.display())
         })?;
         if answers.insert((parsed.id.clone(), parsed.run), parsed.text).is_some() {
-            bail!("{} line {}: clip {:?} run {} is answered twice", path.display(), index + 1, parsed.id, parsed.run);
+            bail!("{} line {line}: clip {:?} run {} is answered twice", path.display(), parsed.id, parsed.run);
         }
     }
     Ok(answers)
@@ -67,6 +60,8 @@ pub fn select(answers: &HashMap<(String, u32), String>, ids: &[&str], runs: u32)
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]
