@@ -68,7 +68,9 @@ const AUDIO_EXTENSIONS: [&str; 4] = ["wav", "flac", "mp3", "ogg"];
 
 /// Writes the embeddings table.
 pub fn run(options: &EmbedOptions) -> Result<EmbedSummary> {
-    options.device.check(options.model)?;
+    if options.model == Model::Mel && options.device != Device::Cpu {
+        bail!("--device {}: the mel model runs on the CPU only (use --device cpu)", options.device);
+    }
     if !(options.clip_length_s.is_finite() && options.clip_length_s > 0.0) {
         bail!(
             "clip length must be a positive number of seconds, got {}",

@@ -10,6 +10,7 @@
 //! This module writes no files (`crate::commands::embed` does) and decodes nothing itself
 //! (`crate::audio` does).
 
+pub mod device;
 pub mod mel;
 pub mod pool;
 pub mod resample;
@@ -22,6 +23,7 @@ use anyhow::{Result, bail};
 
 use crate::shards::Provenance;
 
+pub use device::{DType, Device};
 pub use mel::LogMel;
 pub use pool::{Pooling, pool};
 
@@ -108,41 +110,5 @@ impl fmt::Display for Model {
         f.write_str(match self {
             Model::Mel => "mel",
         })
-    }
-}
-
-/// Where a model runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Device {
-    Cpu,
-    /// A CUDA GPU by index (`cuda` is `cuda:0`).
-    Cuda(usize),
-}
-
-impl Device {
-    /// Refuses a device the build and the model cannot use: every model here runs on the CPU.
-    pub fn check(self, model: Model) -> Result<()> {
-        match self {
-            Device::Cpu => Ok(()),
-            Device::Cuda(i) => bail!(
-                "--device cuda:{i}: CUDA needs prep built with the `cuda` feature and a model that \
-                 supports it; `{model}` runs on the CPU only (use --device cpu)"
-            ),
-        }
-    }
-}
-
-impl FromStr for Device {
-    type Err = anyhow::Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        match text {
-            "cpu" => Ok(Device::Cpu),
-            "cuda" => Ok(Device::Cuda(0)),
-            _ => match text.strip_prefix("cuda:").map(str::parse) {
-                Some(Ok(index)) => Ok(Device::Cuda(index)),
-                _ => bail!("unknown device `{text}`; expected cpu, cuda or cuda:N"),
-            },
-        }
     }
 }
