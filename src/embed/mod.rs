@@ -75,6 +75,16 @@ pub trait Embedder: Send + Sync {
     /// The native frames of `samples` (mono, at `grid().sample_rate`). Frames past the end
     /// of the input, if the model makes any, are ignored by pooling.
     fn embed(&self, samples: &[f32]) -> Result<Frames>;
+    /// The native frames of several clips at once (one forward pass for models that batch);
+    /// the result is in the order of `clips`.
+    fn embed_batch(&self, clips: &[&[f32]]) -> Result<Vec<Frames>> {
+        clips.iter().map(|clip| self.embed(clip)).collect()
+    }
+    /// Whether `prep embed` should embed clips on several threads at once. Models whose
+    /// forward pass already uses every core (or a GPU) say no and get batches instead.
+    fn parallel_clips(&self) -> bool {
+        true
+    }
 }
 
 /// The models `prep embed --model` knows.
