@@ -21,7 +21,7 @@ use crate::commands::shards::{self, ShardsOptions};
 use crate::corpus::PieceOptions;
 use crate::datasets::Split;
 use crate::embed::pool::Pooling;
-use crate::embed::{Device, Model};
+use crate::embed::{DType, Device, EmbedderSpec, Model};
 use crate::eval::baseline::Baseline;
 use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
 use crate::pipeline::Pipeline;
@@ -131,12 +131,23 @@ pub struct EmbedArgs {
     /// floor(rate / 10) frames).
     #[arg(long, default_value = "exact", value_parser = str::parse::<Pooling>)]
     pub pooling: Pooling,
+    /// The model's weights: a local folder or file, or a Hugging Face Hub repo id
+    /// (owner/name[@revision]; HF_HUB_OFFLINE=1 uses the local cache only).
+    #[arg(long)]
+    pub weights: Option<String>,
+    /// Floating-point type of the model's weights and activations: f32, bf16 or f16 (the
+    /// table stores float16 either way).
+    #[arg(long, default_value = "f32", value_parser = str::parse::<DType>)]
+    pub dtype: DType,
     /// Dataset folder to write data/embeddings/ in (default: the input dataset).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-    /// cpu, or cuda[:N] (needs a build with the `cuda` feature and a model that runs there).
+    /// cpu, or cuda[:N] (needs a build with the `cuda` feature).
     #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
     pub device: Device,
+    /// Clips per forward pass, for the learned models.
+    #[arg(long, default_value_t = 4)]
+    pub batch_size: usize,
     /// Nominal clip length in seconds: shorter clips are padded to it.
     #[arg(long, default_value_t = 25.0)]
     pub clip_length: f64,
@@ -146,12 +157,17 @@ impl EmbedArgs {
     fn options(self) -> EmbedOptions {
         EmbedOptions {
             input: self.input,
-            model: self.model,
-            layer: self.layer,
-            pooling: self.pooling,
+            embedder: EmbedderSpec {
+                model: self.model,
+                layer: self.layer,
+                pooling: self.pooling,
+                weights: self.weights,
+                dtype: self.dtype,
+                device: self.device,
+            },
             out: self.out,
-            device: self.device,
             clip_length_s: self.clip_length,
+            batch_size: self.batch_size,
             shard: ShardOptions::default(),
         }
     }

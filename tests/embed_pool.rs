@@ -7,7 +7,7 @@ use std::path::Path;
 use prep::commands::embed::{EmbedOptions, run};
 use prep::embed::pool::{Pooling, pool};
 use prep::embed::window::{clip_audio, clip_window};
-use prep::embed::{Device, FrameGrid, Frames, Model};
+use prep::embed::{DType, Device, EmbedderSpec, FrameGrid, Frames, Model};
 use prep::shards::ShardOptions;
 
 /// Frames whose single value is the frame index.
@@ -141,12 +141,10 @@ fn clip_audio_is_the_recording_at_the_model_rate() {
 fn options(input: &Path) -> EmbedOptions {
     EmbedOptions {
         input: input.to_path_buf(),
-        model: Model::Mel,
-        layer: None,
-        pooling: Pooling::Exact,
+        embedder: EmbedderSpec::new(Model::Mel),
         out: None,
-        device: Device::Cpu,
         clip_length_s: 25.0,
+        batch_size: 4,
         shard: ShardOptions::default(),
     }
 }
@@ -170,21 +168,24 @@ fn embed_a_folder_resumes_and_reports_bad_files() {
     let train = &first.table.splits[&prep::datasets::Split::Train];
     assert_eq!(train.rows, 2);
 
+    let card = std::fs::read_to_string(dir.path().join("README.md")).expect("a card");
+    assert!(card.contains("config_name: embeddings"), "{card}");
+
     let second = run(&options(dir.path())).expect("second run");
     assert_eq!((second.clips, second.reused), (2, 2));
 }
 
 #[test]
-fn layers_and_cuda_are_refused_for_mel() {
+fn options_mel_cannot_honour_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let layered = EmbedOptions {
-        layer: Some(36),
-        ..options(dir.path())
+    let refused = |change: fn(&mut EmbedderSpec), expected: &str| {
+        let mut options = options(dir.path());
+        change(&mut options.embedder);
+        let error = format!("{:#}", run(&options).expect_err("refused"));
+        assert!(error.contains(expected), "{error}");
     };
-    assert!(format!("{:#}", run(&layered).expect_err("refused")).contains("no layers"));
-    let cuda = EmbedOptions {
-        device: "cuda:1".parse().expect("a device"),
-        ..options(dir.path())
-    };
-    assert!(format!("{:#}", run(&cuda).expect_err("refused")).contains("`cuda` feature"));
+    refused(|spec| spec.layer = Some(36), "no layers");
+    refused(|spec| spec.device = Device::Cuda(1), "CPU only");
+    refused(|spec| spec.weights = Some("openai/whisper-large-v3".into()), "no weights");
+    refused(|spec| spec.dtype = DType::Bf16, "f32 only");
 }

@@ -29,33 +29,87 @@ pub fn decode_span(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
     decode(path, start_s, end_s).with_context(|| format!("decoding {} [{start_s} s, {end_s} s)", path.display()))
 }
 
-fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
-    if !(0.0 <= start_s && start_s <= end_s) {
-        bail!("the span is not a non-negative interval");
+/// The number of frames (samples per channel) and the sample rate of the file at `path`:
+/// from its header when it states them, else by decoding it through (memory stays bounded
+/// by a packet).
+pub fn frame_count(path: &Path) -> Result<(u64, u32)> {
+    count_frames(path).with_context(|| format!("reading the length of {}", path.display()))
+}
+
+fn count_frames(path: &Path) -> Result<(u64, u32)> {
+    let mut opened = open(path)?;
+    if let Some(frames) = opened.num_frames {
+        return Ok((frames, opened.sample_rate));
     }
+    let mut frames = 0u64;
+    while let Some(packet) = next_packet(opened.format.as_mut())? {
+        if packet.track_id != opened.track_id {
+            continue;
+        }
+        match opened.decoder.decode(&packet) {
+            Ok(buffer) => frames += buffer.frames() as u64,
+            Err(SymphoniaError::DecodeError(_)) => continue,
+            Err(e) => return Err(e).context("decoding a packet"),
+        }
+    }
+    Ok((frames, opened.sample_rate))
+}
+
+/// A file's audio track, ready to decode.
+struct Opened {
+    format: Box<dyn symphonia::core::formats::FormatReader>,
+    decoder: Box<dyn symphonia::core::codecs::audio::AudioDecoder>,
+    track_id: u32,
+    sample_rate: u32,
+    time_base: Option<TimeBase>,
+    /// The track's playable length, when the container states it.
+    num_frames: Option<u64>,
+}
+
+fn open(path: &Path) -> Result<Opened> {
     let file = File::open(path).context("opening the file")?;
     let stream = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
     if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(extension);
     }
-    let mut format = symphonia::default::get_probe()
+    let format = symphonia::default::get_probe()
         .probe(&hint, stream, FormatOptions::default(), MetadataOptions::default())
         .context("not a supported audio format")?;
     let track = format
         .default_track(TrackType::Audio)
         .ok_or_else(|| anyhow!("no audio track"))?;
-    let track_id = track.id;
     let params = track
         .codec_params
         .as_ref()
         .and_then(|p| p.audio())
         .ok_or_else(|| anyhow!("no audio codec"))?;
     let sample_rate = params.sample_rate.ok_or_else(|| anyhow!("no sample rate"))?;
-    let time_base = track.time_base.or_else(|| TimeBase::try_from_recip(sample_rate));
-    let mut decoder = symphonia::default::get_codecs()
+    let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .context("no decoder for the codec")?;
+    Ok(Opened {
+        track_id: track.id,
+        time_base: track.time_base.or_else(|| TimeBase::try_from_recip(sample_rate)),
+        num_frames: track.num_frames,
+        sample_rate,
+        decoder,
+        format,
+    })
+}
+
+fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
+    if !(0.0 <= start_s && start_s <= end_s) {
+        bail!("the span is not a non-negative interval");
+    }
+    let Opened {
+        mut format,
+        mut decoder,
+        track_id,
+        sample_rate,
+        time_base,
+        ..
+    } = open(path)?;
 
     let first = (start_s * f64::from(sample_rate)).round() as u64;
     let last = (end_s * f64::from(sample_rate)).round() as u64;

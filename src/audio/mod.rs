@@ -11,7 +11,7 @@ pub mod wav;
 
 use anyhow::Result;
 
-pub use decode::decode_span;
+pub use decode::{decode_span, frame_count};
 pub use wav::{encode_pcm16, pcm16_duration_s};
 
 use crate::clips::AudioSpan;

@@ -23,17 +23,20 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use half::f16;
 use rayon::prelude::*;
 
 use crate::clips::Clip;
 use crate::datasets::{Problem, Split};
 use crate::embed::pool::Pooled;
-use crate::embed::window::clip_audio;
-use crate::embed::{Device, Embedder, Frames, Model, Pooling, pool};
+use crate::audio::frame_count;
+use crate::embed::window::{ClipAudio, clip_audio};
+use crate::embed::{Embedder, EmbedderSpec, Frames, Pooling, pool};
 use crate::jsonl;
 use crate::output::{Progress, write_atomically};
+use crate::shards::card::ClipStats;
+use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
 
 /// Everything `prep embed` needs.
@@ -41,15 +44,14 @@ use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
 pub struct EmbedOptions {
     /// A dataset folder, its `.prep/clips.jsonl`, or a folder of audio files.
     pub input: PathBuf,
-    pub model: Model,
-    /// The layer, for models that have layers.
-    pub layer: Option<u32>,
-    pub pooling: Pooling,
+    /// The model, its weights and where it runs.
+    pub embedder: EmbedderSpec,
     /// The dataset folder to write `data/embeddings/` in (default: see the module docs).
     pub out: Option<PathBuf>,
-    pub device: Device,
     /// Nominal clip length: shorter clips are padded to it, audio files cut into it.
     pub clip_length_s: f64,
+    /// Clips per forward pass, for models that batch (`Embedder::parallel_clips` false).
+    pub batch_size: usize,
     pub shard: ShardOptions,
 }
 
@@ -68,51 +70,59 @@ const AUDIO_EXTENSIONS: [&str; 4] = ["wav", "flac", "mp3", "ogg"];
 
 /// Writes the embeddings table.
 pub fn run(options: &EmbedOptions) -> Result<EmbedSummary> {
-    if options.model == Model::Mel && options.device != Device::Cpu {
-        bail!("--device {}: the mel model runs on the CPU only (use --device cpu)", options.device);
-    }
     if !(options.clip_length_s.is_finite() && options.clip_length_s > 0.0) {
         bail!(
             "clip length must be a positive number of seconds, got {}",
             options.clip_length_s
         );
     }
-    let embedder = options.model.build(options.layer)?;
+    if options.batch_size == 0 {
+        bail!("the batch size must be at least 1");
+    }
+    let embedder = options.embedder.build()?;
     let (items, out) = items(options)?;
+    let mut problems = Vec::new();
+    let jobs = jobs(&items, options.clip_length_s, &mut problems);
     let cache = Cache::new(&out, embedder.as_ref(), options)?;
     let mut writer = ShardWriter::<EmbeddingRow>::new(&out, options.shard)?;
-    let (mut clips, mut reused, mut problems) = (0, 0, Vec::new());
-    let progress = Progress::new(items.len() as u64, "embed");
-    let chunk_size = 2 * rayon::current_num_threads();
-    for chunk in items.chunks(chunk_size) {
-        let done: Vec<Summary> = chunk
-            .par_iter()
-            .map(|item| {
-                let done = embed_item(item, embedder.as_ref(), &cache, options);
-                progress.inc();
-                done
-            })
-            .collect();
-        for item in done {
-            clips += item.rows.len();
-            reused += item.reused;
-            problems.extend(item.problems);
-            for row in item.rows {
-                writer.push(row)?;
+    let (mut clips, mut reused) = (0, 0);
+    let progress = Progress::new(jobs.len() as u64, "embed");
+    let chunk_size = if embedder.parallel_clips() {
+        2 * rayon::current_num_threads()
+    } else {
+        options.batch_size
+    };
+    for chunk in jobs.chunks(chunk_size) {
+        for (job, outcome) in chunk.iter().zip(embed_chunk(chunk, embedder.as_ref(), &cache, options)) {
+            progress.inc();
+            match outcome {
+                Ok((_, stored)) if stored.audio_samples == 0 => {
+                    problems.push(problem(job, "the recording ends before the clip starts".into()));
+                }
+                Ok((was_cached, stored)) => {
+                    clips += 1;
+                    reused += usize::from(was_cached);
+                    writer.push(row(job, embedder.as_ref(), stored))?;
+                }
+                Err(e) => problems.push(problem(job, format!("{e:#}"))),
             }
         }
     }
     progress.finish();
     cache.remove_unused()?;
+    let table = writer.finish()?;
+    let mut manifest = Manifest::load(&out)?.unwrap_or_else(|| Manifest::new("prep embeddings", ClipStats::default()));
+    manifest.record(&table);
+    manifest.save(&out)?;
     Ok(EmbedSummary {
-        table: writer.finish()?,
+        table,
         clips,
         reused,
         problems,
     })
 }
 
-/// One unit of parallel work.
+/// One unit of input.
 enum Item {
     /// A clip of a dataset, its audio path resolved.
     Clip(Clip),
@@ -178,93 +188,83 @@ fn audio_files(dir: &Path) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-/// Rows made, clips reused, problems met.
-#[derive(Default)]
-struct Summary {
-    rows: Vec<EmbeddingRow>,
-    reused: usize,
-    problems: Vec<Problem>,
-}
-
 /// The clip to embed: where its audio is and what its row is called.
-struct Job<'a> {
+struct Job {
     id: String,
     split: Split,
-    path: &'a Path,
+    path: PathBuf,
     start_s: f64,
     end_s: f64,
 }
 
-fn embed_item(item: &Item, embedder: &dyn Embedder, cache: &Cache, options: &EmbedOptions) -> Summary {
-    let mut done = Summary::default();
-    match item {
-        Item::Clip(clip) => {
-            let Some(span) = &clip.audio else { return done };
-            let job = Job {
-                id: clip.id.clone(),
-                split: clip.split,
-                path: &span.path,
-                start_s: span.start_s,
-                end_s: span.end_s,
-            };
-            match embed_job(&job, embedder, cache, options) {
-                Ok((_, stored)) if stored.audio_samples == 0 => {
-                    done.problems
-                        .push(problem(&job, "the recording ends before the clip starts".into()));
-                }
-                Ok((reused, stored)) => done.push(&job, embedder, stored, reused),
-                Err(e) => done.problems.push(problem(&job, format!("{e:#}"))),
-            }
-        }
-        Item::File { path, id } => {
-            for index in 0u32.. {
-                let start_s = f64::from(index) * options.clip_length_s;
-                let id = format!("{id}/{index:04}");
-                let job = Job {
-                    id,
-                    split: Split::Train,
-                    path,
-                    start_s,
-                    end_s: start_s + options.clip_length_s,
-                };
-                match embed_job(&job, embedder, cache, options) {
-                    Ok((_, stored)) if stored.audio_samples == 0 => {
-                        if index == 0 {
-                            done.problems.push(problem(&job, "the file holds no audio".into()));
-                        }
-                        break;
-                    }
-                    Ok((reused, stored)) => {
-                        let is_last = stored.audio_samples < stored.padded_samples;
-                        done.push(&job, embedder, stored, reused);
-                        if is_last {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        done.problems.push(problem(&job, format!("{e:#}")));
-                        break;
-                    }
-                }
-            }
+/// The clips to embed: a dataset's clips as they are, each audio file's windows of
+/// `clip_length_s` from 0 s (its length read from its header, in parallel). A file that
+/// cannot be read or holds no audio is a problem, and the run goes on.
+fn jobs(items: &[Item], clip_length_s: f64, problems: &mut Vec<Problem>) -> Vec<Job> {
+    let per_item: Vec<Result<Vec<Job>, Problem>> = items
+        .par_iter()
+        .map(|item| match item {
+            Item::Clip(clip) => Ok(clip
+                .audio
+                .iter()
+                .map(|span| Job {
+                    id: clip.id.clone(),
+                    split: clip.split,
+                    path: span.path.clone(),
+                    start_s: span.start_s,
+                    end_s: span.end_s,
+                })
+                .collect()),
+            Item::File { path, id } => file_windows(path, id, clip_length_s),
+        })
+        .collect();
+    let mut jobs = Vec::new();
+    for item in per_item {
+        match item {
+            Ok(item_jobs) => jobs.extend(item_jobs),
+            Err(p) => problems.push(p),
         }
     }
-    done
+    jobs
 }
 
-impl Summary {
-    fn push(&mut self, job: &Job, embedder: &dyn Embedder, stored: Stored, reused: bool) {
-        self.reused += usize::from(reused);
-        self.rows.push(EmbeddingRow {
-            clip_id: job.id.clone(),
-            split: job.split,
-            model: embedder.name().to_string(),
-            layer: embedder.layer(),
-            frame_rate_hz: stored.rate_hz,
-            dim: stored.dim,
-            provenance: embedder.provenance(),
-            frames: stored.frames,
-        });
+/// The windows of one audio file: `<id>/0000`, `<id>/0001`, ...; the last one padded.
+fn file_windows(path: &Path, id: &str, clip_length_s: f64) -> Result<Vec<Job>, Problem> {
+    let fail = |message: String| Problem {
+        item: format!("{id}/0000"),
+        message: format!("{}: {message}", path.display()),
+    };
+    let (frames, rate) = frame_count(path).map_err(|e| fail(format!("{e:#}")))?;
+    if frames == 0 || rate == 0 {
+        return Err(fail("the file holds no audio".into()));
+    }
+    let duration_s = frames as f64 / f64::from(rate);
+    // A hair of tolerance so a file of exactly k windows does not get an empty k+1-th.
+    let windows = ((duration_s / clip_length_s) - 1e-9).ceil().max(1.0) as u32;
+    Ok((0..windows)
+        .map(|index| {
+            let start_s = f64::from(index) * clip_length_s;
+            Job {
+                id: format!("{id}/{index:04}"),
+                split: Split::Train,
+                path: path.to_path_buf(),
+                start_s,
+                end_s: start_s + clip_length_s,
+            }
+        })
+        .collect())
+}
+
+fn row(job: &Job, embedder: &dyn Embedder, stored: Stored) -> EmbeddingRow {
+    EmbeddingRow {
+        clip_id: job.id.clone(),
+        split: job.split,
+        model: embedder.name().to_string(),
+        layer: embedder.layer(),
+        frame_rate_hz: stored.rate_hz,
+        dim: stored.dim,
+        provenance: embedder.provenance(),
+        frames: stored.frames,
     }
 }
 
@@ -275,43 +275,97 @@ fn problem(job: &Job, message: String) -> Problem {
     }
 }
 
-/// One clip's pooled frames (from the cache or fresh) and whether they were cached.
-fn embed_job(job: &Job, embedder: &dyn Embedder, cache: &Cache, options: &EmbedOptions) -> Result<(bool, Stored)> {
+/// Each job's pooled frames (from the cache or fresh) and whether they were cached, in the
+/// order of `jobs`. Audio is read and decoded on all cores; the model then embeds the
+/// clips one per thread, or in one batch when it prefers batches.
+fn embed_chunk(jobs: &[Job], embedder: &dyn Embedder, cache: &Cache, options: &EmbedOptions) -> Vec<Result<(bool, Stored)>> {
+    let prepared: Vec<Result<Prepared>> = jobs
+        .par_iter()
+        .map(|job| prepare(job, embedder, cache, options))
+        .collect();
+    let fresh: Vec<&ClipAudio> = prepared
+        .iter()
+        .filter_map(|p| match p {
+            Ok(Prepared::Audio { audio, .. }) => Some(audio),
+            _ => None,
+        })
+        .collect();
+    let mut embedded = embed_clips(&fresh, embedder).into_iter();
+    prepared
+        .into_iter()
+        .map(|prepared| match prepared? {
+            Prepared::Cached(stored) => Ok((true, stored)),
+            Prepared::Audio { audio, cache_path } => {
+                let native = embedded.next().unwrap_or_else(|| Err(anyhow!("no frames for the clip")))?;
+                let stored = store(&native, &audio, embedder, options.embedder.pooling)?;
+                write_atomically(&cache_path, &stored.to_bytes())?;
+                cache.keep(cache_path);
+                Ok((false, stored))
+            }
+        })
+        .collect()
+}
+
+/// A job before the model runs: its cached frames, or its audio and where to cache them.
+enum Prepared {
+    Cached(Stored),
+    Audio { audio: ClipAudio, cache_path: PathBuf },
+}
+
+fn prepare(job: &Job, embedder: &dyn Embedder, cache: &Cache, options: &EmbedOptions) -> Result<Prepared> {
     if !job.path.is_file() {
         bail!("the audio file is missing");
     }
-    let path = cache.path(job)?;
-    if let Some(stored) = Stored::read(&path)? {
-        cache.keep(path);
-        return Ok((true, stored));
+    let cache_path = cache.path(job)?;
+    if let Some(stored) = Stored::read(&cache_path)? {
+        cache.keep(cache_path);
+        return Ok(Prepared::Cached(stored));
     }
     let rate = embedder.grid().sample_rate;
-    let audio = clip_audio(job.path, job.start_s, job.end_s, options.clip_length_s, rate)?;
-    let stored = if audio.audio_samples == 0 {
-        Stored {
+    let audio = clip_audio(&job.path, job.start_s, job.end_s, options.clip_length_s, rate)?;
+    if audio.audio_samples == 0 {
+        // Nothing to embed and nothing worth caching: the caller reports it.
+        return Ok(Prepared::Cached(Stored {
             dim: embedder.width() as u32,
             rate_hz: 0.0,
             audio_samples: 0,
             padded_samples: 0,
             frames: Vec::new(),
-        }
-    } else {
-        let native = embedder.embed(&audio.samples)?;
-        let Pooled {
-            frames: Frames { dim, values },
-            rate_hz,
-        } = pool(&native, embedder.grid(), audio.samples.len(), options.pooling)?;
-        Stored {
-            dim: dim as u32,
-            rate_hz,
-            audio_samples: audio.audio_samples as u64,
-            padded_samples: audio.samples.len() as u64,
-            frames: values.into_iter().map(f16::from_f32).collect(),
-        }
-    };
-    write_atomically(&path, &stored.to_bytes())?;
-    cache.keep(path);
-    Ok((false, stored))
+        }));
+    }
+    Ok(Prepared::Audio { audio, cache_path })
+}
+
+/// The native frames of each clip, in order. A batch that fails is retried clip by clip,
+/// so one bad clip does not take the others' frames with it.
+fn embed_clips(clips: &[&ClipAudio], embedder: &dyn Embedder) -> Vec<Result<Frames>> {
+    let one = |clip: &&ClipAudio| embedder.embed(&clip.samples);
+    if embedder.parallel_clips() {
+        return clips.par_iter().map(one).collect();
+    }
+    if clips.is_empty() {
+        return Vec::new();
+    }
+    let samples: Vec<&[f32]> = clips.iter().map(|clip| clip.samples.as_slice()).collect();
+    match embedder.embed_batch(&samples) {
+        Ok(frames) if frames.len() == clips.len() => frames.into_iter().map(Ok).collect(),
+        _ => clips.iter().map(one).collect(),
+    }
+}
+
+/// A clip's native frames pooled and converted to float16.
+fn store(native: &Frames, audio: &ClipAudio, embedder: &dyn Embedder, pooling: Pooling) -> Result<Stored> {
+    let Pooled {
+        frames: Frames { dim, values },
+        rate_hz,
+    } = pool(native, embedder.grid(), audio.samples.len(), pooling)?;
+    Ok(Stored {
+        dim: dim as u32,
+        rate_hz,
+        audio_samples: audio.audio_samples as u64,
+        padded_samples: audio.samples.len() as u64,
+        frames: values.into_iter().map(f16::from_f32).collect(),
+    })
 }
 
 /// The per-clip cache of one model, layer and pooling.
@@ -326,13 +380,16 @@ struct Cache {
 
 impl Cache {
     fn new(out: &Path, embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Self> {
-        let pooling = format!("{:?}", options.pooling).to_lowercase();
+        let spec = &options.embedder;
+        let pooling = format!("{:?}", spec.pooling).to_lowercase();
         let name = format!("{}-{}-{pooling}", embedder.name(), embedder.layer());
         let settings = serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "model": embedder.name(),
             "layer": embedder.layer(),
             "pooling": pooling,
+            "weights": spec.weights,
+            "dtype": spec.dtype.to_string(),
             "clip_length_s": options.clip_length_s,
         });
         Ok(Cache {
@@ -344,7 +401,7 @@ impl Cache {
     }
 
     fn path(&self, job: &Job) -> Result<PathBuf> {
-        let file_hash = self.file_hash(job.path)?;
+        let file_hash = self.file_hash(&job.path)?;
         let mut hasher = blake3::Hasher::new();
         for part in [&self.settings, &file_hash, &job.id, job.split.name()] {
             hasher.update(part.as_bytes());

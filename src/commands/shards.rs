@@ -21,9 +21,10 @@ use crate::audio::span_wav;
 use crate::clips::Clip;
 use crate::datasets::Problem;
 use crate::jsonl;
-use crate::output::{Progress, write_atomically};
+use crate::output::Progress;
 use crate::qa::QaPair;
-use crate::shards::card::{self, ClipStats};
+use crate::shards::card::ClipStats;
+use crate::shards::manifest::Manifest;
 use crate::shards::{ClipRow, ShardOptions, ShardWriter, TableFiles};
 
 /// Everything `prep shards` needs.
@@ -58,8 +59,14 @@ pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
         }
         tables.push(writer.finish()?);
     }
-    let card = options.out.join("README.md");
-    write_atomically(&card, card::render(&options.title, &tables, &stats)?.as_bytes())?;
+    // Tables other commands wrote into the folder (embeddings) stay on the card.
+    let mut manifest = Manifest::load(&options.out)?.unwrap_or_else(|| Manifest::new("", ClipStats::default()));
+    manifest.title.clone_from(&options.title);
+    manifest.stats = stats;
+    for table in &tables {
+        manifest.record(table);
+    }
+    let card = manifest.save(&options.out)?;
     Ok(ShardsSummary { tables, card, problems })
 }
 

@@ -93,13 +93,50 @@ pub enum Model {
     Mel,
 }
 
-impl Model {
-    /// The embedder for `--model` and `--layer`; a layer is refused for models without
-    /// layers.
-    pub fn build(self, layer: Option<u32>) -> Result<Box<dyn Embedder>> {
-        match (self, layer) {
-            (Model::Mel, None) => Ok(Box::new(LogMel::new())),
-            (Model::Mel, Some(n)) => bail!("--layer {n}: the mel model is a spectrogram and has no layers"),
+/// Everything that picks and configures an embedder: `prep embed`'s model options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedderSpec {
+    pub model: Model,
+    /// The layer whose output is the embedding (models with layers; their default if None).
+    pub layer: Option<u32>,
+    pub pooling: Pooling,
+    /// A local path or a Hub repo id (`owner/name[@revision]`), for models with weights.
+    pub weights: Option<String>,
+    pub dtype: DType,
+    pub device: Device,
+}
+
+impl EmbedderSpec {
+    /// The spec of `model` with every other option at its default.
+    pub fn new(model: Model) -> Self {
+        EmbedderSpec {
+            model,
+            layer: None,
+            pooling: Pooling::default(),
+            weights: None,
+            dtype: DType::default(),
+            device: Device::Cpu,
+        }
+    }
+
+    /// The embedder, its weights loaded; options the model cannot honour are refused.
+    pub fn build(&self) -> Result<Box<dyn Embedder>> {
+        match self.model {
+            Model::Mel => {
+                if let Some(n) = self.layer {
+                    bail!("--layer {n}: the mel model is a spectrogram and has no layers");
+                }
+                if let Some(weights) = &self.weights {
+                    bail!("--weights {weights}: the mel model has no weights");
+                }
+                if self.device != Device::Cpu {
+                    bail!("--device {}: the mel model runs on the CPU only", self.device);
+                }
+                if self.dtype != DType::F32 {
+                    bail!("--dtype {}: the mel model computes in f32 only", self.dtype);
+                }
+                Ok(Box::new(LogMel::new()))
+            }
         }
     }
 }

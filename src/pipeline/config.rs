@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::QuantizeMode;
 use crate::clips::ClipOptions;
+use crate::embed::EmbedderSpec;
 use crate::shards::ShardOptions;
 
 /// A whole pipeline file.
@@ -35,6 +36,9 @@ pub struct Pipeline {
     pub qa: QaConfig,
     #[serde(default)]
     pub shards: ShardsConfig,
+    /// The embeddings table, when set (`prep embed` with these options after the shards).
+    #[serde(default)]
+    pub embeddings: Option<EmbeddingsConfig>,
 }
 
 fn default_title() -> String {
@@ -186,6 +190,58 @@ impl Default for ShardsConfig {
     }
 }
 
+/// The embeddings table's model; the same options as `prep embed`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingsConfig {
+    /// mel, jukebox or whisper.
+    pub model: String,
+    pub layer: Option<u32>,
+    /// exact or llark.
+    #[serde(default = "default_pooling")]
+    pub pooling: String,
+    /// A local path or a Hub repo id.
+    pub weights: Option<String>,
+    /// f32, bf16 or f16.
+    #[serde(default = "default_dtype")]
+    pub dtype: String,
+    /// cpu, cuda or cuda:N.
+    #[serde(default = "default_device")]
+    pub device: String,
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+}
+
+fn default_pooling() -> String {
+    "exact".to_string()
+}
+
+fn default_dtype() -> String {
+    "f32".to_string()
+}
+
+fn default_device() -> String {
+    "cpu".to_string()
+}
+
+fn default_batch_size() -> usize {
+    4
+}
+
+impl EmbeddingsConfig {
+    /// The embedder these settings describe; errors name the setting.
+    pub fn spec(&self) -> Result<EmbedderSpec> {
+        Ok(EmbedderSpec {
+            model: self.model.parse().context("embeddings.model")?,
+            layer: self.layer,
+            pooling: self.pooling.parse().context("embeddings.pooling")?,
+            weights: self.weights.clone(),
+            dtype: self.dtype.parse().context("embeddings.dtype")?,
+            device: self.device.parse().context("embeddings.device")?,
+        })
+    }
+}
+
 impl Pipeline {
     /// Reads and checks a pipeline file.
     pub fn load(path: &Path) -> Result<Pipeline> {
@@ -207,6 +263,12 @@ impl Pipeline {
         }
         if pipeline.shards.target_size_mb == 0 || pipeline.shards.row_group_mb == 0 {
             bail!("shards.target_size_mb and shards.row_group_mb must be positive");
+        }
+        if let Some(embeddings) = &pipeline.embeddings {
+            embeddings.spec()?;
+            if embeddings.batch_size == 0 {
+                bail!("embeddings.batch_size must be at least 1");
+            }
         }
         Ok(pipeline)
     }

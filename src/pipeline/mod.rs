@@ -28,6 +28,7 @@ pub use config::Pipeline;
 
 use crate::analysis::prepare;
 use crate::clips::{Clip, cut_piece};
+use crate::commands::embed::{self, EmbedOptions};
 use crate::commands::shards::{self, ShardsOptions};
 use crate::datasets::demo::DemoSource;
 use crate::datasets::folder::{Folder, FolderOptions};
@@ -47,6 +48,8 @@ pub struct RunSummary {
     pub reused: usize,
     pub clips: usize,
     pub pairs: usize,
+    /// Rows of the embeddings table (0 without an `embeddings` section).
+    pub embedded: usize,
     pub problems: Vec<Problem>,
     pub dataset: PathBuf,
 }
@@ -114,13 +117,28 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     };
     let written = shards::run(&options)?;
     problems.extend(written.problems);
+    if let Some(embeddings) = &pipeline.embeddings {
+        let options = EmbedOptions {
+            input: work.join("clips.jsonl"),
+            embedder: embeddings.spec()?,
+            out: Some(out.clone()),
+            clip_length_s: pipeline.clips.length_s,
+            batch_size: embeddings.batch_size,
+            shard: pipeline.shard_options(),
+        };
+        let embedded = embed::run(&options)?;
+        summary.embedded = embedded.clips;
+        problems.extend(embedded.problems);
+    }
     summary.problems = problems;
     eprintln!(
-        "run: {} pieces ({} reused), {} clips, {} Q&A pairs, {} problems, dataset in {} ({:.1} s)",
+        "run: {} pieces ({} reused), {} clips, {} Q&A pairs, {} embedded clips, {} problems, \
+         dataset in {} ({:.1} s)",
         summary.pieces,
         summary.reused,
         summary.clips,
         summary.pairs,
+        summary.embedded,
         summary.problems.len(),
         out.display(),
         started.elapsed().as_secs_f64()

@@ -15,7 +15,7 @@ use crate::audio::pcm16_duration_s;
 use crate::clips::Clip;
 
 /// What the card says about the clips, gathered while they stream to the writer.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClipStats {
     /// Seconds of audio embedded in the clips table.
     pub audio_seconds: f64,

@@ -10,6 +10,7 @@
 
 pub mod card;
 pub mod features;
+pub mod manifest;
 pub mod schema;
 pub mod tables;
 pub mod writer;

@@ -47,7 +47,7 @@ impl Default for ShardOptions {
 }
 
 /// The files and row count of one split of a finished table.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SplitFiles {
     pub rows: u64,
     pub files: Vec<PathBuf>,
