@@ -126,7 +126,8 @@ fn several_files_make_one_var_builder() {
 #[test]
 fn a_state_key_that_is_absent_lists_the_entries() {
     for file in ["openai/vqvae.pth.tar", "openai/prior_level_2.pth.tar"] {
-        let error = format!("{:#}", Weights::open(&[fixtures().join(file)], Some("ema")).err().unwrap());
+        let error = Weights::open(&[fixtures().join(file)], Some("ema")).err().unwrap();
+        let error = format!("{error:#}");
         assert!(error.contains(file) && error.contains("no entry `ema`"), "{error}");
         assert!(error.contains("\"model\"") && error.contains("\"hps\""), "{error}");
     }
@@ -134,7 +135,8 @@ fn a_state_key_that_is_absent_lists_the_entries() {
 
 #[test]
 fn a_file_that_is_no_checkpoint_is_named() {
-    let error = format!("{:#}", Weights::open(&[fixtures().join("bin/config.json")], None).err().unwrap());
+    let error = Weights::open(&[fixtures().join("bin/config.json")], None).err().unwrap();
+    let error = format!("{error:#}");
     assert!(error.contains("bin/config.json") && error.contains("magic"), "{error}");
 }
 
@@ -180,7 +182,8 @@ fn missing_local_files_name_the_folder_and_the_files() {
     for name in TRANSFORMERS_FILES {
         assert!(error.contains(name), "{error}");
     }
-    let named = Layout::Named { files: &["vqvae.pth.tar", "prior_level_1.pth.tar"], state_key: None };
+    let files = ["vqvae.pth.tar", "prior_level_1.pth.tar"];
+    let named = Layout::Named { files: &files, state_key: None };
     let error = local("openai", &Wanted::all(named)).unwrap_err().to_string();
     assert!(error.contains("openai") && error.contains("has no prior_level_1.pth.tar"), "{error}");
     let nothing = |_: &str| false;

@@ -141,7 +141,12 @@ impl SimpleBackend for Weights {
         self.convert(name, tensor, dtype)
     }
 
-    fn get_unchecked(&self, name: &str, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
+    fn get_unchecked(
+        &self,
+        name: &str,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
         let tensor = self.read(name, device)?;
         self.convert(name, tensor, dtype)
     }

@@ -224,9 +224,10 @@ fn legacy_index(path: &Path, state_key: Option<&str>) -> Result<HashMap<String, 
     state_dict_tensors(object, state_key)?
         .into_iter()
         .map(|(name, view)| {
+            let key = &view.storage.key;
             let place = *places
-                .get(&view.storage.key)
-                .with_context(|| format!("storage {} of `{name}` is not in the file", view.storage.key))?;
+                .get(key)
+                .with_context(|| format!("storage {key} of `{name}` is not in the file"))?;
             Ok((name, entry_for(view, place)))
         })
         .collect()
