@@ -121,14 +121,24 @@ impl HubRepo {
         let info = api.info().with_context(|| {
             format!(
                 "cannot list the files of {} at {} (`{}` is not a local file or folder, so it \
-                 was taken for a Hub repo)",
+                 was taken for a Hub repo){}",
                 self.describe(),
                 self.settings.endpoint,
-                self.id
+                self.id,
+                self.token_hint()
             )
         })?;
         let names = info.siblings.into_iter().map(|sibling| sibling.rfilename).collect();
         Ok(self.listing.get_or_init(|| names))
+    }
+
+    /// Where no token was sent: how to send one, for gated and private repos.
+    fn token_hint(&self) -> &'static str {
+        match self.settings.token {
+            Some(_) => "",
+            None => " (no token was sent: gated and private repos need HF_TOKEN or \
+                      `huggingface-cli login`)",
+        }
     }
 }
 
@@ -154,7 +164,8 @@ impl Store for HubRepo {
         }
         let Some(api) = &self.api else { return Err(self.missing(&[name])) };
         api.download(name).with_context(|| {
-            format!("cannot download {name} of {} from {}", self.describe(), self.settings.endpoint)
+            let (repo, endpoint) = (self.describe(), &self.settings.endpoint);
+            format!("cannot download {name} of {repo} from {endpoint}{}", self.token_hint())
         })
     }
 
