@@ -14,6 +14,7 @@ pub mod device;
 pub mod mel;
 pub mod pool;
 pub mod resample;
+pub mod whisper;
 pub mod window;
 
 use std::fmt;
