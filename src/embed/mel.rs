@@ -11,10 +11,13 @@
 //! maximum and not Whisper's clamp to the top 8 decades: a frame's values do not depend on
 //! the rest of the clip. It carries no learned information and is labelled `log_mel` in
 //! the table.
+//!
+//! The same STFT and filterbank, with the ends padded by reflection instead of zeros
+//! ([`Padding::Reflect`]), are the first half of Whisper's front end (`super::whisper`).
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::{Embedder, FrameGrid, Frames};
@@ -27,6 +30,16 @@ pub const N_MELS: usize = 128;
 /// The floor under the mel power before the log.
 pub const POWER_FLOOR: f32 = 1e-10;
 
+/// How the centred STFT extends the signal by `N_FFT / 2` samples at each end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// Zeros (`librosa.stft(pad_mode="constant")`): the `mel` model.
+    Zeros,
+    /// The signal mirrored about its first and last samples, which are not repeated
+    /// (`torch.stft`'s default `pad_mode="reflect"`): Whisper's feature extractor.
+    Reflect,
+}
+
 /// One triangular mel filter: its weights on consecutive FFT bins from `first_bin`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MelBand {
@@ -36,6 +49,7 @@ pub struct MelBand {
 
 /// The log-mel embedder (see the module documentation).
 pub struct LogMel {
+    padding: Padding,
     bands: Vec<MelBand>,
     window: Vec<f32>,
     fft: Arc<dyn RealToComplex<f32>>,
@@ -48,8 +62,14 @@ impl Default for LogMel {
 }
 
 impl LogMel {
+    /// The `mel` model: zero padding.
     pub fn new() -> Self {
+        Self::with_padding(Padding::Zeros)
+    }
+
+    pub fn with_padding(padding: Padding) -> Self {
         LogMel {
+            padding,
             bands: slaney_filterbank(SAMPLE_RATE, N_FFT, N_MELS),
             window: hann(N_FFT),
             fft: RealFftPlanner::new().plan_fft_forward(N_FFT),
@@ -57,11 +77,10 @@ impl LogMel {
     }
 
     /// The mel power spectrogram (before the log), `1 + samples.len() / HOP` frames of
-    /// `N_MELS` values, as `librosa.feature.melspectrogram` computes it.
+    /// `N_MELS` values, as `librosa.feature.melspectrogram` computes it. Reflection needs
+    /// more than `N_FFT / 2` samples.
     pub fn mel_power(&self, samples: &[f32]) -> Result<Frames> {
-        let half = N_FFT / 2;
-        let mut padded = vec![0f32; samples.len() + N_FFT];
-        padded[half..half + samples.len()].copy_from_slice(samples);
+        let padded = pad(samples, self.padding)?;
         let count = 1 + samples.len() / HOP;
         let mut input = self.fft.make_input_vec();
         let mut spectrum = self.fft.make_output_vec();
@@ -114,10 +133,35 @@ impl Embedder for LogMel {
     fn embed(&self, samples: &[f32]) -> Result<Frames> {
         let mut frames = self.mel_power(samples)?;
         for v in &mut frames.values {
-            *v = v.max(POWER_FLOOR).log10();
+            *v = log_power(*v);
         }
         Ok(frames)
     }
+}
+
+/// `log10(max(power, 1e-10))`.
+pub fn log_power(power: f32) -> f32 {
+    power.max(POWER_FLOOR).log10()
+}
+
+/// `samples` with `N_FFT / 2` samples more at each end.
+fn pad(samples: &[f32], padding: Padding) -> Result<Vec<f32>> {
+    let half = N_FFT / 2;
+    let mut padded = vec![0f32; samples.len() + N_FFT];
+    padded[half..half + samples.len()].copy_from_slice(samples);
+    if padding == Padding::Reflect {
+        ensure!(
+            samples.len() > half,
+            "reflection padding needs more than {half} samples; the input has {}",
+            samples.len()
+        );
+        let last = samples.len() - 1;
+        for i in 1..=half {
+            padded[half - i] = samples[i];
+            padded[half + last + i] = samples[last - i];
+        }
+    }
+    Ok(padded)
 }
 
 /// The periodic Hann window of length `n` (`scipy.signal.get_window("hann", n)`).
@@ -189,5 +233,24 @@ fn mel_to_hz(mel: f64) -> f64 {
         MIN_LOG_HZ * (log_step() * (mel - MIN_LOG_MEL)).exp()
     } else {
         F_SP * mel
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflection_mirrors_about_the_end_samples_without_repeating_them() {
+        let ramp: Vec<f32> = (0..300).map(|i| i as f32).collect();
+        let padded = pad(&ramp, Padding::Reflect).unwrap();
+        assert_eq!(padded.len(), 300 + N_FFT);
+        // numpy.pad(ramp, 200, mode="reflect") starts 200, 199, ... and ends ..., 99, 98.
+        assert_eq!(&padded[..3], &[200.0, 199.0, 198.0]);
+        assert_eq!(&padded[198..202], &[2.0, 1.0, 0.0, 1.0]);
+        assert_eq!(&padded[498..502], &[298.0, 299.0, 298.0, 297.0]);
+        assert_eq!(padded[699], 99.0);
+        assert_eq!(&pad(&ramp, Padding::Zeros).unwrap()[..201], &[0.0; 201]);
+        assert!(pad(&ramp[..200], Padding::Reflect).is_err());
     }
 }

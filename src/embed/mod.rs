@@ -15,6 +15,7 @@ pub mod mel;
 pub mod pool;
 pub mod resample;
 pub mod weights;
+pub mod whisper;
 pub mod window;
 
 use std::fmt;
