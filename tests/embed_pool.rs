@@ -169,7 +169,7 @@ fn embed_a_folder_resumes_and_reports_bad_files() {
     assert_eq!(train.rows, 2);
 
     let card = std::fs::read_to_string(dir.path().join("README.md")).expect("a card");
-    assert!(card.contains("config_name: embeddings"), "{card}");
+    assert!(card.contains("config_name: \"embeddings\""), "{card}");
 
     let second = run(&options(dir.path())).expect("second run");
     assert_eq!((second.clips, second.reused), (2, 2));
@@ -188,4 +188,24 @@ fn options_mel_cannot_honour_are_refused() {
     refused(|spec| spec.device = Device::Cuda(1), "CPU only");
     refused(|spec| spec.weights = Some("openai/whisper-large-v3".into()), "no weights");
     refused(|spec| spec.dtype = DType::Bf16, "f32 only");
+}
+
+#[test]
+fn whisper_embeds_a_folder_with_local_weights_and_refuses_other_layers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_tone(&dir.path().join("tone.wav"), 3.0);
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/whisper/tiny");
+    let mut options = options(dir.path());
+    options.clip_length_s = 3.0;
+    options.embedder = EmbedderSpec {
+        weights: Some(weights.into()),
+        ..EmbedderSpec::new(Model::Whisper)
+    };
+    let summary = run(&options).expect("embedded");
+    assert_eq!((summary.clips, summary.problems.len()), (1, 0));
+    assert_eq!(summary.table.dims.get("frames"), Some(&64));
+
+    options.embedder.layer = Some(1);
+    let error = format!("{:#}", run(&options).expect_err("refused"));
+    assert!(error.contains("last layer, 2 here"), "{error}");
 }

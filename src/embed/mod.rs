@@ -3,9 +3,11 @@
 //! (`window`, `resample`) and pooling the model's native frames to the table's 10 Hz
 //! (`pool`).
 //!
-//! Every model sits behind [`Embedder`], so `prep embed` does not know which one it runs.
-//! Only `mel` (a log-mel spectrogram, no weights) is here so far; it is labelled
-//! `Provenance::LogMel` in the table so nobody mistakes it for a learned representation.
+//! Every model sits behind [`Embedder`], so `prep embed` does not know which one it runs:
+//! `mel` (a log-mel spectrogram, no weights, labelled `Provenance::LogMel` in the table so
+//! nobody mistakes it for a learned representation), `whisper` (`whisper`) and `jukebox`
+//! (`jukebox`). `spec` turns the command's options into one, its weights found by
+//! `weights`; `device` says where it runs.
 //!
 //! This module writes no files (`crate::commands::embed` does) and decodes nothing itself
 //! (`crate::audio` does).
@@ -14,20 +16,19 @@ pub mod device;
 pub mod mel;
 pub mod pool;
 pub mod resample;
+pub mod spec;
 pub mod weights;
 pub mod whisper;
 pub mod window;
 
-use std::fmt;
-use std::str::FromStr;
-
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::shards::Provenance;
 
 pub use device::{DType, Device};
 pub use mel::LogMel;
 pub use pool::{Pooling, pool};
+pub use spec::{EmbedderSpec, Model};
 
 /// Frames of an embedding, row-major: frame 0's `dim` values, then frame 1's, and so on.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,78 +87,5 @@ pub trait Embedder: Send + Sync {
     /// forward pass already uses every core (or a GPU) say no and get batches instead.
     fn parallel_clips(&self) -> bool {
         true
-    }
-}
-
-/// The models `prep embed --model` knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Model {
-    Mel,
-}
-
-/// Everything that picks and configures an embedder: `prep embed`'s model options.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmbedderSpec {
-    pub model: Model,
-    /// The layer whose output is the embedding (models with layers; their default if None).
-    pub layer: Option<u32>,
-    pub pooling: Pooling,
-    /// A local path or a Hub repo id (`owner/name[@revision]`), for models with weights.
-    pub weights: Option<String>,
-    pub dtype: DType,
-    pub device: Device,
-}
-
-impl EmbedderSpec {
-    /// The spec of `model` with every other option at its default.
-    pub fn new(model: Model) -> Self {
-        EmbedderSpec {
-            model,
-            layer: None,
-            pooling: Pooling::default(),
-            weights: None,
-            dtype: DType::default(),
-            device: Device::Cpu,
-        }
-    }
-
-    /// The embedder, its weights loaded; options the model cannot honour are refused.
-    pub fn build(&self) -> Result<Box<dyn Embedder>> {
-        match self.model {
-            Model::Mel => {
-                if let Some(n) = self.layer {
-                    bail!("--layer {n}: the mel model is a spectrogram and has no layers");
-                }
-                if let Some(weights) = &self.weights {
-                    bail!("--weights {weights}: the mel model has no weights");
-                }
-                if self.device != Device::Cpu {
-                    bail!("--device {}: the mel model runs on the CPU only", self.device);
-                }
-                if self.dtype != DType::F32 {
-                    bail!("--dtype {}: the mel model computes in f32 only", self.dtype);
-                }
-                Ok(Box::new(LogMel::new()))
-            }
-        }
-    }
-}
-
-impl FromStr for Model {
-    type Err = anyhow::Error;
-
-    fn from_str(name: &str) -> Result<Self> {
-        match name {
-            "mel" => Ok(Model::Mel),
-            _ => bail!("unknown model `{name}`; known models: mel"),
-        }
-    }
-}
-
-impl fmt::Display for Model {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Model::Mel => "mel",
-        })
     }
 }
