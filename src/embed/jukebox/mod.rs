@@ -179,8 +179,8 @@ impl Jukebox {
         let offset = start * self.hop;
         self.prior.conditioning(&self.labels(offset)).with_context(|| {
             format!(
-                "conditioning the window at {:.2} s: JukeMIR's labels describe a {} s song, \
-                 so clips much longer than that cannot be embedded whole",
+                "conditioning the window at {:.2} s with JukeMIR's labels (a {} s song; a \
+                 window must start before its end)",
                 offset as f64 / f64::from(self.grid.sample_rate),
                 CONDITIONING_SECONDS
             )
