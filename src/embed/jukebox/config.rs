@@ -60,7 +60,8 @@ impl VqvaeConfig {
     }
 }
 
-/// The fields of `JukeboxPriorConfig` the top-level prior uses.
+/// The fields of `JukeboxPriorConfig` the top-level prior uses. The six fields without a
+/// default are the shared ones, always filled from the top level of the config.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PriorConfig {
     #[serde(default = "defaults::act_fn")]
@@ -81,17 +82,13 @@ pub struct PriorConfig {
     pub is_encoder_decoder: bool,
     #[serde(default)]
     pub mask: bool,
-    #[serde(default = "defaults::max_duration")]
     pub max_duration: f64,
-    #[serde(default = "defaults::one")]
     pub max_nb_genres: usize,
     #[serde(default = "defaults::yes")]
     pub merged_decoder: bool,
-    #[serde(default = "defaults::yes")]
     pub metadata_conditioning: bool,
     #[serde(default = "defaults::metadata_dims")]
     pub metadata_dims: Vec<usize>,
-    #[serde(default)]
     pub min_duration: f64,
     #[serde(default = "defaults::mlp_multiplier")]
     pub mlp_multiplier: f64,
@@ -103,9 +100,7 @@ pub struct PriorConfig {
     pub n_heads: usize,
     #[serde(default = "defaults::nb_relevant_lyric_tokens")]
     pub nb_relevant_lyric_tokens: usize,
-    #[serde(default = "defaults::sampling_rate")]
     pub sampling_rate: u32,
-    #[serde(default = "defaults::timing_dims")]
     pub timing_dims: usize,
 }
 
@@ -184,9 +179,9 @@ impl JukeboxConfig {
         let prior_index = top_prior_index(nb_priors)?;
         let (field, entry) = &priors[prior_index];
         let prior: PriorConfig =
-            serde_json::from_value(entry.clone()).with_context(|| field.clone())?;
+            serde_json::from_value(with_shared_params(&root, entry)).with_context(|| field.clone())?;
         let config = JukeboxConfig { vqvae, prior, prior_index };
-        config.validate(nb_priors, field)?;
+        config.validate(field)?;
         Ok(config)
     }
 
@@ -202,15 +197,9 @@ impl JukeboxConfig {
 
     /// Refuses configurations this port does not implement; `prior_field` names the
     /// top-level prior's entry in the JSON.
-    fn validate(&self, nb_priors: usize, prior_field: &str) -> Result<()> {
+    fn validate(&self, prior_field: &str) -> Result<()> {
         let v = &self.vqvae;
         ensure!(v.levels >= 1, "vqvae_config.levels must be at least 1");
-        ensure!(
-            nb_priors == v.levels,
-            "nb_priors ({nb_priors}) must equal vqvae_config.levels ({}): the top prior's \
-             tokens come from the top level",
-            v.levels
-        );
         for (name, list) in [("res_downs_t", &v.res_downs_t), ("res_strides_t", &v.res_strides_t)] {
             ensure!(
                 list.len() >= v.levels,
@@ -302,6 +291,26 @@ impl JukeboxConfig {
 pub fn top_prior_index(nb_priors: usize) -> Result<usize> {
     ensure!(nb_priors >= 1, "nb_priors must be at least 1");
     Ok(0)
+}
+
+/// `entry` with the fields `JukeboxModel.set_shared_params` copies from the top level of
+/// the config into every prior (the top level's value, or its default, wins).
+fn with_shared_params(root: &Value, entry: &Value) -> Value {
+    let shared = [
+        ("sampling_rate", Value::from(defaults::sampling_rate())),
+        ("timing_dims", Value::from(defaults::timing_dims())),
+        ("min_duration", Value::from(0.0)),
+        ("max_duration", Value::from(defaults::max_duration())),
+        ("max_nb_genres", Value::from(defaults::max_nb_genres())),
+        ("metadata_conditioning", Value::from(true)),
+    ];
+    let mut entry = entry.clone();
+    if let Value::Object(fields) = &mut entry {
+        for (name, default) in shared {
+            fields.insert(name.to_string(), root.get(name).cloned().unwrap_or(default));
+        }
+    }
+    entry
 }
 
 /// `(JSON field, entry)` of every prior: `prior_config_list[i]` or `prior_<i>`.
@@ -409,6 +418,10 @@ mod defaults {
     pub fn timing_dims() -> usize {
         64
     }
+    /// `JukeboxConfig`'s, not `JukeboxPriorConfig`'s (1): it is a shared field.
+    pub fn max_nb_genres() -> usize {
+        5
+    }
 }
 
 #[cfg(test)]
@@ -436,6 +449,7 @@ mod tests {
         assert_eq!(config.prior.block_ctx(), 4);
         assert_eq!(config.prior.attention_width(), 2);
         assert_eq!(config.prior.timing_dims, 64);
+        assert_eq!(config.prior.max_nb_genres, 5);
         assert_eq!(config.vqvae.res_dilation_growth_rate, 3);
         let kinds: Vec<_> = (0..4).map(|d| config.prior.attention_kind(d).unwrap()).collect();
         assert_eq!(
@@ -447,6 +461,15 @@ mod tests {
                 AttentionKind::Block
             ]
         );
+    }
+
+    #[test]
+    fn the_top_level_shared_fields_override_the_prior_s() {
+        let json = tiny_json(&TINY_PRIOR.replace("{", "{\"timing_dims\": 16, "))
+            .replace("\"nb_priors\": 1", "\"nb_priors\": 1, \"timing_dims\": 128, \"min_duration\": 60.0");
+        let config = JukeboxConfig::from_json(&json).unwrap();
+        assert_eq!(config.prior.timing_dims, 128);
+        assert_eq!(config.prior.min_duration, 60.0);
     }
 
     #[test]
@@ -479,7 +502,7 @@ mod tests {
         let odd = tiny_json(TINY_PRIOR).replace("\"res_strides_t\": [2]", "\"res_strides_t\": [3]");
         let error = format!("{:#}", JukeboxConfig::from_json(&odd).unwrap_err());
         assert!(error.contains("vqvae_config.res_strides_t[0]"), "{error}");
-        let levels = tiny_json(TINY_PRIOR).replace("\"nb_priors\": 1", "\"nb_priors\": 2");
-        assert!(JukeboxConfig::from_json(&levels).is_err());
+        let count = tiny_json(TINY_PRIOR).replace("\"nb_priors\": 1", "\"nb_priors\": 2");
+        assert!(JukeboxConfig::from_json(&count).is_err());
     }
 }
