@@ -18,6 +18,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 use super::config::{AttentionKind, PriorConfig};
+use super::kernels;
 
 /// The score a masked position gets (`get_mask`'s use in `_attn`).
 const MASKED: f32 = -1e9;
@@ -30,14 +31,17 @@ pub struct Projection {
 
 impl Projection {
     pub fn load(input: usize, output: usize, vb: VarBuilder) -> Result<Self> {
-        Ok(Projection { weight: vb.get((input, output), "weight")?, bias: vb.get(output, "bias")? })
+        Ok(Projection {
+            weight: vb.get((input, output), "weight")?,
+            bias: vb.get(output, "bias")?,
+        })
     }
 
     /// `[batch, tokens, in]` -> `[batch, tokens, out]`, one matrix product over all tokens.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (batch, tokens, input) = x.dims3()?;
         let y = x.reshape((batch * tokens, input))?.matmul(&self.weight)?;
-        Ok(y.broadcast_add(&self.bias)?.reshape((batch, tokens, ()))?)
+        Ok(kernels::add(y, &self.bias)?.reshape((batch, tokens, ()))?)
     }
 }
 
@@ -76,7 +80,11 @@ impl Attention {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let qkv = self.c_attn.forward(x)?;
         let w = self.width;
-        let (q, k, v) = (qkv.narrow(2, 0, w)?, qkv.narrow(2, w, w)?, qkv.narrow(2, 2 * w, w)?);
+        let (q, k, v) = (
+            qkv.narrow(2, 0, w)?,
+            qkv.narrow(2, w, w)?,
+            qkv.narrow(2, 2 * w, w)?,
+        );
         let context = match self.kind {
             AttentionKind::Block => self.block_attn(&q, &k, &v)?,
             AttentionKind::TransposeBlock => self.transpose_block_attn(&q, &k, &v)?,
@@ -90,7 +98,10 @@ impl Attention {
         let (batch, tokens, w) = q.dims3()?;
         let rows = batch * tokens / self.block_ctx;
         let blocks = |t: &Tensor| t.reshape((rows, self.block_ctx, w));
-        let mask = self.causal.then(|| causal_bias(self.block_ctx, q.device())).transpose()?;
+        let mask = self
+            .causal
+            .then(|| causal_bias(self.block_ctx, q.device()))
+            .transpose()?;
         let context = self.dense(&blocks(q)?, &blocks(k)?, &blocks(v)?, mask.as_ref())?;
         Ok(context.reshape((batch, tokens, w))?)
     }
@@ -106,7 +117,10 @@ impl Attention {
                 .contiguous()?
                 .reshape((batch * block_ctx, n_blocks, w))?)
         };
-        let mask = self.causal.then(|| causal_bias(n_blocks, q.device())).transpose()?;
+        let mask = self
+            .causal
+            .then(|| causal_bias(n_blocks, q.device()))
+            .transpose()?;
         let context = self.dense(&columns(q)?, &columns(k)?, &columns(v)?, mask.as_ref())?;
         Ok(context
             .reshape((batch, block_ctx, n_blocks, w))?
@@ -122,10 +136,17 @@ impl Attention {
         let (n_blocks, block_ctx) = (tokens / self.block_ctx, self.block_ctx);
         let rows = batch * n_blocks;
         let previous = |t: &Tensor| -> Result<Tensor> {
-            let t = t.reshape((batch, n_blocks, block_ctx, w))?.narrow(1, 0, n_blocks - 1)?;
+            let t = t
+                .reshape((batch, n_blocks, block_ctx, w))?
+                .narrow(1, 0, n_blocks - 1)?;
             Ok(t.pad_with_zeros(1, 1, 0)?.reshape((rows, block_ctx, w))?)
         };
-        let context = self.dense(&q.reshape((rows, block_ctx, w))?, &previous(k)?, &previous(v)?, None)?;
+        let context = self.dense(
+            &q.reshape((rows, block_ctx, w))?,
+            &previous(k)?,
+            &previous(v)?,
+            None,
+        )?;
         Ok(context.reshape((batch, tokens, w))?)
     }
 
@@ -136,25 +157,31 @@ impl Attention {
         let (rows, q_len, w) = q.dims3()?;
         let heads = |t: &Tensor| -> Result<Tensor> {
             let len = t.dim(1)?;
-            Ok(t.reshape((rows, len, self.heads, w / self.heads))?.transpose(1, 2)?.contiguous()?)
+            Ok(t.reshape((rows, len, self.heads, w / self.heads))?
+                .transpose(1, 2)?
+                .contiguous()?)
         };
         let (q, k, v) = (heads(q)?, heads(k)?, heads(v)?);
         let dtype = q.dtype();
-        let scores = (q.matmul(&k.t()?)? * self.score_scale)?.to_dtype(DType::F32)?;
+        let scores = kernels::scale(q.matmul(&k.t()?)?, self.score_scale)?.to_dtype(DType::F32)?;
         let scores = match mask {
-            Some(bias) => scores.broadcast_add(bias)?,
+            Some(bias) => kernels::add(scores, bias)?,
             None => scores,
         };
         let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(dtype)?;
         let context = weights.matmul(&v)?;
-        Ok(context.transpose(1, 2)?.contiguous()?.reshape((rows, q_len, w))?)
+        Ok(context
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((rows, q_len, w))?)
     }
 }
 
 /// `[n, n]` f32: 0 where a query may attend (key at or before it), -1e9 elsewhere
 /// (`get_mask`'s `autoregressive` mask with equal query and key lengths).
 fn causal_bias(n: usize, device: &Device) -> Result<Tensor> {
-    let bias: Vec<f32> =
-        (0..n * n).map(|i| if i % n <= i / n { 0.0 } else { MASKED }).collect();
+    let bias: Vec<f32> = (0..n * n)
+        .map(|i| if i % n <= i / n { 0.0 } else { MASKED })
+        .collect();
     Ok(Tensor::from_vec(bias, (n, n), device)?)
 }

@@ -83,7 +83,8 @@ pub fn original_prior_name(name: &str) -> String {
         return format!("prior.x_out.{rest}");
     }
     let mut parts: Vec<String> = name.split('.').map(str::to_string).collect();
-    let conv1d = parts.len() >= 2 && ["c_attn", "c_proj", "c_fc"].contains(&parts[parts.len() - 2].as_str());
+    let conv1d =
+        parts.len() >= 2 && ["c_attn", "c_proj", "c_fc"].contains(&parts[parts.len() - 2].as_str());
     for part in &mut parts {
         if let Some(index) = part.strip_prefix("layer_norm_") {
             *part = format!("ln_{index}");
@@ -109,11 +110,17 @@ mod tests {
     #[test]
     fn strided_convolutions_nest_in_the_original_sequential() {
         assert_eq!(
-            original_vqvae_name("encoders.2.level_blocks.0.downsample_block.0.weight", &DOWNS_T),
+            original_vqvae_name(
+                "encoders.2.level_blocks.0.downsample_block.0.weight",
+                &DOWNS_T
+            ),
             "encoders.2.level_blocks.0.model.0.0.weight"
         );
         assert_eq!(
-            original_vqvae_name("encoders.2.level_blocks.1.downsample_block.2.bias", &DOWNS_T),
+            original_vqvae_name(
+                "encoders.2.level_blocks.1.downsample_block.2.bias",
+                &DOWNS_T
+            ),
             "encoders.2.level_blocks.1.model.1.0.bias"
         );
     }
@@ -174,10 +181,22 @@ mod tests {
 
     #[test]
     fn token_embedding_and_output_projection_get_their_original_names() {
-        assert_eq!(original_prior_name("prior.embed_tokens.weight"), "prior.x_emb.weight");
-        assert_eq!(original_prior_name("prior.fc_proj_out.weight"), "prior.x_out.weight");
-        assert_eq!(original_prior_name("prior.pos_emb.pos_emb"), "prior.pos_emb.pos_emb");
-        assert_eq!(original_prior_name("prior.start_token"), "prior.start_token");
+        assert_eq!(
+            original_prior_name("prior.embed_tokens.weight"),
+            "prior.x_emb.weight"
+        );
+        assert_eq!(
+            original_prior_name("prior.fc_proj_out.weight"),
+            "prior.x_out.weight"
+        );
+        assert_eq!(
+            original_prior_name("prior.pos_emb.pos_emb"),
+            "prior.pos_emb.pos_emb"
+        );
+        assert_eq!(
+            original_prior_name("prior.start_token"),
+            "prior.start_token"
+        );
     }
 
     #[test]

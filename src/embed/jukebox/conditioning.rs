@@ -54,20 +54,40 @@ struct RangeEmbedding {
 }
 
 impl RangeEmbedding {
-    fn load(n_time: usize, config: &PriorConfig, range: (f64, f64), clamp: bool, vb: VarBuilder) -> Result<Self> {
+    fn load(
+        n_time: usize,
+        config: &PriorConfig,
+        range: (f64, f64),
+        clamp: bool,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         let emb = vb.get((config.timing_dims, config.hidden_size), "weight")?;
-        Ok(RangeEmbedding { n_time, bins: config.timing_dims, pos_min: range.0, pos_max: range.1, clamp, emb })
+        Ok(RangeEmbedding {
+            n_time,
+            bins: config.timing_dims,
+            pos_min: range.0,
+            pos_max: range.1,
+            clamp,
+            emb,
+        })
     }
 
     /// The bin of each of the `n_time` positions, in f32 as the reference computes them.
     fn bins(&self, start: f32, end: f32) -> Result<Vec<u32>> {
-        let end = if self.clamp { end.clamp(self.pos_min as f32, self.pos_max as f32) } else { end };
+        let end = if self.clamp {
+            end.clamp(self.pos_min as f32, self.pos_max as f32)
+        } else {
+            end
+        };
         let (pos_min, span) = (self.pos_min as f32, (self.pos_max - self.pos_min) as f32);
         let n_time = self.n_time as f32;
         (0..self.n_time)
             .map(|i| {
-                let position =
-                    if self.n_time == 1 { start } else { start + (end - start) * (i as f32 / n_time) };
+                let position = if self.n_time == 1 {
+                    start
+                } else {
+                    start + (end - start) * (i as f32 / n_time)
+                };
                 let bin = (self.bins as f32 * ((position - pos_min) / span)).floor();
                 ensure!(
                     bin >= 0.0 && bin < self.bins as f32,
@@ -157,27 +177,49 @@ impl LabelConditioner {
         let mut genre_sum = artist.zeros_like()?;
         for &genre in &labels.genres {
             if genre >= 0 {
-                genre_sum = (genre_sum + lookup(&self.bow_genre_emb, genre, device).context("genre id")?)?;
+                genre_sum = (genre_sum
+                    + lookup(&self.bow_genre_emb, genre, device).context("genre id")?)?;
             }
         }
         let start = (genre_sum + artist)?;
 
         let total = labels.total_length as f32;
-        let (begin, end) = (labels.offset as f32, (labels.offset + labels.sample_length) as f32);
+        let (begin, end) = (
+            labels.offset as f32,
+            (labels.offset + labels.sample_length) as f32,
+        );
         let timing = &self.timing;
         let positions = timing
             .total_length_emb
             .forward(total, total)
             .context("total length")?
-            .broadcast_add(&timing.absolute_pos_emb.forward(begin, end).context("offset")?)?
-            .add(&timing.relative_pos_emb.forward(begin / total, end / total).context("relative offset")?)?;
-        Ok(Conditioning { start, positions: Some(positions) })
+            .broadcast_add(
+                &timing
+                    .absolute_pos_emb
+                    .forward(begin, end)
+                    .context("offset")?,
+            )?
+            .add(
+                &timing
+                    .relative_pos_emb
+                    .forward(begin / total, end / total)
+                    .context("relative offset")?,
+            )?;
+        Ok(Conditioning {
+            start,
+            positions: Some(positions),
+        })
     }
 }
 
 /// Row `id` of `table` as `[width]`, refusing an id outside the table.
 fn lookup(table: &Tensor, id: i64, device: &Device) -> Result<Tensor> {
     let rows = table.dim(0)?;
-    ensure!((0..rows as i64).contains(&id), "id {id} is outside the table's {rows} rows");
-    Ok(table.index_select(&Tensor::new(&[id as u32], device)?, 0)?.squeeze(0)?)
+    ensure!(
+        (0..rows as i64).contains(&id),
+        "id {id} is outside the table's {rows} rows"
+    );
+    Ok(table
+        .index_select(&Tensor::new(&[id as u32], device)?, 0)?
+        .squeeze(0)?)
 }

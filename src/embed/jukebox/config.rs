@@ -51,7 +51,9 @@ pub struct VqvaeConfig {
 impl VqvaeConfig {
     /// Input samples per token at `level` and all levels below it (`hop_lengths`).
     pub fn hop(&self, level: usize) -> usize {
-        (0..=level).map(|l| self.res_strides_t[l].pow(self.res_downs_t[l] as u32)).product()
+        (0..=level)
+            .map(|l| self.res_strides_t[l].pow(self.res_downs_t[l] as u32))
+            .product()
     }
 
     /// Width and depth multiplier of `level`'s encoder (`multipliers`, 1 when absent).
@@ -178,9 +180,13 @@ impl JukeboxConfig {
         let priors = prior_entries(&root, nb_priors)?;
         let prior_index = top_prior_index(nb_priors)?;
         let (field, entry) = &priors[prior_index];
-        let prior: PriorConfig =
-            serde_json::from_value(with_shared_params(&root, entry)).with_context(|| field.clone())?;
-        let config = JukeboxConfig { vqvae, prior, prior_index };
+        let prior: PriorConfig = serde_json::from_value(with_shared_params(&root, entry))
+            .with_context(|| field.clone())?;
+        let config = JukeboxConfig {
+            vqvae,
+            prior,
+            prior_index,
+        };
         config.validate(field)?;
         Ok(config)
     }
@@ -200,7 +206,10 @@ impl JukeboxConfig {
     fn validate(&self, prior_field: &str) -> Result<()> {
         let v = &self.vqvae;
         ensure!(v.levels >= 1, "vqvae_config.levels must be at least 1");
-        for (name, list) in [("res_downs_t", &v.res_downs_t), ("res_strides_t", &v.res_strides_t)] {
+        for (name, list) in [
+            ("res_downs_t", &v.res_downs_t),
+            ("res_strides_t", &v.res_strides_t),
+        ] {
             ensure!(
                 list.len() >= v.levels,
                 "vqvae_config.{name} has {} entries for {} levels",
@@ -218,13 +227,19 @@ impl JukeboxConfig {
         }
         for (level, &stride) in v.res_strides_t.iter().take(v.levels).enumerate() {
             ensure!(
-                stride >= 2 && stride % 2 == 0,
+                stride >= 2 && stride.is_multiple_of(2),
                 "vqvae_config.res_strides_t[{level}] is {stride}: strides must be even so that \
                  a token stands for exactly `hop` samples"
             );
         }
-        ensure!(v.conv_input_shape == 1, "vqvae_config.conv_input_shape must be 1 (mono audio)");
-        ensure!(v.res_dilation_cycle != Some(0), "vqvae_config.res_dilation_cycle must not be 0");
+        ensure!(
+            v.conv_input_shape == 1,
+            "vqvae_config.conv_input_shape must be 1 (mono audio)"
+        );
+        ensure!(
+            v.res_dilation_cycle != Some(0),
+            "vqvae_config.res_dilation_cycle must not be 0"
+        );
 
         let p = &self.prior;
         let field = |name: &str| format!("{prior_field}.{name}");
@@ -234,11 +249,20 @@ impl JukeboxConfig {
             field("is_encoder_decoder"),
             field("nb_relevant_lyric_tokens")
         );
-        ensure!(p.act_fn == "quick_gelu", "{} must be quick_gelu, got {}", field("act_fn"), p.act_fn);
-        ensure!(p.num_layers >= 1, "{} must be at least 1", field("num_layers"));
+        ensure!(
+            p.act_fn == "quick_gelu",
+            "{} must be quick_gelu, got {}",
+            field("act_fn"),
+            p.act_fn
+        );
+        ensure!(
+            p.num_layers >= 1,
+            "{} must be at least 1",
+            field("num_layers")
+        );
         ensure!(p.n_heads >= 1, "{} must be at least 1", field("n_heads"));
         ensure!(
-            p.attention_width() % p.n_heads == 0 && p.attention_width() > 0,
+            p.attention_width().is_multiple_of(p.n_heads) && p.attention_width() > 0,
             "{} x {} = {} must be a positive multiple of {} ({})",
             field("attention_multiplier"),
             field("hidden_size"),
@@ -246,10 +270,14 @@ impl JukeboxConfig {
             field("n_heads"),
             p.n_heads
         );
-        ensure!(p.mlp_width() > 0, "{} gives an empty MLP", field("mlp_multiplier"));
+        ensure!(
+            p.mlp_width() > 0,
+            "{} gives an empty MLP",
+            field("mlp_multiplier")
+        );
         match p.blocks {
             Some(blocks) => ensure!(
-                blocks > 0 && p.n_ctx % blocks == 0,
+                blocks > 0 && p.n_ctx.is_multiple_of(blocks),
                 "{} ({}) must be a multiple of {} ({blocks})",
                 field("n_ctx"),
                 p.n_ctx,
@@ -259,7 +287,8 @@ impl JukeboxConfig {
         }
         ensure!(p.n_ctx > 0, "{} must be positive", field("n_ctx"));
         for depth in 0..p.num_layers {
-            p.attention_kind(depth).with_context(|| field("attention_pattern"))?;
+            p.attention_kind(depth)
+                .with_context(|| field("attention_pattern"))?;
         }
         ensure!(
             p.music_vocab_size == v.nb_discrete_codes,
@@ -273,7 +302,11 @@ impl JukeboxConfig {
             "{} must list [genres, artists]",
             field("metadata_dims")
         );
-        ensure!(p.timing_dims > 0, "{} must be positive", field("timing_dims"));
+        ensure!(
+            p.timing_dims > 0,
+            "{} must be positive",
+            field("timing_dims")
+        );
         ensure!(
             p.max_duration > p.min_duration,
             "{} must exceed {}",
@@ -325,7 +358,10 @@ fn prior_entries(root: &Value, nb_priors: usize) -> Result<Vec<(String, Value)>>
         None => (0..nb_priors)
             .map(|i| {
                 let name = format!("prior_{i}");
-                let entry = root.get(&name).cloned().unwrap_or(Value::Object(Default::default()));
+                let entry = root
+                    .get(&name)
+                    .cloned()
+                    .unwrap_or(Value::Object(Default::default()));
                 (name, entry)
             })
             .collect(),
@@ -451,7 +487,9 @@ mod tests {
         assert_eq!(config.prior.timing_dims, 64);
         assert_eq!(config.prior.max_nb_genres, 5);
         assert_eq!(config.vqvae.res_dilation_growth_rate, 3);
-        let kinds: Vec<_> = (0..4).map(|d| config.prior.attention_kind(d).unwrap()).collect();
+        let kinds: Vec<_> = (0..4)
+            .map(|d| config.prior.attention_kind(d).unwrap())
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -465,8 +503,10 @@ mod tests {
 
     #[test]
     fn the_top_level_shared_fields_override_the_prior_s() {
-        let json = tiny_json(&TINY_PRIOR.replace("{", "{\"timing_dims\": 16, "))
-            .replace("\"nb_priors\": 1", "\"nb_priors\": 1, \"timing_dims\": 128, \"min_duration\": 60.0");
+        let json = tiny_json(&TINY_PRIOR.replace("{", "{\"timing_dims\": 16, ")).replace(
+            "\"nb_priors\": 1",
+            "\"nb_priors\": 1, \"timing_dims\": 128, \"min_duration\": 60.0",
+        );
         let config = JukeboxConfig::from_json(&json).unwrap();
         assert_eq!(config.prior.timing_dims, 128);
         assert_eq!(config.prior.min_duration, 60.0);
@@ -483,8 +523,14 @@ mod tests {
     #[test]
     fn unsupported_settings_are_refused_naming_the_field() {
         let cases = [
-            (TINY_PRIOR.replace("\"blocks\": 4", "\"blocks\": 5"), "prior_config_list[0].blocks"),
-            (TINY_PRIOR.replace("false", "true"), "prior_config_list[0].is_encoder_decoder"),
+            (
+                TINY_PRIOR.replace("\"blocks\": 4", "\"blocks\": 5"),
+                "prior_config_list[0].blocks",
+            ),
+            (
+                TINY_PRIOR.replace("false", "true"),
+                "prior_config_list[0].is_encoder_decoder",
+            ),
             (
                 TINY_PRIOR.replace("raw_column_previous_row_attention", "enc_dec_with_lyrics"),
                 "prior_config_list[0].attention_pattern",
@@ -493,10 +539,16 @@ mod tests {
                 TINY_PRIOR.replace("\"music_vocab_size\": 16", "\"music_vocab_size\": 32"),
                 "prior_config_list[0].music_vocab_size",
             ),
-            (TINY_PRIOR.replace("\"n_heads\": 2", "\"n_heads\": 3"), "prior_config_list[0].n_heads"),
+            (
+                TINY_PRIOR.replace("\"n_heads\": 2", "\"n_heads\": 3"),
+                "prior_config_list[0].n_heads",
+            ),
         ];
         for (prior, field) in cases {
-            let error = format!("{:#}", JukeboxConfig::from_json(&tiny_json(&prior)).unwrap_err());
+            let error = format!(
+                "{:#}",
+                JukeboxConfig::from_json(&tiny_json(&prior)).unwrap_err()
+            );
             assert!(error.contains(field), "{field}: {error}");
         }
         let odd = tiny_json(TINY_PRIOR).replace("\"res_strides_t\": [2]", "\"res_strides_t\": [3]");

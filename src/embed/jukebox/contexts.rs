@@ -26,16 +26,28 @@ pub fn exact(tokens: usize, n_ctx: usize) -> Vec<ContextWindow> {
     if tokens <= n_ctx {
         return match tokens {
             0 => Vec::new(),
-            _ => vec![ContextWindow { start: 0, len: tokens, keep: 0..tokens }],
+            _ => vec![ContextWindow {
+                start: 0,
+                len: tokens,
+                keep: 0..tokens,
+            }],
         };
     }
     let mut windows: Vec<ContextWindow> = (0..tokens / n_ctx)
-        .map(|i| ContextWindow { start: i * n_ctx, len: n_ctx, keep: 0..n_ctx })
+        .map(|i| ContextWindow {
+            start: i * n_ctx,
+            len: n_ctx,
+            keep: 0..n_ctx,
+        })
         .collect();
     let covered = windows.len() * n_ctx;
     if covered < tokens {
         let start = tokens - n_ctx;
-        windows.push(ContextWindow { start, len: n_ctx, keep: covered - start..n_ctx });
+        windows.push(ContextWindow {
+            start,
+            len: n_ctx,
+            keep: covered - start..n_ctx,
+        });
     }
     windows
 }
@@ -43,7 +55,11 @@ pub fn exact(tokens: usize, n_ctx: usize) -> Vec<ContextWindow> {
 /// LLark's single window of `n_ctx` tokens, of which the first `valid` (the tokens of
 /// real audio) are kept.
 pub fn llark(valid: usize, n_ctx: usize) -> Vec<ContextWindow> {
-    vec![ContextWindow { start: 0, len: n_ctx, keep: 0..valid.min(n_ctx) }]
+    vec![ContextWindow {
+        start: 0,
+        len: n_ctx,
+        keep: 0..valid.min(n_ctx),
+    }]
 }
 
 #[cfg(test)]
@@ -51,13 +67,19 @@ mod tests {
     use super::*;
 
     fn covered(windows: &[ContextWindow]) -> Vec<usize> {
-        windows.iter().flat_map(|w| w.keep.clone().map(move |r| w.start + r)).collect()
+        windows
+            .iter()
+            .flat_map(|w| w.keep.clone().map(move |r| w.start + r))
+            .collect()
     }
 
     #[test]
     fn a_clip_of_whole_contexts_is_cut_without_overlap() {
         let windows = exact(24, 8);
-        assert_eq!(windows.iter().map(|w| w.start).collect::<Vec<_>>(), [0, 8, 16]);
+        assert_eq!(
+            windows.iter().map(|w| w.start).collect::<Vec<_>>(),
+            [0, 8, 16]
+        );
         assert_eq!(covered(&windows), (0..24).collect::<Vec<_>>());
     }
 
@@ -68,8 +90,16 @@ mod tests {
         assert_eq!(
             windows,
             [
-                ContextWindow { start: 0, len: 8192, keep: 0..8192 },
-                ContextWindow { start: 421, len: 8192, keep: 7771..8192 },
+                ContextWindow {
+                    start: 0,
+                    len: 8192,
+                    keep: 0..8192
+                },
+                ContextWindow {
+                    start: 421,
+                    len: 8192,
+                    keep: 7771..8192
+                },
             ]
         );
         assert_eq!(covered(&windows), (0..8613).collect::<Vec<_>>());
@@ -77,13 +107,34 @@ mod tests {
 
     #[test]
     fn a_clip_shorter_than_a_context_is_one_shorter_window() {
-        assert_eq!(exact(5, 8), [ContextWindow { start: 0, len: 5, keep: 0..5 }]);
+        assert_eq!(
+            exact(5, 8),
+            [ContextWindow {
+                start: 0,
+                len: 5,
+                keep: 0..5
+            }]
+        );
         assert!(exact(0, 8).is_empty());
     }
 
     #[test]
     fn llark_runs_one_full_context_and_keeps_the_real_tokens() {
-        assert_eq!(llark(8613, 8192), [ContextWindow { start: 0, len: 8192, keep: 0..8192 }]);
-        assert_eq!(llark(100, 8192), [ContextWindow { start: 0, len: 8192, keep: 0..100 }]);
+        assert_eq!(
+            llark(8613, 8192),
+            [ContextWindow {
+                start: 0,
+                len: 8192,
+                keep: 0..8192
+            }]
+        );
+        assert_eq!(
+            llark(100, 8192),
+            [ContextWindow {
+                start: 0,
+                len: 8192,
+                keep: 0..100
+            }]
+        );
     }
 }

@@ -15,11 +15,13 @@
 //! a silent clip stays silent). This module reads no files: the caller builds the
 //! `VarBuilder`s.
 
+mod allocator;
 pub mod attention;
 pub mod checkpoint;
 pub mod conditioning;
 pub mod config;
 pub mod contexts;
+mod kernels;
 pub mod prior;
 pub mod vqvae;
 
@@ -76,7 +78,8 @@ pub struct Jukebox {
     width: usize,
     n_ctx: usize,
     hop: usize,
-    max_nb_genres: usize,
+    /// JukeMIR's labels at offset 0 (see [`jukemir_labels`]).
+    labels: Labels,
 }
 
 impl Jukebox {
@@ -84,7 +87,12 @@ impl Jukebox {
     /// top-level prior, both with transformers' parameter names (for OpenAI's original
     /// checkpoints, rename with [`checkpoint`]'s functions). Only the prior's layers
     /// `1..=options.layer` are read.
-    pub fn new(config: JukeboxConfig, vqvae: VarBuilder, prior: VarBuilder, options: JukeboxOptions) -> Result<Self> {
+    pub fn new(
+        config: JukeboxConfig,
+        vqvae: VarBuilder,
+        prior: VarBuilder,
+        options: JukeboxOptions,
+    ) -> Result<Self> {
         let num_layers = config.prior.num_layers;
         ensure!(
             (1..=num_layers).contains(&options.layer),
@@ -107,26 +115,15 @@ impl Jukebox {
             layer: options.layer,
             window: options.window,
             device: options.device,
-            grid: FrameGrid { sample_rate: config.prior.sampling_rate, hop: hop as u32 },
+            grid: FrameGrid {
+                sample_rate: config.prior.sampling_rate,
+                hop: hop as u32,
+            },
             width: config.prior.hidden_size,
             n_ctx: config.prior.n_ctx,
             hop,
-            max_nb_genres: config.prior.max_nb_genres,
+            labels: jukemir_labels(&config, 0),
         })
-    }
-
-    /// JukeMIR's label vector for a window starting `offset` samples into the clip:
-    /// artist and genre "unknown" (id 0 in OpenAI's v2 tables, the other genre slots -1),
-    /// a song of 62 s rounded down to whole tokens, a window of `n_ctx` tokens.
-    fn labels(&self, offset: usize) -> Labels {
-        let sr = self.grid.sample_rate as usize;
-        Labels {
-            total_length: (CONDITIONING_SECONDS * sr / self.hop * self.hop) as i64,
-            offset: offset as i64,
-            sample_length: (self.n_ctx * self.hop) as i64,
-            artist: 0,
-            genres: (0..self.max_nb_genres).map(|slot| if slot == 0 { 0 } else { -1 }).collect(),
-        }
     }
 
     /// The samples the VQ-VAE sees for `clip` and how many of its tokens are real audio:
@@ -156,7 +153,10 @@ impl Jukebox {
             if length < self.hop {
                 continue;
             }
-            let samples: Vec<f32> = members.iter().flat_map(|&i| audio[i].iter().copied()).collect();
+            let samples: Vec<f32> = members
+                .iter()
+                .flat_map(|&i| audio[i].iter().copied())
+                .collect();
             let batch = Tensor::from_vec(samples, (members.len(), length), &self.device)?;
             let codes = self.vqvae.tokens(&batch).context("Jukebox VQ-VAE")?;
             for (row, &clip) in members.iter().enumerate() {
@@ -177,7 +177,11 @@ impl Jukebox {
     /// The conditioning of a window starting at token `start`.
     fn conditioning(&self, start: usize) -> Result<Conditioning> {
         let offset = start * self.hop;
-        self.prior.conditioning(&self.labels(offset)).with_context(|| {
+        let labels = Labels {
+            offset: offset as i64,
+            ..self.labels.clone()
+        };
+        self.prior.conditioning(&labels).with_context(|| {
             format!(
                 "conditioning the window at {:.2} s with JukeMIR's labels (a {} s song; a \
                  window must start before its end)",
@@ -217,7 +221,8 @@ impl Embedder for Jukebox {
     /// The VQ-VAE runs once per group of equal-length clips, the prior once per group of
     /// equal-length windows (all of a batch's full contexts run in one forward).
     fn embed_batch(&self, clips: &[&[f32]]) -> Result<Vec<Frames>> {
-        let (audio, real): (Vec<Vec<f32>>, Vec<usize>) = clips.iter().map(|clip| self.vqvae_input(clip)).unzip();
+        let (audio, real): (Vec<Vec<f32>>, Vec<usize>) =
+            clips.iter().map(|clip| self.vqvae_input(clip)).unzip();
         let tokens = self.tokens(&audio)?;
         drop(audio);
         let mut outputs: Vec<Vec<f32>> = real.iter().map(|&n| vec![0.0; n * self.width]).collect();
@@ -229,13 +234,17 @@ impl Embedder for Jukebox {
                 runs.extend(windows.into_iter().map(|window| (clip, window)));
             }
         }
-        let lengths = runs.iter().map(|(_, window)| self.prior.run_length(window.len));
+        let lengths = runs
+            .iter()
+            .map(|(_, window)| self.prior.run_length(window.len));
         for (length, members) in group_by(lengths) {
             let mut rows = Vec::with_capacity(members.len());
             let mut conditioning = Vec::with_capacity(members.len());
             for &run in &members {
                 let (clip, window) = &runs[run];
-                let clip_tokens = tokens[*clip].as_ref().expect("windows come from tokenised clips");
+                let clip_tokens = tokens[*clip]
+                    .as_ref()
+                    .expect("windows come from tokenised clips");
                 let window_tokens = clip_tokens.narrow(0, window.start, window.len)?;
                 rows.push(window_tokens.pad_with_zeros(0, 0, length - window.len)?);
                 conditioning.push(self.conditioning(window.start)?);
@@ -247,13 +256,21 @@ impl Embedder for Jukebox {
                 .to_dtype(CandleDType::F32)?;
             for (row, &run) in members.iter().enumerate() {
                 let (clip, window) = &runs[run];
-                let kept = hidden.get(row)?.narrow(0, window.keep.start, window.keep.len())?;
+                let kept = hidden
+                    .get(row)?
+                    .narrow(0, window.keep.start, window.keep.len())?;
                 let at = (window.start + window.keep.start) * self.width;
                 let values = kept.flatten_all()?.to_vec1::<f32>()?;
                 outputs[*clip][at..at + values.len()].copy_from_slice(&values);
             }
         }
-        Ok(outputs.into_iter().map(|values| Frames { dim: self.width, values }).collect())
+        Ok(outputs
+            .into_iter()
+            .map(|values| Frames {
+                dim: self.width,
+                values,
+            })
+            .collect())
     }
 
     fn parallel_clips(&self) -> bool {
@@ -261,10 +278,33 @@ impl Embedder for Jukebox {
     }
 }
 
+/// JukeMIR's label vector (`get_cond` in its `main.py`, then the prior's `get_y`) for a
+/// window starting `offset` samples into the clip: artist and genre "unknown" (id 0 in
+/// OpenAI's v2 tables, the other genre slots -1), a song of 62 s rounded down to whole
+/// tokens, a window of `n_ctx` tokens.
+pub fn jukemir_labels(config: &JukeboxConfig, offset: usize) -> Labels {
+    let (sr, hop) = (config.prior.sampling_rate as usize, config.hop());
+    Labels {
+        total_length: (CONDITIONING_SECONDS * sr / hop * hop) as i64,
+        offset: offset as i64,
+        sample_length: (config.prior.n_ctx * hop) as i64,
+        artist: 0,
+        genres: (0..config.prior.max_nb_genres)
+            .map(|slot| if slot == 0 { 0 } else { -1 })
+            .collect(),
+    }
+}
+
 /// `clip` divided by its largest absolute sample; a silent clip is returned as is.
 fn peak_normalised(clip: &[f32]) -> Vec<f32> {
-    let peak = clip.iter().fold(0f32, |peak, sample| peak.max(sample.abs()));
-    if peak > 0.0 { clip.iter().map(|sample| sample / peak).collect() } else { clip.to_vec() }
+    let peak = clip
+        .iter()
+        .fold(0f32, |peak, sample| peak.max(sample.abs()));
+    if peak > 0.0 {
+        clip.iter().map(|sample| sample / peak).collect()
+    } else {
+        clip.to_vec()
+    }
 }
 
 /// Indices grouped by key, keys in increasing order.
@@ -294,5 +334,20 @@ mod tests {
         assert_eq!(config.prior.n_ctx, 8192);
         assert_eq!(config.hop(), 128);
         assert_eq!(config.prior_index, 0);
+    }
+
+    #[test]
+    fn jukemir_labels_describe_a_62_s_song_by_an_unknown_artist() {
+        let labels = jukemir_labels(&JukeboxConfig::openai_5b(), 0);
+        assert_eq!(
+            labels,
+            Labels {
+                total_length: 2_734_080,
+                offset: 0,
+                sample_length: 1_048_576,
+                artist: 0,
+                genres: vec![0, -1, -1, -1, -1]
+            }
+        );
     }
 }

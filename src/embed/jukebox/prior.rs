@@ -21,9 +21,11 @@ use anyhow::{Context, Result, ensure};
 use candle_core::{D, DType, Tensor};
 use candle_nn::VarBuilder;
 
+use super::allocator;
 use super::attention::{Attention, Projection};
 use super::conditioning::{Conditioning, LabelConditioner, Labels};
 use super::config::PriorConfig;
+use super::kernels;
 
 /// `JukeboxLayerNorm` (eps 1e-5), computed in f32 whatever the stream's dtype.
 struct LayerNorm {
@@ -34,11 +36,15 @@ struct LayerNorm {
 impl LayerNorm {
     fn load(width: usize, vb: VarBuilder) -> Result<Self> {
         let vb = vb.to_dtype(DType::F32);
-        Ok(LayerNorm { weight: vb.get(width, "weight")?, bias: vb.get(width, "bias")? })
+        Ok(LayerNorm {
+            weight: vb.get(width, "weight")?,
+            bias: vb.get(width, "bias")?,
+        })
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let normed = candle_nn::ops::layer_norm(&x.to_dtype(DType::F32)?, &self.weight, &self.bias, 1e-5)?;
+        let normed =
+            candle_nn::ops::layer_norm(&x.to_dtype(DType::F32)?, &self.weight, &self.bias, 1e-5)?;
         Ok(normed.to_dtype(x.dtype())?)
     }
 }
@@ -51,8 +57,7 @@ struct Mlp {
 
 impl Mlp {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.c_fc.forward(x)?;
-        let h = (&h * candle_nn::ops::sigmoid(&(&h * 1.702)?)?)?;
+        let h = kernels::quick_gelu(self.c_fc.forward(x)?)?;
         self.c_proj.forward(&h)
     }
 }
@@ -80,16 +85,20 @@ impl Block {
                 c_fc: Projection::load(width, config.mlp_width(), mlp_vb.pp("c_fc"))?,
                 c_proj: Projection::load(config.mlp_width(), width, mlp_vb.pp("c_proj"))?,
             },
-            res_scale: if config.attn_res_scale { 1.0 / config.num_layers as f64 } else { 1.0 },
+            res_scale: if config.attn_res_scale {
+                1.0 / config.num_layers as f64
+            } else {
+                1.0
+            },
         })
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let a = self.attn.forward(&self.layer_norm_0.forward(x)?)?;
         if self.res_scale == 1.0 {
-            let h = (x + a)?;
+            let h = kernels::add(a, x)?;
             let m = self.mlp.forward(&self.layer_norm_1.forward(&h)?)?;
-            Ok((h + m)?)
+            kernels::add(m, &h)
         } else {
             let m = self.mlp.forward(&self.layer_norm_1.forward(&(x + &a)?)?)?;
             Ok((x + ((a + m)? * self.res_scale)?)?)
@@ -128,6 +137,9 @@ impl Prior {
             "layer {layers} does not exist: the prior has {} layers",
             config.num_layers
         );
+        if vb.device().is_cpu() {
+            allocator::retain_freed_memory();
+        }
         let width = config.hidden_size;
         let tables = vb.to_dtype(DType::F32);
         let prior = tables.pp("prior");
@@ -141,9 +153,16 @@ impl Prior {
         } else {
             StartEmbedding::Token(prior.get((1, width), "start_token")?.squeeze(0)?)
         };
-        let stack = vb.to_dtype(dtype).pp("prior").pp("transformer").pp("_attn_mods");
+        let stack = vb
+            .to_dtype(dtype)
+            .pp("prior")
+            .pp("transformer")
+            .pp("_attn_mods");
         let blocks = (0..layers)
-            .map(|depth| Block::load(config, depth, stack.pp(depth)).with_context(|| format!("prior layer {}", depth + 1)))
+            .map(|depth| {
+                Block::load(config, depth, stack.pp(depth))
+                    .with_context(|| format!("prior layer {}", depth + 1))
+            })
             .collect::<Result<_>>()?;
         Ok(Prior {
             embed_tokens,
@@ -162,7 +181,10 @@ impl Prior {
     pub fn conditioning(&self, labels: &Labels) -> Result<Conditioning> {
         match &self.start {
             StartEmbedding::Labels(conditioner) => conditioner.forward(labels),
-            StartEmbedding::Token(token) => Ok(Conditioning { start: token.clone(), positions: None }),
+            StartEmbedding::Token(token) => Ok(Conditioning {
+                start: token.clone(),
+                positions: None,
+            }),
         }
     }
 
@@ -170,7 +192,11 @@ impl Prior {
     /// causal (then the padding, at the end, cannot change the real tokens' outputs), the
     /// whole context otherwise, as the reference pads a short sequence (`get_alignment`).
     pub fn run_length(&self, tokens: usize) -> usize {
-        if self.causal { tokens.next_multiple_of(self.block_ctx) } else { self.n_ctx }
+        if self.causal {
+            tokens.next_multiple_of(self.block_ctx)
+        } else {
+            self.n_ctx
+        }
     }
 
     /// The input of layer 1 for `tokens` `[batch, length]` (u32, `length <= n_ctx` a
@@ -180,12 +206,26 @@ impl Prior {
     /// forward` before its transformer), `[batch, length, width]` in f32.
     pub fn input(&self, tokens: &Tensor, conditioning: &[Conditioning]) -> Result<Tensor> {
         let (batch, length) = tokens.dims2()?;
-        ensure!(length >= 1 && length <= self.n_ctx, "a window of {length} tokens (context {})", self.n_ctx);
-        ensure!(conditioning.len() == batch, "{} conditionings for {batch} windows", conditioning.len());
+        ensure!(
+            length >= 1 && length <= self.n_ctx,
+            "a window of {length} tokens (context {})",
+            self.n_ctx
+        );
+        ensure!(
+            conditioning.len() == batch,
+            "{} conditionings for {batch} windows",
+            conditioning.len()
+        );
         let width = self.embed_tokens.dim(1)?;
         let previous = tokens.narrow(1, 0, length - 1)?.flatten_all()?;
-        let shifted = self.embed_tokens.index_select(&previous, 0)?.reshape((batch, length - 1, width))?;
-        let starts = Tensor::stack(&conditioning.iter().map(|c| &c.start).collect::<Vec<_>>(), 0)?;
+        let shifted =
+            self.embed_tokens
+                .index_select(&previous, 0)?
+                .reshape((batch, length - 1, width))?;
+        let starts = Tensor::stack(
+            &conditioning.iter().map(|c| &c.start).collect::<Vec<_>>(),
+            0,
+        )?;
         let x = Tensor::cat(&[&starts.unsqueeze(1)?, &shifted], 1)?;
         let x = x.broadcast_add(&self.pos_emb.narrow(0, 0, length)?)?;
         match self.positions(conditioning, length)? {
@@ -196,7 +236,8 @@ impl Prior {
 
     /// The timing conditioning of positions `0..length`, `[batch, length, width]`.
     fn positions(&self, conditioning: &[Conditioning], length: usize) -> Result<Option<Tensor>> {
-        let rows: Option<Vec<&Tensor>> = conditioning.iter().map(|c| c.positions.as_ref()).collect();
+        let rows: Option<Vec<&Tensor>> =
+            conditioning.iter().map(|c| c.positions.as_ref()).collect();
         let Some(rows) = rows else { return Ok(None) };
         Ok(Some(Tensor::stack(&rows, 0)?.narrow(1, 0, length)?))
     }
@@ -211,10 +252,10 @@ impl Prior {
         for block in &self.blocks {
             x = block.forward(&x)?;
         }
-        if self.add_cond_after_transformer {
-            if let Some(positions) = self.positions(conditioning, tokens.dim(D::Minus1)?)? {
-                x = (x + positions.to_dtype(self.dtype)?)?;
-            }
+        if self.add_cond_after_transformer
+            && let Some(positions) = self.positions(conditioning, tokens.dim(D::Minus1)?)?
+        {
+            x = (x + positions.to_dtype(self.dtype)?)?;
         }
         Ok(x)
     }

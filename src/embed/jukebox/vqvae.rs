@@ -30,10 +30,20 @@ struct ResConvBlock {
 }
 
 impl ResConvBlock {
-    fn load(config: &VqvaeConfig, width: usize, depth: usize, res_scale: f64, vb: VarBuilder) -> Result<Self> {
+    fn load(
+        config: &VqvaeConfig,
+        width: usize,
+        depth: usize,
+        res_scale: f64,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         let hidden = config.res_convolution_multiplier * width;
         let dilation = config.res_dilation_growth_rate.pow(depth as u32);
-        let dilated = Conv1dConfig { padding: dilation, dilation, ..Default::default() };
+        let dilated = Conv1dConfig {
+            padding: dilation,
+            dilation,
+            ..Default::default()
+        };
         Ok(ResConvBlock {
             conv1d_1: conv1d(width, hidden, 3, dilated, vb.pp("conv1d_1"))?,
             conv1d_2: conv1d(hidden, width, 1, Conv1dConfig::default(), vb.pp("conv1d_2"))?,
@@ -44,15 +54,28 @@ impl ResConvBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let h = self.conv1d_1.forward(&x.relu()?)?.relu()?;
         let h = self.conv1d_2.forward(&h)?;
-        let h = if self.res_scale == 1.0 { h } else { (h * self.res_scale)? };
+        let h = if self.res_scale == 1.0 {
+            h
+        } else {
+            (h * self.res_scale)?
+        };
         Ok((x + h)?)
     }
 }
 
 /// `JukeboxResnet1D`: `depth` residual blocks, block `d` dilated by
 /// `growth_rate^(d mod dilation_cycle)`, scaled by `1/sqrt(depth)` when `conv_res_scale`.
-fn load_resnet(config: &VqvaeConfig, width: usize, depth: usize, vb: VarBuilder) -> Result<Vec<ResConvBlock>> {
-    let res_scale = if config.conv_res_scale { 1.0 / (depth as f64).sqrt() } else { 1.0 };
+fn load_resnet(
+    config: &VqvaeConfig,
+    width: usize,
+    depth: usize,
+    vb: VarBuilder,
+) -> Result<Vec<ResConvBlock>> {
+    let res_scale = if config.conv_res_scale {
+        1.0 / (depth as f64).sqrt()
+    } else {
+        1.0
+    };
     (0..depth)
         .map(|d| {
             let block_depth = config.res_dilation_cycle.map_or(d, |cycle| d % cycle);
@@ -77,23 +100,47 @@ struct EncoderConvBlock {
 }
 
 impl EncoderConvBlock {
-    fn load(config: &VqvaeConfig, level: usize, input_width: usize, top: usize, vb: VarBuilder) -> Result<Self> {
-        let (width, depth) = (config.res_conv_width * config.multiplier(top), config.res_conv_depth * config.multiplier(top));
+    fn load(
+        config: &VqvaeConfig,
+        level: usize,
+        input_width: usize,
+        top: usize,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let (width, depth) = (
+            config.res_conv_width * config.multiplier(top),
+            config.res_conv_depth * config.multiplier(top),
+        );
         let stride = config.res_strides_t[level];
-        let strided = Conv1dConfig { padding: stride / 2, stride, ..Default::default() };
+        let strided = Conv1dConfig {
+            padding: stride / 2,
+            stride,
+            ..Default::default()
+        };
         let blocks = vb.pp("downsample_block");
         let downsample = (0..config.res_downs_t[level])
             .map(|j| {
                 let input = if j == 0 { input_width } else { width };
                 Ok(Downsample {
                     conv: conv1d(input, width, 2 * stride, strided, blocks.pp(2 * j))?,
-                    resnet: load_resnet(config, width, depth, blocks.pp(2 * j + 1).pp("resnet_block"))?,
+                    resnet: load_resnet(
+                        config,
+                        width,
+                        depth,
+                        blocks.pp(2 * j + 1).pp("resnet_block"),
+                    )?,
                 })
             })
             .collect::<Result<_>>()?;
-        let same = Conv1dConfig { padding: 1, ..Default::default() };
+        let same = Conv1dConfig {
+            padding: 1,
+            ..Default::default()
+        };
         let proj_out = conv1d(width, config.embed_dim, 3, same, vb.pp("proj_out"))?;
-        Ok(EncoderConvBlock { downsample, proj_out })
+        Ok(EncoderConvBlock {
+            downsample,
+            proj_out,
+        })
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
@@ -136,7 +183,10 @@ impl Codebook {
     /// with it a near tie) goes the same way.
     fn quantise(&self, latents: &Tensor) -> Result<Tensor> {
         let (batch, width, time) = latents.dims3()?;
-        let x = latents.transpose(1, 2)?.contiguous()?.reshape((batch * time, width))?;
+        let x = latents
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((batch * time, width))?;
         let distance = x
             .sqr()?
             .sum_keepdim(1)?
@@ -162,14 +212,22 @@ impl TopLevelVqvae {
         let encoder_vb = vb.pp("encoders").pp(top).pp("level_blocks");
         let level_blocks = (0..config.levels)
             .map(|level| {
-                let input = if level == 0 { config.conv_input_shape } else { config.embed_dim };
+                let input = if level == 0 {
+                    config.conv_input_shape
+                } else {
+                    config.embed_dim
+                };
                 EncoderConvBlock::load(config, level, input, top, encoder_vb.pp(level))
                     .with_context(|| format!("VQ-VAE encoder {top}, level block {level}"))
             })
             .collect::<Result<_>>()?;
         let codebook = Codebook::load(config, vb.pp("bottleneck").pp("level_blocks").pp(top))
             .context("VQ-VAE top-level codebook")?;
-        Ok(TopLevelVqvae { encoder: TopEncoder { level_blocks }, codebook, hop: config.hop(top) })
+        Ok(TopLevelVqvae {
+            encoder: TopEncoder { level_blocks },
+            codebook,
+            hop: config.hop(top),
+        })
     }
 
     /// Input samples per token.
