@@ -24,7 +24,7 @@ const CHUNK: usize = 1 << 16;
 /// `[.., n]`, a mask `[q, k]` over `[.., q, k]`, or a tensor of `dst`'s own shape);
 /// `dst` is consumed and, on the CPU, reused.
 pub fn add(dst: Tensor, src: &Tensor) -> Result<Tensor> {
-    if in_place(&dst) && src.is_contiguous() && dst.elem_count() % src.elem_count() == 0 {
+    if in_place(&dst) && src.is_contiguous() && dst.elem_count().is_multiple_of(src.elem_count()) {
         dst.inplace_op2(src, &AddRepeated)?;
         Ok(dst)
     } else {
