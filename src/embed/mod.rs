@@ -13,6 +13,7 @@
 //! (`crate::audio` does).
 
 pub mod device;
+pub mod jukebox;
 pub mod mel;
 pub mod pool;
 pub mod resample;
