@@ -209,3 +209,77 @@ fn whisper_embeds_a_folder_with_local_weights_and_refuses_other_layers() {
     let error = format!("{:#}", run(&options).expect_err("refused"));
     assert!(error.contains("last layer, 2 here"), "{error}");
 }
+
+/// The frames of every row of the embeddings table under `dataset`.
+fn embedding_frames(dataset: &Path) -> Vec<Vec<f32>> {
+    use arrow_array::{Array, Float16Array, ListArray};
+    let mut rows = Vec::new();
+    let dir = dataset.join("data").join("embeddings");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("shards").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    for file in files {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+            std::fs::File::open(&file).expect("shard"),
+            1024,
+        )
+        .expect("a parquet file");
+        for batch in reader {
+            let batch = batch.expect("a batch");
+            let frames = batch.column_by_name("frames").expect("frames");
+            let frames = frames.as_any().downcast_ref::<ListArray>().expect("a list");
+            for i in 0..frames.len() {
+                let row = frames.value(i);
+                let row = row.as_any().downcast_ref::<ListArray>().expect("a list of frames");
+                let values = row.values();
+                let values = values.as_any().downcast_ref::<Float16Array>().expect("f16");
+                rows.push(values.values().iter().map(|v| v.to_f32()).collect());
+            }
+        }
+    }
+    rows
+}
+
+#[test]
+fn jukebox_embeds_from_transformers_and_openai_layouts_alike() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audio = dir.path().join("audio");
+    std::fs::create_dir(&audio).expect("audio dir");
+    write_tone(&audio.join("tone.wav"), 2.5);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jukebox");
+    // OpenAI's files with the tiny model's config beside them (without one, the 5B's).
+    let openai = dir.path().join("openai");
+    std::fs::create_dir(&openai).expect("openai dir");
+    for (from, name) in [
+        (fixtures.join("tiny-openai/vqvae.pth.tar"), "vqvae.pth.tar"),
+        (fixtures.join("tiny-openai/prior_level_2.pth.tar"), "prior_level_2.pth.tar"),
+        (fixtures.join("tiny/config.json"), "config.json"),
+    ] {
+        std::fs::copy(from, openai.join(name)).expect("copied");
+    }
+    let embed = |weights: &Path, out: &str, layer: Option<u32>| {
+        let mut options = options(&audio);
+        options.clip_length_s = 2.5;
+        options.out = Some(dir.path().join(out));
+        options.embedder = EmbedderSpec {
+            weights: Some(weights.to_string_lossy().into_owned()),
+            layer,
+            ..EmbedderSpec::new(Model::Jukebox)
+        };
+        run(&options)
+    };
+    let transformers = embed(&fixtures.join("tiny"), "a", Some(3)).expect("transformers layout");
+    assert_eq!((transformers.clips, transformers.problems.len()), (1, 0));
+    assert_eq!(transformers.table.dims.get("frames"), Some(&64));
+    embed(&openai, "b", Some(3)).expect("OpenAI layout");
+    let (a, b) = (embedding_frames(&dir.path().join("a")), embedding_frames(&dir.path().join("b")));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].len(), 25 * 64, "2.5 s at 10 Hz, 64 wide");
+    assert_eq!(a, b);
+
+    let too_deep = format!("{:#}", embed(&fixtures.join("tiny"), "c", None).expect_err("refused"));
+    assert!(too_deep.contains("--layer 36") && too_deep.contains("1 to 4"), "{too_deep}");
+    let mut options = options(&audio);
+    options.embedder = EmbedderSpec::new(Model::Jukebox);
+    let no_weights = format!("{:#}", run(&options).expect_err("refused"));
+    assert!(no_weights.contains("needs --weights"), "{no_weights}");
+}

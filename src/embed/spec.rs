@@ -8,9 +8,13 @@ use std::fs;
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
+use candle_core::DType as CandleDType;
+use candle_nn::VarBuilder;
 use candle_transformers::models::whisper::Config as WhisperConfig;
 use serde_json::Value;
 
+use super::jukebox::checkpoint::{original_prior_name, original_vqvae_name};
+use super::jukebox::{Jukebox, JukeboxConfig, JukeboxOptions, Window};
 use super::weights::{self, HubSettings, Layout, Source, Wanted};
 use super::whisper::{Whisper, WhisperOptions, encoder_prefix};
 use super::{DType, Device, Embedder, LogMel, Pooling};
@@ -22,10 +26,20 @@ pub enum Model {
     Mel,
     /// The Whisper encoder's last layer (Whisper-large-v3, Qwen2-Audio's audio tower).
     Whisper,
+    /// A layer of OpenAI Jukebox's top-level prior (JukeMIR, LLark).
+    Jukebox,
 }
 
 /// The Hub repo `--model whisper` loads when `--weights` is not given.
 pub const WHISPER_DEFAULT_WEIGHTS: &str = "openai/whisper-large-v3";
+
+/// The Jukebox layer embedded when `--layer` is not given (JukeMIR's and LLark's choice).
+pub const JUKEBOX_DEFAULT_LAYER: u32 = 36;
+
+/// OpenAI's original Jukebox checkpoint files (`torch.save({'model': state_dict, ...})`).
+const OPENAI_VQVAE: &str = "vqvae.pth.tar";
+const OPENAI_PRIOR: &str = "prior_level_2.pth.tar";
+const OPENAI_STATE_KEY: &str = "model";
 
 /// Everything that picks and configures an embedder: `prep embed`'s model options.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +72,76 @@ impl EmbedderSpec {
         match self.model {
             Model::Mel => self.mel(),
             Model::Whisper => Ok(Box::new(self.whisper()?)),
+            Model::Jukebox => Ok(Box::new(self.jukebox()?)),
         }
+    }
+
+    /// Jukebox from OpenAI's original files (a folder with `vqvae.pth.tar` and
+    /// `prior_level_2.pth.tar`, and optionally a transformers `config.json` describing
+    /// them; without it, the released 5B model's) or from a transformers-layout folder or
+    /// Hub repo. Only the VQ-VAE and the prior's layers up to `--layer` are read (and, from
+    /// a sharded Hub repo, downloaded).
+    fn jukebox(&self) -> Result<Jukebox> {
+        let Some(text) = &self.weights else {
+            bail!(
+                "--model jukebox needs --weights: a folder with OpenAI's {OPENAI_VQVAE} and \
+                 {OPENAI_PRIOR} (the 5B model JukeMIR and LLark use), or a Jukebox in the \
+                 transformers layout (a folder or a Hub repo id)"
+            );
+        };
+        let source = Source::parse(text)?;
+        let hub = HubSettings::from_env()?;
+        let layer = self.layer.unwrap_or(JUKEBOX_DEFAULT_LAYER) as usize;
+        let device = self.device.candle()?;
+        let options = JukeboxOptions {
+            layer,
+            window: match self.pooling {
+                Pooling::Llark => Window::Llark,
+                Pooling::Exact => Window::Exact,
+            },
+            dtype: self.dtype,
+            device: device.clone(),
+        };
+        let is_openai = matches!(&source, Source::Local(dir) if dir.join(OPENAI_PRIOR).is_file());
+        if is_openai {
+            let config = match source_config(&source, &hub)? {
+                Some(text) => JukeboxConfig::from_json(&text)?,
+                None => JukeboxConfig::openai_5b(),
+            };
+            let open = |file: &'static str| {
+                let files = [file];
+                let layout = Layout::Named { files: &files, state_key: Some(OPENAI_STATE_KEY) };
+                weights::locate(&source, &Wanted::all(layout), &hub)?.var_builder(CandleDType::F32, &device)
+            };
+            let (vqvae, prior) = (open(OPENAI_VQVAE)?, open(OPENAI_PRIOR)?);
+            let downs_t = config.vqvae.res_downs_t.clone();
+            let vqvae = original_names(vqvae, "encoders.0.level_blocks.0.model.0.0.weight", move |name| {
+                original_vqvae_name(name, &downs_t)
+            });
+            let prior = original_names(prior, "prior.x_emb.weight", original_prior_name);
+            return Jukebox::new(config, vqvae, prior, options);
+        }
+        let text = source_config(&source, &hub)?
+            .with_context(|| format!("{source}: no config.json, nor OpenAI's {OPENAI_PRIOR}"))?;
+        let config = JukeboxConfig::from_json(&text)?;
+        let prior_prefix = format!("priors.{}.", config.prior_index);
+        let needed = |name: &str| {
+            name.starts_with("vqvae.")
+                || name.strip_prefix(&prior_prefix).is_some_and(|rest| {
+                    match rest.strip_prefix("prior.transformer._attn_mods.") {
+                        Some(layer_and_more) => layer_and_more
+                            .split('.')
+                            .next()
+                            .and_then(|index| index.parse::<usize>().ok())
+                            .is_some_and(|index| index < layer),
+                        None => true,
+                    }
+                })
+        };
+        let wanted = Wanted { layout: Layout::Transformers, tensors: &needed };
+        let vb = weights::locate(&source, &wanted, &hub)?.var_builder(CandleDType::F32, &device)?;
+        let prior = vb.pp(format!("priors.{}", config.prior_index));
+        Jukebox::new(config, vb.pp("vqvae"), prior, options)
     }
 
     fn mel(&self) -> Result<Box<dyn Embedder>> {
@@ -117,6 +200,39 @@ impl EmbedderSpec {
     }
 }
 
+/// The text of the source's `config.json`, if it has one.
+fn source_config(source: &Source, hub: &HubSettings) -> Result<Option<String>> {
+    let files = [weights::CONFIG];
+    let layout = Layout::Named { files: &files, state_key: None };
+    let found = match source {
+        Source::Local(dir) if !dir.join(weights::CONFIG).is_file() => return Ok(None),
+        _ => weights::locate(source, &Wanted::all(layout), hub),
+    };
+    let path = match found {
+        Ok(files) => files.weights.into_iter().next(),
+        Err(_) if matches!(source, Source::Local(_)) => None,
+        Err(e) => return Err(e),
+    };
+    path.map(|path| fs::read_to_string(&path).with_context(|| format!("reading {}", path.display())))
+        .transpose()
+}
+
+/// `vb` reading OpenAI's names for transformers' through `rename`; checkpoints saved from a
+/// `DataParallel` model prefix every name with `module.` (OpenAI's loader strips it), which
+/// `probe`, a name every such file has, detects.
+fn original_names(
+    vb: VarBuilder<'static>,
+    probe: &str,
+    rename: impl Fn(&str) -> String + Send + Sync + 'static,
+) -> VarBuilder<'static> {
+    let prefix = if !vb.contains_tensor(probe) && vb.contains_tensor(&format!("module.{probe}")) {
+        "module."
+    } else {
+        ""
+    };
+    vb.rename_f(move |name| format!("{prefix}{}", rename(name)))
+}
+
 /// The encoder's configuration from a transformers `config.json`: a Whisper model's own
 /// fields, or Qwen2-Audio's `audio_config`. Only encoder fields are read; the decoder
 /// fields candle's `Config` carries are unused by the encoder and set to 0.
@@ -150,7 +266,8 @@ impl FromStr for Model {
         match name {
             "mel" => Ok(Model::Mel),
             "whisper" => Ok(Model::Whisper),
-            _ => bail!("unknown model `{name}`; known models: mel, whisper"),
+            "jukebox" => Ok(Model::Jukebox),
+            _ => bail!("unknown model `{name}`; known models: mel, whisper, jukebox"),
         }
     }
 }
@@ -160,6 +277,7 @@ impl fmt::Display for Model {
         f.write_str(match self {
             Model::Mel => "mel",
             Model::Whisper => "whisper",
+            Model::Jukebox => "jukebox",
         })
     }
 }
