@@ -30,7 +30,12 @@ impl Device {
 #[cfg(feature = "cuda")]
 fn cuda(index: usize) -> Result<candle_core::Device> {
     use anyhow::Context;
-    candle_core::Device::new_cuda(index).with_context(|| format!("cannot open CUDA device {index}"))
+    candle_core::Device::new_cuda(index).with_context(|| {
+        format!(
+            "--device cuda:{index}: cannot open CUDA device {index}; `nvidia-smi -L` lists the \
+             GPUs this machine's NVIDIA driver sees (none, or no driver: use --device cpu)"
+        )
+    })
 }
 
 #[cfg(not(feature = "cuda"))]
@@ -124,6 +129,15 @@ mod tests {
             assert_eq!(text.parse::<DType>().unwrap().to_string(), text);
         }
         assert!("f8".parse::<DType>().is_err());
+    }
+
+    /// No machine has a GPU at this index, so this fails on every machine (here with
+    /// candle's own error: no device, no driver, or the link stub as the driver).
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn a_missing_cuda_device_is_named_with_a_way_out() {
+        let error = format!("{:#}", Device::Cuda(999).candle().unwrap_err());
+        assert!(error.contains("--device cuda:999") && error.contains("--device cpu"), "{error}");
     }
 
     #[cfg(not(feature = "cuda"))]
