@@ -129,7 +129,7 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
     }
 
     let mut samples = Vec::with_capacity((last - first) as usize);
-    let mut interleaved: Vec<f32> = Vec::new();
+    let mut planes: Vec<Vec<f32>> = Vec::new();
     while let Some(packet) = next_packet(format.as_mut())? {
         if packet.track_id != track_id {
             continue;
@@ -147,16 +147,33 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
             Err(SymphoniaError::DecodeError(_)) => continue,
             Err(e) => return Err(e).context("decoding a packet"),
         };
-        let channels = buffer.spec().channels().count().max(1);
-        buffer.copy_to_vec_interleaved(&mut interleaved);
-        for (offset, frame) in interleaved.chunks(channels).enumerate() {
-            let index = position + offset as i64;
-            if (first as i64..last as i64).contains(&index) {
-                samples.push(frame.iter().sum::<f32>() / channels as f32);
-            }
-        }
+        buffer.copy_to_vecs_planar(&mut planes);
+        // The packet's frames inside [first, last), as the mean of the channels.
+        let frames = planes.first().map_or(0, Vec::len) as i64;
+        let from = (first as i64 - position).clamp(0, frames) as usize;
+        let to = (last as i64 - position).clamp(0, frames) as usize;
+        downmix_onto(&mut samples, &planes, from..to);
     }
     Ok(MonoAudio { sample_rate, samples })
+}
+
+/// Appends the mean of the channels' samples in `range` to `mono` (channel by channel, so
+/// the additions run over whole slices).
+fn downmix_onto(mono: &mut Vec<f32>, planes: &[Vec<f32>], range: std::ops::Range<usize>) {
+    let Some((first, rest)) = planes.split_first() else {
+        return;
+    };
+    let start = mono.len();
+    mono.extend_from_slice(&first[range.clone()]);
+    for plane in rest {
+        for (sum, &x) in mono[start..].iter_mut().zip(&plane[range.clone()]) {
+            *sum += x;
+        }
+    }
+    if !rest.is_empty() {
+        let channels = planes.len() as f32;
+        mono[start..].iter_mut().for_each(|sum| *sum /= channels);
+    }
 }
 
 /// The next packet, or `None` at the end of the stream (which some formats signal with an

@@ -76,10 +76,11 @@ pub fn clip_audio(path: &Path, start_s: f64, end_s: f64, nominal_s: f64, rate: u
     // The resampled signal starts on the model grid at sample `first_in * rate / rate_in`.
     let skip = (window.first - first_in * rate_out / rate_in) as usize;
     let available = resampled.len().saturating_sub(skip).min(window.audio_len);
-    let mut samples = vec![0f32; window.padded_len];
-    if available > 0 {
-        samples[..available].copy_from_slice(&resampled[skip..skip + available]);
-    }
+    // The clip's samples, in place (a copy of a whole recording costs as much as decoding).
+    let mut samples = resampled;
+    samples.drain(..skip.min(samples.len()));
+    samples.truncate(available);
+    samples.resize(window.padded_len, 0.0);
     Ok(ClipAudio {
         samples,
         audio_samples: available,
