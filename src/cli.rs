@@ -121,14 +121,16 @@ pub struct EmbedArgs {
     /// A dataset folder written by `prep run`, its `.prep/clips.jsonl`, or a folder of
     /// audio files (each cut into clips of --clip-length seconds).
     pub input: PathBuf,
-    /// The embedding model: mel (log-mel spectrogram, no weights).
+    /// The embedding model: mel (log-mel spectrogram, no weights), whisper (the Whisper
+    /// encoder's last layer; weights default to openai/whisper-large-v3) or jukebox (a
+    /// layer of OpenAI Jukebox's top-level prior; needs --weights).
     #[arg(long, default_value = "mel", value_parser = str::parse::<Model>)]
     pub model: Model,
-    /// The layer whose output is the embedding, for models that have layers.
+    /// The layer whose output is the embedding (jukebox: 1-72, default 36).
     #[arg(long)]
     pub layer: Option<u32>,
-    /// exact (mean over exact 100 ms windows) or llark (the LLark recipe's runs of
-    /// floor(rate / 10) frames).
+    /// exact (mean over exact 100 ms windows; jukebox covers the whole clip) or llark (the
+    /// LLark recipe: runs of floor(rate / 10) frames; jukebox embeds the first 8192 tokens).
     #[arg(long, default_value = "exact", value_parser = str::parse::<Pooling>)]
     pub pooling: Pooling,
     /// The model's weights: a local folder or file, or a Hugging Face Hub repo id
