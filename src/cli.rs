@@ -43,8 +43,8 @@ pub enum Command {
     Midi2abc(Midi2AbcArgs),
     /// Make Q&A pairs (qa.jsonl, chat.jsonl) for ABC clips.
     Qa(QaArgs),
-    /// Audio embeddings of clips (the embeddings table): log-mel now; Jukebox and Whisper
-    /// are planned (docs/embeddings.md).
+    /// Audio embeddings of clips (the embeddings table): log-mel, the Whisper encoder or
+    /// Jukebox's prior at --layer N, on the CPU or CUDA (docs/embeddings.md).
     Embed(EmbedArgs),
     /// Score a model's ABC answer against the true ABC (see docs/reward.md).
     Reward(RewardArgs),
