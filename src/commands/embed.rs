@@ -35,7 +35,6 @@ use crate::embed::window::{ClipAudio, clip_audio};
 use crate::embed::{Embedder, EmbedderSpec, Frames, Pooling, pool};
 use crate::jsonl;
 use crate::output::{Progress, write_atomically};
-use crate::shards::card::ClipStats;
 use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
 
@@ -111,7 +110,7 @@ pub fn run(options: &EmbedOptions) -> Result<EmbedSummary> {
     progress.finish();
     cache.remove_unused()?;
     let table = writer.finish()?;
-    let mut manifest = Manifest::load(&out)?.unwrap_or_else(|| Manifest::new("prep embeddings", ClipStats::default()));
+    let mut manifest = Manifest::load_or_new(&out, "prep embeddings")?;
     manifest.record(&table);
     manifest.save(&out)?;
     Ok(EmbedSummary {

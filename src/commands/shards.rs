@@ -60,7 +60,7 @@ pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
         tables.push(writer.finish()?);
     }
     // Tables other commands wrote into the folder (embeddings) stay on the card.
-    let mut manifest = Manifest::load(&options.out)?.unwrap_or_else(|| Manifest::new("", ClipStats::default()));
+    let mut manifest = Manifest::load_or_new(&options.out, &options.title)?;
     manifest.title.clone_from(&options.title);
     manifest.stats = stats;
     for table in &tables {

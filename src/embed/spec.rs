@@ -202,16 +202,13 @@ impl EmbedderSpec {
 
 /// The text of the source's `config.json`, if it has one.
 fn source_config(source: &Source, hub: &HubSettings) -> Result<Option<String>> {
-    let files = [weights::CONFIG];
-    let layout = Layout::Named { files: &files, state_key: None };
-    let found = match source {
-        Source::Local(dir) if !dir.join(weights::CONFIG).is_file() => return Ok(None),
-        _ => weights::locate(source, &Wanted::all(layout), hub),
-    };
-    let path = match found {
-        Ok(files) => files.weights.into_iter().next(),
-        Err(_) if matches!(source, Source::Local(_)) => None,
-        Err(e) => return Err(e),
+    let path = match source {
+        Source::Local(path) => Some(path.join(weights::CONFIG)).filter(|config| config.is_file()),
+        Source::Hub { .. } => {
+            let files = [weights::CONFIG];
+            let layout = Layout::Named { files: &files, state_key: None };
+            weights::locate(source, &Wanted::all(layout), hub)?.weights.into_iter().next()
+        }
     };
     path.map(|path| fs::read_to_string(&path).with_context(|| format!("reading {}", path.display())))
         .transpose()

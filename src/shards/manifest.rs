@@ -35,12 +35,13 @@ struct TableRecord {
 }
 
 impl Manifest {
-    pub fn new(title: &str, stats: ClipStats) -> Self {
-        Manifest {
+    /// The folder's manifest, or an empty one titled `title` if no command wrote one yet.
+    pub fn load_or_new(dataset: &Path, title: &str) -> Result<Manifest> {
+        Ok(Manifest::load(dataset)?.unwrap_or_else(|| Manifest {
             title: title.to_string(),
-            stats,
+            stats: ClipStats::default(),
             tables: BTreeMap::new(),
-        }
+        }))
     }
 
     fn path(dataset: &Path) -> PathBuf {
@@ -48,7 +49,7 @@ impl Manifest {
     }
 
     /// The folder's manifest, if a command wrote one.
-    pub fn load(dataset: &Path) -> Result<Option<Manifest>> {
+    fn load(dataset: &Path) -> Result<Option<Manifest>> {
         let path = Manifest::path(dataset);
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
