@@ -30,7 +30,8 @@
 
 mod labels;
 
-pub use labels::{BadRow, Label, beat_unit, note_value_quarters, parse_labels};
+pub use labels::{BadRow, Label, parse_labels};
+use labels::beat_unit;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
