@@ -16,7 +16,7 @@ pub use beat::{BeatGrid, Onset, track_beat};
 pub use key::{
     ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, KeyProfile, TEMPERLEY_KOSTKA_PAYNE, estimate_key, estimate_key_with,
 };
-pub use metre::{MetreEstimate, estimate_metre};
+pub use metre::{MetreEstimate, estimate_downbeat, estimate_metre};
 pub use quantize::{QuantizeMode, QuantizeReport, SourceEvents, prepare};
 
 /// Why a score could not be quantized as asked.
