@@ -5,7 +5,7 @@
 //!   score MIDI, after beat tracking for performances) and fills in metre and key;
 //! - `beat`: tempo and beat-phase tracking from onsets in seconds;
 //! - `metre`: time signature and pickup from note salience on a beat grid;
-//! - `key`: key from a pitch-class profile correlation.
+//! - `key`: key signature by the fewest accidentals, its mode by profile correlation.
 
 pub mod beat;
 pub mod key;
