@@ -24,7 +24,7 @@ fn header_fields_in_order() {
     assert_eq!(
         abc(&scale()),
         "X:1\nT:Scale\nM:4/4\nL:1/4\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
-         %%MIDI program 0\nK:C\n[V:1] CDEF|G2c2|]\n"
+         %%MIDI channel 1\n%%MIDI program 0\nK:C\n[V:1] CDEF|G2c2|]\n"
     );
 }
 
@@ -39,7 +39,7 @@ fn unit_is_the_shortest_or_the_given_one() {
     let options = AbcOptions { unit: Some((1, 8)), ..AbcOptions::default() };
     assert!(to_abc(&scale(), &options).ends_with(
         "\nL:1/8\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
-         %%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"
+         %%MIDI channel 1\n%%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"
     ));
 }
 
@@ -91,15 +91,26 @@ fn metre_key_and_tempo_change_inline() {
 }
 
 #[test]
-fn overlapping_notes_get_extra_voices_of_the_same_instrument() {
+fn overlapping_notes_become_overlays_of_the_part_voice() {
+    // The piano sounds three lines at once at beat 3 (G held, D, high C): one voice, two
+    // overlays. The D continues the chord's line (nearest register), the F the G's line.
     let text = abc(&overlaps());
-    assert!(text.contains("\n%%score (1 2 3) 4\n"));
-    assert!(
-        text.contains(
-            "V:3 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI program 0\nV:4 name=\"Cello\" clef=bass\n"
-        )
-    );
-    assert_eq!(body(&overlaps()), "[V:1] [CE]2DF|]\n[V:2] zG2z|]\n[V:3] z2c2|]\n[V:4] C,,2G,,2|]\n");
+    assert!(!text.contains("%%score"));
+    assert!(text.contains(
+        "\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI channel 1\n%%MIDI program 0\n\
+         V:2 name=\"Cello\" clef=bass\n%%MIDI channel 2\n%%MIDI program 42\n"
+    ));
+    assert_eq!(body(&overlaps()), "[V:1] [CE]2Dz&zG2F&z2c2|]\n[V:2] C,,2G,,2|]\n");
+}
+
+#[test]
+fn overlays_appear_only_in_bars_where_they_sound_and_keep_their_ties() {
+    // A bass held over the bar line under a melody, then a bar of melody alone, then the
+    // bass again: the overlay is written in bars 1, 2 and 4 only; bar 3 has no `&`.
+    let melody = melody(0, &[(Q, 72), (Q, 74), (Q, 76), (Q, 77), (4 * Q, 79), (4 * Q, 77), (4 * Q, 76)]);
+    let bass = [(2 * Q, 4 * Q, 48), (12 * Q, 2 * Q, 43)];
+    let piano = part(0, &[&melody[..], &bass[..]].concat());
+    assert_eq!(body(&score(vec![piano])), "[V:1] cdef&z2C,2-|g4&C,2z2|f4|e4&G,,2z2|]\n");
 }
 
 #[test]
@@ -120,7 +131,8 @@ fn layouts_voices_and_interleaved() {
 fn drums_use_channel_10_and_the_percussion_clef() {
     let text = abc(&drums());
     assert!(text.contains("\nV:1 name=\"Drums\" clef=perc\n%%MIDI channel 10\n"));
-    assert!(text.contains("\nV:2 name=\"Electric Bass (finger)\" clef=bass\n%%MIDI program 33\n"));
+    // Channel 10 is the drums'; the bass takes the first free one.
+    assert!(text.contains("\nV:2 name=\"Electric Bass (finger)\" clef=bass\n%%MIDI channel 1\n%%MIDI program 33\n"));
     assert_eq!(body(&drums()), "[V:1] [C,,^F,,]F,,[D,,F,,]F,,z4|]\n[V:2] E,,4G,,4|]\n");
 }
 
@@ -194,3 +206,4 @@ proptest! {
         prop_assert!(heads >= notes.len() * 3 / 2, "{heads} heads for {} notes\n{text}", notes.len() * 3 / 2);
     }
 }
+

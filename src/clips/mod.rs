@@ -32,7 +32,7 @@ use std::path::PathBuf;
 
 use crate::abc::write::{AbcOptions, to_abc};
 use crate::datasets::{Piece, Split};
-use crate::score::{Instrument, Score, gm_name};
+use crate::score::{Score, part_name};
 
 pub use read::{ReadError, clip_from_abc};
 
@@ -64,8 +64,9 @@ pub struct Clip {
     pub tempo_bpm: f64,
     pub metre: String,
     pub key: String,
-    /// General MIDI names of the instruments playing in the window, in voice order
-    /// (`Drums` for General MIDI percussion).
+    /// Names of the instruments playing in the window, in voice order, as the ABC names
+    /// its voices (`score::part_name`: the track name, else the General MIDI name, else
+    /// `Drums` for General MIDI percussion).
     pub instruments: Vec<String>,
     pub note_count: u32,
 }
@@ -234,7 +235,7 @@ fn nearest_line(seconds: &[f64], from: usize, target: f64) -> usize {
 
 /// One clip of `piece`: the window's ABC and the facts in force at its start.
 fn clip(piece: &Piece, index: u32, span: Span, window: &Score, abc: &AbcOptions) -> Clip {
-    let facts = Facts::of(window, window.parts.iter().map(instrument_name).collect());
+    let facts = Facts::of(window, window.parts.iter().map(|p| instrument_name(p, window.title.as_deref())).collect());
     Clip {
         id: format!("{}/{index:04}", piece.id),
         piece_id: piece.id.clone(),
@@ -257,13 +258,9 @@ fn clip(piece: &Piece, index: u32, span: Span, window: &Score, abc: &AbcOptions)
     }
 }
 
-/// The General MIDI name of a part's instrument (`Drums` for percussion).
-fn instrument_name(part: &crate::score::Part) -> String {
-    if part.is_drum {
-        Instrument::drums().name
-    } else {
-        gm_name(part.instrument.program).to_string()
-    }
+/// The name of a part's instrument, as its ABC voice is named (`score::part_name`).
+fn instrument_name(part: &crate::score::Part, title: Option<&str>) -> String {
+    part_name(part, title).to_string()
 }
 
 /// What a clip states about its music, read from the clip's score.

@@ -1,15 +1,18 @@
 //! Score -> ABC 2.1 text, to the contract in `docs/abc-dialect.md`.
 //!
-//! The pipeline: split each part into voices (`voices`), lay every voice on the shared
-//! bar grid as tokens with lengths in whole notes (`bars`, `tuplets`, `rhythm`), pick
-//! the unit `L:` from the lengths used, then spell and print (`text`, `spelling`) and
-//! arrange the lines (`layout`) under the header (`header`).
+//! The pipeline: each part is one voice, its overlapping notes split into lines
+//! (`voices`); lay every line on the shared bar grid as tokens with lengths in whole
+//! notes (`bars`, `tuplets`, `rhythm`), pick the unit `L:` from the lengths used, then
+//! spell and print each line (`text`, `spelling`), join a voice's lines bar by bar with
+//! `&` overlays, and arrange the voices (`layout`) under the header (`header`, with
+//! `tempo` choosing the `Q:` values).
 
 mod bars;
 mod header;
 mod layout;
 mod rhythm;
 mod spelling;
+mod tempo;
 mod text;
 mod tuplets;
 mod voices;
@@ -64,15 +67,31 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
     let timeline = bars::Timeline::new(score);
     let mut voices = voices::split_voices(score);
     let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
-    let mut tokens: Vec<Vec<bars::Token>> = Vec::with_capacity(voices.len());
-    for (index, voice) in voices.iter_mut().enumerate() {
-        let mut voice_tokens = Vec::with_capacity(voice.chords.len() * 2 + timeline.bar_count() * 2);
-        bars::engrave(voice, &timeline, index == 0, &mut voice_tokens, &mut histogram);
+    // Tokens of every line, voice by voice.
+    let mut tokens: Vec<Vec<Vec<bars::Token>>> = Vec::with_capacity(voices.len());
+    for (number, voice) in voices.iter_mut().enumerate() {
+        let mut voice_tokens = Vec::with_capacity(voice.lines.len());
+        for (index, line) in voice.lines.iter_mut().enumerate() {
+            let role = match (number, index) {
+                (0, 0) => bars::LineRole::Lead,
+                (_, 0) => bars::LineRole::Main,
+                _ => bars::LineRole::Overlay,
+            };
+            let mut line_tokens = Vec::with_capacity(line.chords.len() * 2 + timeline.bar_count() * 2);
+            bars::engrave(line, &timeline, role, &mut line_tokens, &mut histogram);
+            voice_tokens.push(line_tokens);
+        }
         tokens.push(voice_tokens);
     }
     let unit = options.unit.unwrap_or_else(|| rhythm::shortest_unit(&histogram));
-    let texts: Vec<text::VoiceText> =
-        voices.iter().zip(&tokens).map(|(v, t)| text::render(t, &v.pitches, timeline.first_key, unit)).collect();
+    let texts: Vec<text::VoiceText> = voices
+        .iter()
+        .zip(&tokens)
+        .map(|(voice, lines)| {
+            let rendered = voice.lines.iter().zip(lines);
+            text::join_lines(rendered.map(|(l, t)| text::render(t, &l.pitches, timeline.first_key, unit)).collect())
+        })
+        .collect();
     let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();
     let mut out = String::with_capacity(body_len + 256 + voices.len() * 64);
     header::write_header(&mut out, score, options.index, unit, &voices, &timeline);
