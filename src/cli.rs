@@ -252,19 +252,22 @@ impl QaArgs {
     }
 }
 
+/// Either one pair of files (`--truth` with `--pred`, `--json` optional) or `--jsonl`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("files").args(["truth", "pred"]).multiple(true).conflicts_with("jsonl")))]
 pub struct RewardArgs {
     /// The true ABC.
-    #[arg(long, requires = "pred", conflicts_with = "jsonl")]
+    #[arg(long, requires = "pred", required_unless_present = "jsonl")]
     pub truth: Option<PathBuf>,
     /// The model's answer (prose and code fences around the ABC are fine).
     #[arg(long, requires = "truth")]
     pub pred: Option<PathBuf>,
-    /// Print the breakdown as JSON instead of a table.
-    #[arg(long, conflicts_with = "jsonl")]
+    /// Print the breakdown as JSON instead of a table (with --truth and --pred).
+    #[arg(long, requires = "truth", conflicts_with = "jsonl")]
     pub json: bool,
-    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one breakdown per line.
-    #[arg(long, required_unless_present = "truth")]
+    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one reply line
+    /// per input line (docs/reward.md).
+    #[arg(long)]
     pub jsonl: bool,
     /// JSON file overriding the reward's weights and constants.
     #[arg(long)]
@@ -460,6 +463,8 @@ pub fn main() -> ExitCode {
     }
     match run(cli.command) {
         Ok(code) => code,
+        // The reader of stdout went away (`| head`): nothing is wrong, stop quietly.
+        Err(error) if crate::output::is_output_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

@@ -66,6 +66,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let started = Instant::now();
     let out = &pipeline.output;
     let work = out.join(".prep");
+    fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
     pieces.sort_by(|a, b| a.id.cmp(&b.id));
