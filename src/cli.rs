@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and their translation into each command's typed
 //! options. Nothing below this module sees clap.
 
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,7 +78,7 @@ pub struct Midi2AbcArgs {
     pub abc: AbcArgs,
     /// Quantization: auto (exact for score MIDI, beat tracking for performed MIDI), exact
     /// (fail if off-grid), performed, grid:N (N steps per quarter at the file's tempo), off.
-    #[arg(long, default_value = "auto", value_parser = QuantizeMode::parse)]
+    #[arg(long, default_value = "auto", value_parser = str::parse::<QuantizeMode>)]
     pub quantize: QuantizeMode,
     /// Window start in seconds (clip the music as an audio clip would be cut).
     #[arg(long, conflicts_with = "start_bar")]
@@ -103,17 +104,11 @@ pub struct AbcArgs {
     #[arg(long, value_parser = crate::abc::write::parse_unit)]
     pub unit: Option<(u32, u32)>,
     /// Voice layout: interleaved (blocks of bars, voice by voice) or voices (each voice whole).
-    #[arg(long, value_enum, default_value = "interleaved")]
-    pub layout: LayoutArg,
-    /// Bars per line of text.
-    #[arg(long, default_value_t = 4)]
-    pub bars_per_line: usize,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LayoutArg {
-    Interleaved,
-    Voices,
+    #[arg(long, default_value = "interleaved", value_parser = str::parse::<Layout>)]
+    pub layout: Layout,
+    /// Bars per line of text (at least 1).
+    #[arg(long, default_value = "4")]
+    pub bars_per_line: NonZeroUsize,
 }
 
 #[derive(Debug, Args)]
@@ -147,9 +142,9 @@ pub struct EmbedArgs {
     /// cpu, or cuda[:N] (needs a build with the `cuda` feature).
     #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
     pub device: Device,
-    /// Clips per forward pass, for the learned models.
-    #[arg(long, default_value_t = 4)]
-    pub batch_size: usize,
+    /// Clips per forward pass, for the learned models (at least 1).
+    #[arg(long, default_value = "4")]
+    pub batch_size: NonZeroUsize,
     /// Nominal clip length in seconds: shorter clips are padded to it.
     #[arg(long, default_value_t = 25.0)]
     pub clip_length: f64,
@@ -169,7 +164,7 @@ impl EmbedArgs {
             },
             out: self.out,
             clip_length_s: self.clip_length,
-            batch_size: self.batch_size,
+            batch_size: self.batch_size.get(),
             shard: ShardOptions::default(),
         }
     }
@@ -189,12 +184,12 @@ pub struct ShardsArgs {
     /// Title of the dataset card.
     #[arg(long, default_value = "prep dataset")]
     pub title: String,
-    /// Target shard size in MB.
-    #[arg(long, default_value_t = 500)]
-    pub shard_mb: u64,
+    /// Target shard size in MB (at least 1).
+    #[arg(long, default_value = "500")]
+    pub shard_mb: NonZeroU64,
     /// Row-group cap (in-memory size) in MB; the Hub's viewer refuses row groups over ~286 MiB.
-    #[arg(long, default_value_t = 100)]
-    pub row_group_mb: usize,
+    #[arg(long, default_value = "100")]
+    pub row_group_mb: NonZeroUsize,
     /// zstd level (1 to 22).
     #[arg(long, default_value_t = 3)]
     pub zstd_level: i32,
@@ -203,8 +198,8 @@ pub struct ShardsArgs {
 impl ShardsArgs {
     fn options(self) -> ShardsOptions {
         let shard = ShardOptions {
-            target_shard_bytes: self.shard_mb * 1_000_000,
-            row_group_bytes: self.row_group_mb * 1_000_000,
+            target_shard_bytes: self.shard_mb.get().saturating_mul(1_000_000),
+            row_group_bytes: self.row_group_mb.get().saturating_mul(1_000_000),
             zstd_level: self.zstd_level,
         };
         ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, shard }
@@ -252,19 +247,22 @@ impl QaArgs {
     }
 }
 
+/// Either one pair of files (`--truth` with `--pred`, `--json` optional) or `--jsonl`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("files").args(["truth", "pred"]).multiple(true).conflicts_with("jsonl")))]
 pub struct RewardArgs {
     /// The true ABC.
-    #[arg(long, requires = "pred", conflicts_with = "jsonl")]
+    #[arg(long, requires = "pred", required_unless_present = "jsonl")]
     pub truth: Option<PathBuf>,
     /// The model's answer (prose and code fences around the ABC are fine).
     #[arg(long, requires = "truth")]
     pub pred: Option<PathBuf>,
-    /// Print the breakdown as JSON instead of a table.
-    #[arg(long, conflicts_with = "jsonl")]
+    /// Print the breakdown as JSON instead of a table (with --truth and --pred).
+    #[arg(long, requires = "truth", conflicts_with = "jsonl")]
     pub json: bool,
-    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one breakdown per line.
-    #[arg(long, required_unless_present = "truth")]
+    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one reply line
+    /// per input line (docs/reward.md).
+    #[arg(long)]
     pub jsonl: bool,
     /// JSON file overriding the reward's weights and constants.
     #[arg(long)]
@@ -411,11 +409,12 @@ pub struct GenerateArgs {
 
 impl AbcArgs {
     fn options(&self) -> AbcOptions {
-        let layout = match self.layout {
-            LayoutArg::Interleaved => Layout::Interleaved,
-            LayoutArg::Voices => Layout::Voices,
-        };
-        AbcOptions { unit: self.unit, layout, bars_per_line: self.bars_per_line.max(1), ..AbcOptions::default() }
+        AbcOptions {
+            unit: self.unit,
+            layout: self.layout,
+            bars_per_line: self.bars_per_line.get(),
+            ..AbcOptions::default()
+        }
     }
 }
 
@@ -460,6 +459,8 @@ pub fn main() -> ExitCode {
     }
     match run(cli.command) {
         Ok(code) => code,
+        // The reader of stdout went away (`| head`): nothing is wrong, stop quietly.
+        Err(error) if crate::output::is_output_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

@@ -1,11 +1,15 @@
-//! The edge where prep touches the terminal and the file system: progress bars and
-//! atomic file writes. Logic modules never print or write files themselves.
+//! The edge where prep touches the terminal and the file system: progress bars, output
+//! files written whole (`file`) and results on stdout (`stdout`). Logic modules never
+//! print or write files themselves.
 
-use std::fs;
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+mod file;
+mod stdout;
 
-use anyhow::{Context, Result};
+pub use file::{TEMP_MARKER, is_temp_name, remove_stale_temp_files, write_atomically};
+pub use stdout::{OutputClosed, is_output_closed, write_error, write_stdout};
+
+use std::io::IsTerminal;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar on stderr when stderr is a terminal, silent otherwise.
@@ -46,16 +50,4 @@ impl Progress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so a reader (or a resumed run) never sees a half-written file under the final name.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("creating folder {}", parent.display()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(parent)
-        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
-    temp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    temp.persist(path).with_context(|| format!("renaming the temporary file to {}", path.display()))?;
-    Ok(())
 }

@@ -83,6 +83,27 @@ impl QuantizeMode {
     }
 }
 
+impl std::str::FromStr for QuantizeMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        QuantizeMode::parse(text)
+    }
+}
+
+/// The text `parse` reads back.
+impl std::fmt::Display for QuantizeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QuantizeMode::Auto => f.write_str("auto"),
+            QuantizeMode::Exact => f.write_str("exact"),
+            QuantizeMode::Grid(steps) => write!(f, "grid:{steps}"),
+            QuantizeMode::Performed => f.write_str("performed"),
+            QuantizeMode::Off => f.write_str("off"),
+        }
+    }
+}
+
 /// What `prepare` did, for logs and dataset reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizeReport {

@@ -6,7 +6,6 @@
 //! output is written to a temporary name and renamed, so an interrupted run never
 //! leaves a half-written `.abc` that looks complete, and `--skip-existing` resumes it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -112,7 +111,7 @@ pub fn run(options: &Midi2AbcOptions) -> Result<Summary> {
     for (job, outcome) in jobs.iter().zip(outcomes) {
         match outcome {
             Outcome::Converted(Some(text)) => {
-                std::io::stdout().lock().write_all(text.as_bytes())?;
+                crate::output::write_stdout(text.as_bytes())?;
                 summary.converted += 1;
             }
             Outcome::Converted(None) => summary.converted += 1,

@@ -66,6 +66,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let started = Instant::now();
     let out = &pipeline.output;
     let work = out.join(".prep");
+    fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
     pieces.sort_by(|a, b| a.id.cmp(&b.id));
@@ -120,10 +121,10 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     if let Some(embeddings) = &pipeline.embeddings {
         let options = EmbedOptions {
             input: work.join("clips.jsonl"),
-            embedder: embeddings.spec()?,
+            embedder: embeddings.spec(),
             out: Some(out.clone()),
             clip_length_s: pipeline.clips.length_s,
-            batch_size: embeddings.batch_size,
+            batch_size: embeddings.batch_size.get(),
             shard: pipeline.shard_options(),
         };
         let embedded = embed::run(&options)?;
@@ -182,7 +183,7 @@ fn settings_hash(pipeline: &Pipeline) -> Result<String> {
         "version": env!("CARGO_PKG_VERSION"),
         "source": pipeline.source,
         "splits": pipeline.splits,
-        "quantize": pipeline.quantize,
+        "quantize": pipeline.quantize.to_string(),
         "clips": pipeline.clips,
         "abc": pipeline.abc,
         "qa": pipeline.qa,
@@ -212,7 +213,7 @@ fn records_path(work: &Path, piece: &PieceRef, settings: &str) -> Result<PathBuf
 /// Loads, quantizes, cuts and questions one piece.
 fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, templates: &Templates) -> Result<PieceRecords> {
     let mut loaded = source.load(piece)?;
-    let (score, _report) = prepare(&loaded.score, pipeline.quantize_mode()?, loaded.stated)?;
+    let (score, _report) = prepare(&loaded.score, pipeline.quantize, loaded.stated)?;
     loaded.score = score;
     let clips = cut_piece(&loaded, &pipeline.clip_options())?;
     let pairs = clips.iter().flat_map(|clip| pairs_for_clip(clip, templates, pipeline.qa.seed)).collect();

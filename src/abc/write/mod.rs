@@ -29,6 +29,28 @@ pub enum Layout {
     Interleaved,
 }
 
+impl std::str::FromStr for Layout {
+    type Err = String;
+
+    /// `interleaved` or `voices`, as `--layout` and pipeline files write it.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "interleaved" => Ok(Layout::Interleaved),
+            "voices" => Ok(Layout::Voices),
+            _ => Err(format!("expected interleaved or voices, got {text:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Layout::Interleaved => "interleaved",
+            Layout::Voices => "voices",
+        })
+    }
+}
+
 /// Options of the ABC writer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AbcOptions {
