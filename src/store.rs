@@ -261,7 +261,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("opens");
         let payload = vec![7u8; 1000];
         for (damage, why) in [
-            (Box::new(|b: &mut Vec<u8>| b.truncate(500)) as Box<dyn Fn(&mut Vec<u8>)>, "500 bytes of payload"),
+            (Box::new(|b: &mut Vec<u8>| b.truncate(500)) as Box<dyn Fn(&mut Vec<u8>)>, "420 bytes of payload"),
             (Box::new(|b: &mut Vec<u8>| b.truncate(10)), "shorter than the header"),
             (Box::new(|b: &mut Vec<u8>| b[HEADER_BYTES + 3] = 8), "checksum mismatch"),
             (Box::new(|b: &mut Vec<u8>| b[0] = b'X'), "not a prep cache entry"),

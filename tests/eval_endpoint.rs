@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use eval_support::{Reply, Server, completion, config};
-use prep::commands::eval::{EvalOptions, Source, run};
+use prep::datasets::Split;
+use prep::eval::evaluate::{EvalOptions, Source, run};
 use prep::eval::endpoint::{AudioPart, Client, DEFAULT_QUESTION, EndpointConfig};
 use prep::eval::{Audio, Clip};
 use serde_json::{Value, json};
@@ -21,7 +22,7 @@ fn clip(dir: &Path) -> Clip {
     std::fs::write(&audio, AUDIO).expect("write audio");
     Clip {
         id: "c1".to_string(),
-        split: "test".to_string(),
+        split: Split::Test,
         abc: "X:1\nK:C\nC|".to_string(),
         audio: Some(Audio::File(audio)),
         question: None,
@@ -148,7 +149,7 @@ fn eval_options(dir: &Path, url: &str) -> EvalOptions {
     let cfg = EndpointConfig { cache: Some(dir.join("cache")), ..config(url) };
     EvalOptions {
         dataset: data,
-        split: "test".to_string(),
+        split: Split::Test,
         samples: 30,
         runs: 2,
         seed: 0,

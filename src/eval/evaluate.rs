@@ -76,7 +76,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
     let clips = dataset.load(options.split)?;
     let chosen = sample::choose(&clips, options.split, options.samples, options.seed);
     if chosen.is_empty() {
-        let splits: Vec<&str> = dataset.splits()?.into_iter().map(Split::name).collect();
+        let mut splits: Vec<&str> = dataset.splits()?.into_iter().map(Split::name).collect();
+        splits.sort_unstable();
         bail!(
             "{} has no clip in split {:?} (splits found: {splits:?})",
             options.dataset.display(),
