@@ -174,6 +174,19 @@ fn eval_over_an_endpoint_scores_the_answers() {
 }
 
 #[test]
+fn another_server_is_asked_again_whatever_the_cache_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = Server::start(vec![Reply::Json(200, completion(TUNE)), Reply::Json(200, completion(TUNE))]);
+    run(&eval_options(dir.path(), &first.url)).expect("first server answers");
+    assert_eq!(first.finish().len(), 2);
+    // Same model, same -o and cache, another server: its answers, not the first's.
+    let second = Server::start(vec![Reply::Json(200, completion("no ABC")), Reply::Json(200, completion("no ABC"))]);
+    let summary = run(&eval_options(dir.path(), &second.url)).expect("second server answers");
+    assert_eq!(second.finish().len(), 2, "both requests go to the new server");
+    assert_eq!(summary.parse_failures, 2, "the new server's answers are scored");
+}
+
+#[test]
 fn eval_lists_every_failed_request() {
     let dir = tempfile::tempdir().expect("temp dir");
     let refusal = || Reply::Json(404, "{\"error\": \"no such model\"}".to_string());
