@@ -448,9 +448,7 @@ impl Stored {
 
     /// The frames in `bytes`, or `None` when they are not a `Stored`.
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let Some(header) = bytes.get(..HEADER_BYTES).filter(|h| h.starts_with(MAGIC)) else {
-            return None;
-        };
+        let header = bytes.get(..HEADER_BYTES).filter(|h| h.starts_with(MAGIC))?;
         let word = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or_default());
         let dim = u32::from_le_bytes(header[8..12].try_into().unwrap_or_default());
         let body = &bytes[HEADER_BYTES..];

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use rayon::prelude::*;
 
-use crate::audio::span_wav;
 use crate::clips::Clip;
 use crate::datasets::Problem;
 use crate::jsonl;
@@ -108,7 +107,7 @@ fn clip_row(mut clip: Clip, base: &Path) -> (ClipRow, Option<Problem>) {
     let (wav, problem) = if !span.path.is_file() {
         (None, problem(format!("audio file {} is missing", span.path.display())))
     } else {
-        match span_wav(span) {
+        match span.wav() {
             Ok(wav) => (Some(wav), None),
             Err(e) => (None, problem(format!("{e:#}"))),
         }
