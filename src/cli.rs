@@ -12,21 +12,24 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
-use crate::commands::embed::{self, EmbedOptions};
-use crate::commands::eval::{self, EvalOptions};
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
-use crate::commands::qa::{self, QaOptions};
 use crate::commands::reward::{self, RewardMode, RewardOptions};
-use crate::commands::shards::{self, ShardsOptions};
+use crate::commands::{embed, eval, qa, shards};
 use crate::corpus::PieceOptions;
 use crate::datasets::Split;
 use crate::embed::pool::Pooling;
+use crate::embed::table::EmbedOptions;
 use crate::embed::{DType, Device, EmbedderSpec, Model};
 use crate::eval::baseline::Baseline;
 use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
+use crate::eval::evaluate::{self, EvalOptions};
+use crate::inputs::split_named;
+use crate::outcome::{self, Outcome};
 use crate::pipeline::Pipeline;
+use crate::qa::build::QaOptions;
 use crate::shards::ShardOptions;
+use crate::shards::build::ShardsOptions;
 
 #[derive(Debug, Parser)]
 #[command(name = "prep", version, about = "Music datasets -> ABC training data for audio-language models")]
@@ -113,8 +116,8 @@ pub struct AbcArgs {
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
-    /// A dataset folder written by `prep run`, its `.prep/clips.jsonl`, or a folder of
-    /// audio files (each cut into clips of --clip-length seconds).
+    /// A dataset folder written by `prep run`, its `.prep/clips.jsonl`, an audio file or a
+    /// folder of audio files (each cut into clips of --clip-length seconds).
     pub input: PathBuf,
     /// The embedding model: mel (log-mel spectrogram, no weights), whisper (the Whisper
     /// encoder's last layer; weights default to openai/whisper-large-v3) or jukebox (a
@@ -208,7 +211,7 @@ impl ShardsArgs {
 
 #[derive(Debug, Args)]
 pub struct QaArgs {
-    /// A folder of .abc files or a clips .jsonl file.
+    /// A folder of .abc files, a clips .jsonl file or a dataset folder.
     pub input: PathBuf,
     /// Output folder.
     #[arg(short, long)]
@@ -347,14 +350,17 @@ pub struct EvalArgs {
 
 impl EvalArgs {
     fn options(self) -> Result<EvalOptions> {
+        let Some(split) = split_named(&self.split) else {
+            bail!("--split {}: expected train, validation or test", self.split);
+        };
         let source = match (self.predictions, self.endpoint, self.baseline) {
-            (Some(path), _, _) => eval::Source::Predictions(path),
-            (_, _, Some(baseline)) => eval::Source::Baseline(baseline),
+            (Some(path), _, _) => evaluate::Source::Predictions(path),
+            (_, _, Some(baseline)) => evaluate::Source::Baseline(baseline),
             (_, url, _) => {
                 if !(self.timeout > 0.0 && self.timeout.is_finite()) {
                     bail!("--timeout must be a positive number of seconds, got {}", self.timeout);
                 }
-                eval::Source::Endpoint(EndpointConfig {
+                evaluate::Source::Endpoint(EndpointConfig {
                     url: url.unwrap_or_default(),
                     model: self.model.unwrap_or_default(),
                     sampling: Sampling { temperature: self.temperature, top_p: self.top_p, max_tokens: self.max_tokens },
@@ -372,7 +378,7 @@ impl EvalArgs {
         };
         Ok(EvalOptions {
             dataset: self.dataset,
-            split: self.split,
+            split,
             samples: self.samples,
             runs: self.runs,
             seed: self.seed,
@@ -450,7 +456,9 @@ impl GenerateArgs {
     }
 }
 
-/// Parses the command line, runs the command, and maps the outcome to an exit status.
+/// Parses the command line, runs the command, prints its outcome and exits with the
+/// status of the contract in `crate::outcome` (0 done, 1 some items failed, 2 nothing
+/// done; clap's usage errors are 2 as well).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(jobs) = cli.jobs {
@@ -458,78 +466,39 @@ pub fn main() -> ExitCode {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).build_global();
     }
     match run(cli.command) {
-        Ok(code) => code,
+        Ok(outcome) => {
+            for line in outcome.lines() {
+                eprintln!("{line}");
+            }
+            ExitCode::from(outcome.status())
+        }
         // The reader of stdout went away (`| head`): nothing is wrong, stop quietly.
         Err(error) if crate::output::is_output_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(outcome::ERROR)
         }
     }
 }
 
-fn run(command: Command) -> Result<ExitCode> {
+fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::Midi2abc(args) => {
-            let summary = midi2abc::run(&args.options())?;
-            Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
-        Command::Qa(args) => {
-            let summary = qa::run(&args.options())?;
-            Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Command::Midi2abc(args) => midi2abc::run(&args.options()),
+        Command::Qa(args) => qa::run(&args.options()),
         Command::Reward(args) => {
             reward::run(args.options())?;
-            Ok(ExitCode::SUCCESS)
+            Ok(Outcome::default())
         }
-        Command::Eval(args) => {
-            let summary = eval::run(&args.options()?)?;
-            eprintln!(
-                "eval: {} answers for {} clips, mean total {:.4}, {} parse failures; report in {}",
-                summary.answers,
-                summary.samples,
-                summary.mean_total,
-                summary.parse_failures,
-                summary.files.first().and_then(|p| p.parent()).map_or(String::new(), |p| p.display().to_string())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Generate(args) => {
-            let written = generate::run(&args.options())?;
-            eprintln!("generate: wrote {} pieces", written.len());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Eval(args) => eval::run(&args.options()?),
+        Command::Generate(args) => generate::run(&args.options()),
         Command::Run { pipeline, output } => {
             let mut pipeline = Pipeline::load(&pipeline)?;
             if let Some(output) = output {
                 pipeline.output = output;
             }
-            let summary = crate::pipeline::run(&pipeline)?;
-            for problem in &summary.problems {
-                eprintln!("problem: {problem}");
-            }
-            Ok(ExitCode::SUCCESS)
+            crate::commands::run::run(&pipeline)
         }
-        Command::Embed(args) => {
-            let summary = embed::run(&args.options())?;
-            for problem in &summary.problems {
-                eprintln!("problem: {problem}");
-            }
-            eprintln!(
-                "embed: {} clips ({} reused), {} problems",
-                summary.clips,
-                summary.reused,
-                summary.problems.len()
-            );
-            Ok(if summary.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
-        Command::Shards(args) => {
-            let summary = shards::run(&args.options())?;
-            for problem in &summary.problems {
-                eprintln!("problem: {problem}");
-            }
-            eprintln!("shards: dataset card at {}", summary.card.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Embed(args) => embed::run(&args.options()),
+        Command::Shards(args) => shards::run(&args.options()),
     }
 }

@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::Path;
 
-use prep::commands::qa::{QaOptions, Summary, run};
+use prep::datasets::Problem;
+use prep::qa::build::{QaOptions, QaSummary as Summary, run};
 use prep::datasets::Split;
 use serde_json::Value;
 
@@ -42,7 +43,7 @@ fn a_folder_of_abc_files() {
     let out = dir.path().join("out");
 
     let summary = run(&options(&input, &out)).expect("runs");
-    let failed = vec![("broken".to_string(), "the tune states no M: field".to_string())];
+    let problems = vec![Problem { item: "broken".to_string(), message: "the tune states no M: field".to_string() }];
     assert_eq!(
         summary,
         Summary {
@@ -50,7 +51,7 @@ fn a_folder_of_abc_files() {
             pairs: 12,
             chat_lines: 6,
             without_audio: 1,
-            failed
+            problems
         }
     );
 
@@ -108,12 +109,12 @@ fn a_jsonl_of_clips_with_a_bad_line() {
         (summary.clips, summary.pairs, summary.chat_lines, summary.without_audio),
         (2, 12, 6, 1)
     );
-    assert_eq!(summary.failed.len(), 1);
-    assert_eq!(summary.failed[0].0, format!("{} line 2", input.display()));
+    assert_eq!(summary.problems.len(), 1);
+    assert_eq!(summary.problems[0].item, format!("{} line 2", input.display()));
     assert!(
-        summary.failed[0].1.starts_with("invalid type: integer `3`"),
+        summary.problems[0].message.starts_with("invalid type: integer `3`"),
         "{}",
-        summary.failed[0].1
+        summary.problems[0].message
     );
 
     let qa = lines(&out.join("qa.jsonl"));

@@ -9,7 +9,7 @@ use std::path::Path;
 use arrow_array::{Array, StructArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prep::clips::Clip;
-use prep::commands::shards::{ShardsOptions, run};
+use prep::shards::build::{ShardsOptions, run};
 use prep::datasets::{Problem, Split};
 use prep::qa::QaKind;
 use prep::shards::ShardOptions;

@@ -9,7 +9,6 @@ mod shards_support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use prep::audio::span_wav;
 use prep::clips::Clip;
 use prep::datasets::Split;
 use prep::qa::{QaKind, QaPair};
@@ -46,7 +45,7 @@ fn write_dataset(root: &Path, audio_dir: &Path) {
     let mut qa_writer = ShardWriter::<QaPair>::new(root, ShardOptions::default()).expect("writer");
     let mut embedding_writer = ShardWriter::<EmbeddingRow>::new(root, ShardOptions::default()).expect("writer");
     for c in &clips {
-        let wav = c.audio.as_ref().map(|span| span_wav(span).expect("encoding the span"));
+        let wav = c.audio.as_ref().map(|span| span.wav().expect("encoding the span"));
         stats.add(c, wav.as_deref());
         clip_writer.push(ClipRow { clip: c.clone(), wav }).expect("push");
         qa_writer

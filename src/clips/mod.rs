@@ -31,6 +31,7 @@ mod read;
 use std::path::PathBuf;
 
 use crate::abc::write::{AbcOptions, to_abc};
+use crate::audio::{decode_span, encode_pcm16};
 use crate::datasets::{Piece, Split};
 use crate::score::{Score, part_name};
 
@@ -43,6 +44,15 @@ pub struct AudioSpan {
     pub path: PathBuf,
     pub start_s: f64,
     pub end_s: f64,
+}
+
+impl AudioSpan {
+    /// The span as mono 16-bit PCM WAV bytes at the file's sample rate (what the `clips`
+    /// table's Audio column holds).
+    pub fn wav(&self) -> anyhow::Result<Vec<u8>> {
+        let audio = decode_span(&self.path, self.start_s, self.end_s)?;
+        Ok(encode_pcm16(&audio))
+    }
 }
 
 /// One row of the `clips` table.

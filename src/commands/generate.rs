@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::corpus::{PieceOptions, performed, score_piece};
 use crate::midi;
+use crate::outcome::Outcome;
 use crate::output::write_atomically;
 use crate::score::SourceEvents;
 
@@ -22,8 +23,14 @@ pub struct GenerateOptions {
     pub performed_jitter: Option<f64>,
 }
 
+/// Writes the corpus and says how many pieces.
+pub fn run(options: &GenerateOptions) -> Result<Outcome> {
+    let written = write_pieces(options)?;
+    Ok(Outcome::new(format!("generate: wrote {} pieces", written.len()), Vec::new(), Vec::new()))
+}
+
 /// Writes `pieces` generated MIDI files (`piece-0000.mid`, ...) and returns their paths.
-pub fn run(options: &GenerateOptions) -> Result<Vec<PathBuf>> {
+pub fn write_pieces(options: &GenerateOptions) -> Result<Vec<PathBuf>> {
     let score_dir = match options.performed_jitter {
         Some(_) => options.out.join("score"),
         None => options.out.clone(),

@@ -1,4 +1,6 @@
-//! One module per subcommand: each turns typed options into work and a summary.
+//! One module per subcommand: each runs its stage with typed options and turns the
+//! stage's summary into an [`Outcome`](crate::outcome::Outcome) (the lines to print and
+//! the exit status). Stage logic lives in the domain modules, never here.
 
 pub mod embed;
 pub mod eval;
@@ -6,4 +8,5 @@ pub mod generate;
 pub mod midi2abc;
 pub mod qa;
 pub mod reward;
+pub mod run;
 pub mod shards;

@@ -1,116 +1,12 @@
-//! `prep shards`: turn the pipeline's JSONL records into the Hugging Face dataset folder
-//! (`data/<config>/<split>-NNNNN-of-NNNNN.parquet` plus `README.md`).
-//!
-//! Input, one JSON object per line:
-//! - `clips.jsonl`: a `Clip` (`crate::clips`) per line, fields as named there, `split` in
-//!   lowercase, `audio` either null or `{"path": ..., "start_s": ..., "end_s": ...}`;
-//!   a relative audio path is resolved against the folder of `clips.jsonl`.
-//! - `qa.jsonl` (optional): a `QaPair` (`crate::qa`) per line, `kind` in snake_case.
-//!
-//! Clips stream through in chunks (audio spans decoded in parallel within a chunk), so
-//! memory holds a chunk of clips and one row group per split, never the dataset. A clip
-//! whose audio is missing or does not decode keeps a null audio and is reported as a
-//! problem; it does not stop the run.
-
-use std::path::{Path, PathBuf};
+//! `prep shards`: the dataset folder from JSONL records (`crate::shards::build`).
 
 use anyhow::Result;
-use rayon::prelude::*;
 
-use crate::audio::span_wav;
-use crate::clips::Clip;
-use crate::datasets::Problem;
-use crate::jsonl;
-use crate::output::Progress;
-use crate::qa::QaPair;
-use crate::shards::card::ClipStats;
-use crate::shards::manifest::Manifest;
-use crate::shards::{ClipRow, ShardOptions, ShardWriter, TableFiles};
+use crate::outcome::Outcome;
+use crate::shards::build::{self, ShardsOptions};
 
-/// Everything `prep shards` needs.
-#[derive(Debug, Clone)]
-pub struct ShardsOptions {
-    pub clips: PathBuf,
-    pub qa: Option<PathBuf>,
-    /// The dataset folder to write (`data/` and `README.md` go in it).
-    pub out: PathBuf,
-    /// The card's title.
-    pub title: String,
-    pub shard: ShardOptions,
-}
-
-/// What `run` wrote and what went wrong per item.
-#[derive(Debug, Clone)]
-pub struct ShardsSummary {
-    pub tables: Vec<TableFiles>,
-    pub card: PathBuf,
-    pub problems: Vec<Problem>,
-}
-
-/// Writes the clips and qa configs and the card.
-pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
-    let mut stats = ClipStats::default();
-    let mut problems = Vec::new();
-    let mut tables = vec![write_clips(options, &mut stats, &mut problems)?];
-    if let Some(qa) = &options.qa {
-        let mut writer = ShardWriter::<QaPair>::new(&options.out, options.shard)?;
-        for pair in jsonl::records::<QaPair>(qa)? {
-            writer.push(pair?)?;
-        }
-        tables.push(writer.finish()?);
-    }
-    // Tables other commands wrote into the folder (embeddings) stay on the card.
-    let mut manifest = Manifest::load_or_new(&options.out, &options.title)?;
-    manifest.title.clone_from(&options.title);
-    manifest.stats = stats;
-    for table in &tables {
-        manifest.record(table);
-    }
-    let card = manifest.save(&options.out)?;
-    Ok(ShardsSummary { tables, card, problems })
-}
-
-fn write_clips(options: &ShardsOptions, stats: &mut ClipStats, problems: &mut Vec<Problem>) -> Result<TableFiles> {
-    let base = options.clips.parent().unwrap_or(Path::new("."));
-    let mut writer = ShardWriter::<ClipRow>::new(&options.out, options.shard)?;
-    // Clips decoded together: enough to keep every thread busy, few enough that memory
-    // holds only a few clips' audio.
-    let chunk_size = 2 * rayon::current_num_threads();
-    let mut clips = jsonl::records::<Clip>(&options.clips)?.peekable();
-    let progress = Progress::counter("clips");
-    while clips.peek().is_some() {
-        let chunk = clips.by_ref().take(chunk_size).collect::<Result<Vec<Clip>>>()?;
-        let rows: Vec<(ClipRow, Option<Problem>)> = chunk.into_par_iter().map(|clip| clip_row(clip, base)).collect();
-        for (row, problem) in rows {
-            stats.add(&row.clip, row.wav.as_deref());
-            problems.extend(problem);
-            writer.push(row)?;
-            progress.inc();
-        }
-    }
-    progress.finish();
-    writer.finish()
-}
-
-/// The clip with its audio span encoded, or with null audio and the reason.
-fn clip_row(mut clip: Clip, base: &Path) -> (ClipRow, Option<Problem>) {
-    let Some(span) = clip.audio.as_mut() else {
-        return (ClipRow { clip, wav: None }, None);
-    };
-    span.path = base.join(&span.path);
-    let problem = |message: String| {
-        Some(Problem {
-            item: clip.id.clone(),
-            message,
-        })
-    };
-    let (wav, problem) = if !span.path.is_file() {
-        (None, problem(format!("audio file {} is missing", span.path.display())))
-    } else {
-        match span_wav(span) {
-            Ok(wav) => (Some(wav), None),
-            Err(e) => (None, problem(format!("{e:#}"))),
-        }
-    };
-    (ClipRow { clip, wav }, problem)
+pub fn run(options: &ShardsOptions) -> Result<Outcome> {
+    let summary = build::run(options)?;
+    let line = format!("shards: {} problems, dataset card at {}", summary.problems.len(), summary.card.display());
+    Ok(Outcome::new(line, summary.problems, Vec::new()))
 }

@@ -21,7 +21,7 @@ use anyhow::{Context, Result, ensure};
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::{Embedder, FrameGrid, Frames};
-use crate::shards::Provenance;
+use crate::embed::Provenance;
 
 pub const SAMPLE_RATE: u32 = 16_000;
 pub const N_FFT: usize = 400;

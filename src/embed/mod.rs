@@ -9,8 +9,8 @@
 //! (`jukebox`). `spec` turns the command's options into one, its weights found by
 //! `weights`; `device` says where it runs.
 //!
-//! This module writes no files (`crate::commands::embed` does) and decodes nothing itself
-//! (`crate::audio` does).
+//! `table` is the stage that writes a dataset's embeddings table with one of them. The
+//! models write no files and decode nothing themselves (`crate::audio` does).
 
 pub mod device;
 pub mod jukebox;
@@ -18,18 +18,35 @@ pub mod mel;
 pub mod pool;
 pub mod resample;
 pub mod spec;
+pub mod table;
 pub mod weights;
 pub mod whisper;
 pub mod window;
 
 use anyhow::Result;
 
-use crate::shards::Provenance;
-
 pub use device::{DType, Device};
 pub use mel::LogMel;
 pub use pool::{Pooling, pool};
 pub use spec::{EmbedderSpec, Model};
+
+/// Where a row's features come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// Activations of a real pretrained model.
+    ModelWeights,
+    /// Log-mel spectrogram frames (the model-free fallback).
+    LogMel,
+}
+
+impl Provenance {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provenance::ModelWeights => "model_weights",
+            Provenance::LogMel => "log_mel",
+        }
+    }
+}
 
 /// Frames of an embedding, row-major: frame 0's `dim` values, then frame 1's, and so on.
 #[derive(Debug, Clone, PartialEq)]

@@ -34,7 +34,7 @@ use rayon::prelude::*;
 
 use super::mel::{LogMel, N_MELS, Padding, SAMPLE_RATE, log_power};
 use super::{DType, Embedder, FrameGrid, Frames};
-use crate::shards::Provenance;
+use crate::embed::Provenance;
 
 /// Samples in one 30 s window, the encoder's fixed input length.
 pub const WINDOW_SAMPLES: usize = 30 * SAMPLE_RATE as usize;

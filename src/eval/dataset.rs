@@ -1,118 +1,52 @@
 //! Loading evaluation clips: the true ABC of each clip, its split, and optionally its
 //! audio and the question to ask about it.
 //!
-//! Three layouts are read, behind the [`Dataset`] enum:
-//! - a dataset folder written by `prep run` or `prep shards` (it has `data/clips/`): the
-//!   Parquet shards of the split asked for, audio as WAV bytes, the question from the
+//! Inputs are told apart by `crate::inputs` and read by its rules, as `prep qa` reads
+//! them, with one addition and one default:
+//! - a dataset folder with Parquet shards (`data/clips/`, written by `prep run` or
+//!   `prep shards`) is read from its shards: audio as WAV bytes, the question from the
 //!   clip's `transcription` Q&A pair (see `parquet_clips`);
-//! - a folder of `.abc` files: the clip id is the path relative to the folder without
-//!   its extension; the split is the first folder component when it is `train`,
-//!   `validation` or `test`, else `test`; audio is the file with the same stem and a
-//!   `.wav`, `.flac`, `.mp3` or `.ogg` extension, when there is one;
-//! - a JSON-lines file of `{"id", "abc", "split"?, "audio"?, "question"?}`, audio paths
-//!   relative to the file's folder.
+//! - a folder of `.abc` files or a clips JSONL: clips that state no split are `test`
+//!   clips (what an evaluation reads by default).
 //!
-//! Only the clips of one split are returned; clips come back sorted by id, so everything downstream is independent of the order
-//! the file system lists them in.
+//! Evaluation is strict where `prep qa` is lenient: an input line or file that cannot be
+//! read, or two clips with one id, is an error, since scoring part of a dataset would
+//! not be comparable with scoring all of it. Only the clips of one split are returned,
+//! sorted by id, so everything downstream is independent of the order the file system
+//! lists them in.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use serde::Deserialize;
+use anyhow::{Result, bail};
 
-use crate::eval::parquet_clips;
-use crate::jsonl;
+use super::parquet_clips;
+use crate::datasets::{Problem, Split};
+use crate::inputs::{self, AbcClip, Input};
 
-/// The splits a folder layout recognises as its first path component.
-pub const SPLITS: [&str; 3] = ["train", "validation", "test"];
-
-/// Extensions of the audio files looked for next to an `.abc` file, in this order.
-pub const AUDIO_EXTENSIONS: [&str; 4] = ["wav", "flac", "mp3", "ogg"];
-
-/// One evaluation clip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Clip {
-    pub id: String,
-    pub split: String,
-    /// The true ABC.
-    pub abc: String,
-    /// The clip's audio, when the dataset has one.
-    pub audio: Option<Audio>,
-    /// The question to ask the model; `None` means the default transcription prompt.
-    pub question: Option<String>,
-}
-
-/// A clip's audio: a file, or bytes read from a dataset's shards.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Audio {
-    /// A file; its extension names the format.
-    File(PathBuf),
-    /// A WAV file's bytes.
-    Wav(Vec<u8>),
-}
-
-impl Audio {
-    /// The audio's bytes and format: `wav`, or the file's extension in lower case.
-    pub fn read(&self) -> Result<(Cow<'_, [u8]>, String)> {
-        match self {
-            Audio::File(path) => {
-                let bytes = fs::read(path).with_context(|| format!("reading audio {}", path.display()))?;
-                let format = path.extension().and_then(|e| e.to_str()).unwrap_or("wav").to_ascii_lowercase();
-                Ok((Cow::Owned(bytes), format))
-            }
-            Audio::Wav(bytes) => Ok((Cow::Borrowed(bytes), "wav".to_string())),
-        }
-    }
-}
-
-/// Names the file or counts the bytes, rather than printing megabytes of samples.
-impl fmt::Debug for Audio {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Audio::File(path) => f.debug_tuple("File").field(path).finish(),
-            Audio::Wav(bytes) => write!(f, "Wav({} bytes)", bytes.len()),
-        }
-    }
-}
+/// The split of clips that state none.
+const DEFAULT_SPLIT: Split = Split::Test;
 
 /// Where clips come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dataset {
     /// A dataset folder written by prep: Parquet shards under `data/clips/` (and `data/qa/`).
     Parquet(PathBuf),
-    /// A folder of `.abc` files (and audio beside them).
-    AbcFolder(PathBuf),
-    /// A JSON-lines file of clips.
-    Jsonl(PathBuf),
+    /// Any other input `crate::inputs` reads clips from.
+    Clips(Input),
 }
 
 impl Dataset {
-    /// The layout of `path`: a dataset folder written by prep, another folder, or a
-    /// `.jsonl` file.
+    /// The layout of `path`.
     pub fn open(path: &Path) -> Result<Self> {
         if parquet_clips::is_dataset_folder(path) {
-            Ok(Dataset::Parquet(path.to_path_buf()))
-        } else if path.is_dir() {
-            Ok(Dataset::AbcFolder(path.to_path_buf()))
-        } else if path.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
-            Ok(Dataset::Jsonl(path.to_path_buf()))
-        } else if path.exists() {
-            bail!("{}: expected a folder of .abc files or a .jsonl file of clips", path.display())
-        } else {
-            bail!("{}: no such file or folder", path.display())
+            return Ok(Dataset::Parquet(path.to_path_buf()));
         }
+        Ok(Dataset::Clips(Input::detect(path)?))
     }
 
     /// The clips of `split`, sorted by id. Ids must be unique.
-    pub fn load(&self, split: &str) -> Result<Vec<Clip>> {
-        let mut clips = match self {
-            Dataset::Parquet(root) => parquet_clips::load(root, split)?,
-            Dataset::AbcFolder(root) => load_folder(root)?,
-            Dataset::Jsonl(path) => load_jsonl(path)?,
-        };
+    pub fn load(&self, split: Split) -> Result<Vec<AbcClip>> {
+        let mut clips = self.all(Some(split))?;
         clips.retain(|clip| clip.split == split);
         clips.sort_by(|a, b| a.id.cmp(&b.id));
         if let Some(pair) = clips.windows(2).find(|pair| pair[0].id == pair[1].id) {
@@ -122,83 +56,60 @@ impl Dataset {
     }
 
     /// The splits that have clips, sorted (to tell the user what there is).
-    pub fn splits(&self) -> Result<Vec<String>> {
+    pub fn splits(&self) -> Result<Vec<Split>> {
         let mut splits = match self {
             Dataset::Parquet(root) => parquet_clips::splits(root)?,
-            Dataset::AbcFolder(root) => load_folder(root)?.into_iter().map(|clip| clip.split).collect(),
-            Dataset::Jsonl(path) => load_jsonl(path)?.into_iter().map(|clip| clip.split).collect(),
+            Dataset::Clips(_) => self.all(None)?.into_iter().map(|clip| clip.split).collect(),
         };
         splits.sort_unstable();
         splits.dedup();
         Ok(splits)
     }
 
+    /// Every clip (of `split` only, where the layout can choose).
+    fn all(&self, split: Option<Split>) -> Result<Vec<AbcClip>> {
+        match (self, split) {
+            (Dataset::Parquet(root), Some(split)) => parquet_clips::load(root, split),
+            (Dataset::Parquet(root), None) => {
+                let mut clips = Vec::new();
+                for split in parquet_clips::splits(root)? {
+                    clips.extend(parquet_clips::load(root, split)?);
+                }
+                Ok(clips)
+            }
+            (Dataset::Clips(input), _) => {
+                let (clips, problems) = inputs::load_abc_clips(input, DEFAULT_SPLIT)?;
+                refuse(&problems)?;
+                Ok(clips)
+            }
+        }
+    }
+
     fn path(&self) -> &Path {
         match self {
-            Dataset::Parquet(path) | Dataset::AbcFolder(path) | Dataset::Jsonl(path) => path,
+            Dataset::Parquet(path)
+            | Dataset::Clips(Input::Dataset(path) | Input::ClipsJsonl(path) | Input::File(path, _) | Input::Folder(path)) => {
+                path
+            }
         }
     }
 }
 
-fn load_folder(root: &Path) -> Result<Vec<Clip>> {
-    let mut clips = Vec::new();
-    for entry in walkdir::WalkDir::new(root).follow_links(true) {
-        let entry = entry.with_context(|| format!("listing {}", root.display()))?;
-        let path = entry.path();
-        if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "abc") {
-            continue;
-        }
-        let relative = path.strip_prefix(root).unwrap_or(path).with_extension("");
-        let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        let split = match parts.first() {
-            Some(first) if parts.len() > 1 && SPLITS.contains(&first.as_str()) => first.clone(),
-            _ => "test".to_string(),
-        };
-        let abc = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let audio = AUDIO_EXTENSIONS.iter().map(|ext| path.with_extension(ext)).find(|p| p.is_file()).map(Audio::File);
-        clips.push(Clip { id: parts.join("/"), split, abc, audio, question: None });
+/// An error listing the problems, if there are any.
+fn refuse(problems: &[Problem]) -> Result<()> {
+    if problems.is_empty() {
+        return Ok(());
     }
-    Ok(clips)
-}
-
-/// A line of the JSON-lines layout; other fields (answers of other questions, metadata)
-/// are ignored.
-#[derive(Deserialize)]
-struct JsonlClip {
-    id: String,
-    abc: String,
-    #[serde(default)]
-    split: Option<String>,
-    #[serde(default)]
-    audio: Option<PathBuf>,
-    #[serde(default)]
-    question: Option<String>,
-}
-
-fn load_jsonl(path: &Path) -> Result<Vec<Clip>> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let mut clips = Vec::new();
-    for (line, clip) in jsonl::numbered::<JsonlClip>(path)? {
-        let clip = clip.with_context(|| {
-            format!(
-                "{} line {line}: expected {{\"id\", \"abc\", \"split\"?, \"audio\"?, \"question\"?}}",
-                path.display()
-            )
-        })?;
-        clips.push(Clip {
-            id: clip.id,
-            split: clip.split.unwrap_or_else(|| "test".to_string()),
-            abc: clip.abc,
-            audio: clip.audio.map(|audio| Audio::File(folder.join(audio))),
-            question: clip.question,
-        });
-    }
-    Ok(clips)
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    bail!("{} clips cannot be read:\n  {}", problems.len(), listed.join("\n  "))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
+    use crate::inputs::Audio;
 
     #[test]
     fn folder_layout_gives_ids_splits_and_audio() {
@@ -211,15 +122,15 @@ mod tests {
         fs::write(root.join("test/b.flac"), b"fLaC").expect("write audio");
         fs::write(root.join("notes.txt"), "ignored").expect("write");
         let dataset = Dataset::open(root).expect("a folder");
-        let clips = dataset.load("test").expect("loads");
-        let summary: Vec<(&str, &str, bool)> =
-            clips.iter().map(|c| (c.id.as_str(), c.split.as_str(), c.audio.is_some())).collect();
-        assert_eq!(summary, [("loose/c", "test", false), ("test/b", "test", true)]);
+        let clips = dataset.load(Split::Test).expect("loads");
+        let summary: Vec<(&str, Split, bool)> =
+            clips.iter().map(|c| (c.id.as_str(), c.split, c.audio.is_some())).collect();
+        assert_eq!(summary, [("loose/c", Split::Test, false), ("test/b", Split::Test, true)]);
         assert_eq!(clips[1].abc, "X:1\nK:C\nC|");
         assert_eq!(clips[1].audio, Some(Audio::File(root.join("test/b.flac"))));
-        let train: Vec<String> = dataset.load("train").expect("loads").into_iter().map(|c| c.id).collect();
+        let train: Vec<String> = dataset.load(Split::Train).expect("loads").into_iter().map(|c| c.id).collect();
         assert_eq!(train, ["train/a"]);
-        assert_eq!(dataset.splits().expect("lists"), ["test", "train"]);
+        assert_eq!(dataset.splits().expect("lists"), [Split::Train, Split::Test]);
     }
 
     #[test]
@@ -230,18 +141,18 @@ mod tests {
                      {\"id\": \"y\", \"abc\": \"X:2\", \"split\": \"validation\"}\n";
         fs::write(&path, lines).expect("write");
         let dataset = Dataset::open(&path).expect("a jsonl file");
-        assert_eq!(dataset.splits().expect("lists"), ["test", "validation"]);
-        let validation = dataset.load("validation").expect("loads");
+        assert_eq!(dataset.splits().expect("lists"), [Split::Validation, Split::Test]);
+        let validation = dataset.load(Split::Validation).expect("loads");
         assert_eq!((validation[0].id.as_str(), validation.len()), ("y", 1));
-        let test = dataset.load("test").expect("loads");
+        let test = dataset.load(Split::Test).expect("loads");
         assert_eq!(test[0].audio, Some(Audio::File(dir.path().join("z.wav"))));
         assert_eq!(test[0].question.as_deref(), Some("Q?"));
 
         fs::write(&path, "{\"id\": \"z\", \"abc\": \"\"}\n{\"id\": \"z\", \"abc\": \"\"}\n").expect("write");
-        let err = Dataset::open(&path).expect("a jsonl file").load("test").expect_err("duplicate id");
-        assert!(err.to_string().starts_with("clip id \"z\" appears twice"), "{err}");
+        let err = Dataset::open(&path).expect("a jsonl file").load(Split::Test).expect_err("duplicate id");
+        assert!(err.to_string().contains("\"z\" is also the name of"), "{err}");
         fs::write(&path, "{\"id\": 3}\n").expect("write");
-        let err = Dataset::open(&path).expect("a jsonl file").load("test").expect_err("bad line");
-        assert!(format!("{err:#}").contains("clips.jsonl line 1: expected"), "{err:#}");
+        let err = Dataset::open(&path).expect("a jsonl file").load(Split::Test).expect_err("bad line");
+        assert!(format!("{err:#}").contains("clips.jsonl line 1: invalid type"), "{err:#}");
     }
 }

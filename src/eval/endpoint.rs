@@ -9,14 +9,15 @@
 //!
 //! Reliability: requests run on `concurrency` threads; 429, 5xx and connection errors
 //! are retried with exponential backoff; a request slower than `timeout` fails (and is
-//! not retried: a server that slow would only be loaded more). Every answer is cached in
-//! `cache/<sha256 of the request body>.json` before it is returned, so a re-run (after a
-//! crash, or to rescore with another reward config) never queries the server again for
-//! the same request. Replies may be plain JSON or server-sent events (`stream`).
+//! not retried: a server that slow would only be loaded more). Every answer is kept in the
+//! resume store (`crate::store`) in the `cache` folder before it is returned, keyed by
+//! the server's URL and the whole request body (model, question, sampling settings, seed
+//! and the audio's bytes), so a re-run (after a crash, or to rescore with another reward
+//! config) never queries the same server again for the same request, and another server
+//! or setting is always asked. Replies may be plain JSON or server-sent events (`stream`).
 
-use std::fs;
 use std::io::{self, BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -24,11 +25,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::eval::{Audio, Clip, sha256_hex};
-use crate::output::write_atomically;
+use crate::eval::{Audio, Clip};
+use crate::store::{KeyHasher, Store};
 
 /// The question asked when a clip brings none.
 pub const DEFAULT_QUESTION: &str = "Transcribe this music into ABC notation. Start with a header: \
@@ -163,19 +163,6 @@ fn audio_part(kind: AudioPart, audio: &Audio) -> Result<Value> {
     })
 }
 
-/// A cached answer on disk.
-#[derive(Serialize, Deserialize)]
-struct CacheEntry {
-    text: String,
-}
-
-fn read_cached(path: &Path) -> Result<String> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading cached answer {}", path.display()))?;
-    let entry: CacheEntry = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a cached answer (delete it to query again)", path.display()))?;
-    Ok(entry.text)
-}
-
 /// Why one attempt failed, and whether trying again may help.
 enum Failure {
     Retryable(String),
@@ -187,6 +174,7 @@ pub struct Client {
     cfg: EndpointConfig,
     url: String,
     agent: ureq::Agent,
+    cache: Option<Store>,
 }
 
 impl Client {
@@ -200,7 +188,13 @@ impl Client {
             .http_status_as_error(false)
             .build()
             .new_agent();
-        Ok(Client { url: completions_url(&cfg.url), cfg, agent })
+        let cache = cfg.cache.as_deref().map(Store::open).transpose()?;
+        Ok(Client { url: completions_url(&cfg.url), cfg, agent, cache })
+    }
+
+    /// Notes about damaged cache entries (asked again), emptied.
+    pub fn take_notes(&self) -> Vec<String> {
+        self.cache.as_ref().map(Store::take_notes).unwrap_or_default()
     }
 
     /// The model's answer for `clip` at `run`: from the cache, else from the server
@@ -208,14 +202,19 @@ impl Client {
     pub fn answer(&self, clip: &Clip, run: u32) -> Result<String> {
         let context = || format!("clip {} run {run}", clip.id);
         let body = request_body(&self.cfg, clip, run).with_context(context)?;
-        let cached = self.cfg.cache.as_ref().map(|dir| dir.join(format!("{}.json", sha256_hex(body.as_bytes()))));
-        if let Some(path) = cached.as_deref().filter(|p| p.is_file()) {
-            return read_cached(path).with_context(context);
+        let key = KeyHasher::new("answer").text(&self.url).text(&body).key();
+        let label = format!("{}-{run}", clip.id);
+        if let Some(cache) = &self.cache
+            && let Some(bytes) = cache.get(&key, &label).with_context(context)?
+        {
+            match String::from_utf8(bytes) {
+                Ok(text) => return Ok(text),
+                Err(_) => cache.note(format!("{}: the cached answer is not UTF-8; asked again", context())),
+            }
         }
         let text = self.post_with_retries(&body).map_err(|message| anyhow!("{}: {message}", context()))?;
-        if let Some(path) = cached {
-            let entry = serde_json::to_vec(&CacheEntry { text: text.clone() })?;
-            write_atomically(&path, &entry).with_context(context)?;
+        if let Some(cache) = &self.cache {
+            cache.put(&key, &label, text.as_bytes()).with_context(context)?;
         }
         Ok(text)
     }

@@ -3,15 +3,16 @@
 //! reward, and write a report people can read.
 //!
 //! Each concern is one module: `dataset` loads clips (`parquet_clips` from a dataset
-//! folder written by prep), `sample` picks a reproducible,
-//! complexity-spread subset, `predictions`, `endpoint` and `baseline` are the three
-//! sources of answers, and `report` aggregates the scores and writes the files. The
-//! orchestration (options, progress, the output folder) lives in `commands::eval`.
-//! Nothing here scores text itself: that is `crate::reward`.
+//! folder written by prep, `crate::inputs` for the other inputs), `sample` picks a
+//! reproducible, complexity-spread subset, `predictions`, `endpoint` and `baseline` are
+//! the three sources of answers, `report` aggregates the scores and writes the files, and
+//! `evaluate` runs the whole (`prep eval`). Nothing here scores text itself: that is
+//! `crate::reward`.
 
 pub mod baseline;
 pub mod dataset;
 pub mod endpoint;
+pub mod evaluate;
 pub mod parquet_clips;
 pub mod predictions;
 pub mod report;
@@ -19,7 +20,8 @@ pub mod sample;
 
 use sha2::{Digest, Sha256};
 
-pub use dataset::{Audio, Clip, Dataset};
+pub use crate::inputs::{AbcClip as Clip, Audio};
+pub use dataset::Dataset;
 
 /// One answer to score: the clip, the run (0-based) and the model's text.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,11 +45,6 @@ pub fn clip_seed(seed: u64, id: &str, run: u32) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// Lower-case hexadecimal of a SHA-256 digest of `bytes` (cache keys).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,10 +57,5 @@ mod tests {
         assert_ne!(base, clip_seed(8, "a", 0));
         assert_ne!(base, clip_seed(7, "b", 0));
         assert_ne!(base, clip_seed(7, "a", 1));
-    }
-
-    #[test]
-    fn sha256_hex_of_the_empty_string() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 }

@@ -18,7 +18,8 @@ use arrow_array::{Array, BinaryArray, RecordBatch, StringArray};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::eval::dataset::{Audio, Clip};
+use crate::datasets::Split;
+use crate::inputs::{AbcClip, Audio, split_named};
 
 /// The Q&A kind whose question a clip is asked.
 const TRANSCRIPTION: &str = "transcription";
@@ -29,7 +30,7 @@ pub fn is_dataset_folder(path: &Path) -> bool {
 }
 
 /// The clips of `split`, in shard order, with their audio and transcription question.
-pub fn load(root: &Path, split: &str) -> Result<Vec<Clip>> {
+pub fn load(root: &Path, split: Split) -> Result<Vec<AbcClip>> {
     let mut questions = transcription_questions(root, split)?;
     let mut clips = Vec::new();
     for shard in shards(&clips_dir(root), split)? {
@@ -38,8 +39,10 @@ pub fn load(root: &Path, split: &str) -> Result<Vec<Clip>> {
             let audio = audio_bytes(batch)?;
             for (row, audio) in audio.into_iter().enumerate() {
                 let id = ids.value(row).to_string();
-                clips.push(Clip {
-                    split: splits.value(row).to_string(),
+                let named = splits.value(row);
+                let split = split_named(named).ok_or_else(|| anyhow!("clip {id:?}: unknown split {named:?}"))?;
+                clips.push(AbcClip {
+                    split,
                     abc: abcs.value(row).to_string(),
                     audio: audio.map(|bytes| Audio::Wav(bytes.to_vec())),
                     question: questions.remove(&id),
@@ -52,13 +55,16 @@ pub fn load(root: &Path, split: &str) -> Result<Vec<Clip>> {
     Ok(clips)
 }
 
-/// The splits that have clip shards, from the shards' file names.
-pub fn splits(root: &Path) -> Result<Vec<String>> {
+/// The splits that have clip shards, from the shards' file names, sorted.
+pub fn splits(root: &Path) -> Result<Vec<Split>> {
     let names = parquet_files(&clips_dir(root))?;
-    Ok(names
+    let mut splits: Vec<Split> = names
         .iter()
-        .filter_map(|path| path.file_name()?.to_str()?.split_once('-').map(|(split, _)| split.to_string()))
-        .collect())
+        .filter_map(|path| path.file_name()?.to_str()?.split_once('-').and_then(|(split, _)| split_named(split)))
+        .collect();
+    splits.sort_unstable();
+    splits.dedup();
+    Ok(splits)
 }
 
 fn clips_dir(root: &Path) -> PathBuf {
@@ -66,7 +72,7 @@ fn clips_dir(root: &Path) -> PathBuf {
 }
 
 /// Clip id -> the question of its `transcription` pair, for the clips of `split`.
-fn transcription_questions(root: &Path, split: &str) -> Result<HashMap<String, String>> {
+fn transcription_questions(root: &Path, split: Split) -> Result<HashMap<String, String>> {
     let dir = root.join("data").join("qa");
     let mut questions = HashMap::new();
     if !dir.is_dir() {
@@ -86,7 +92,7 @@ fn transcription_questions(root: &Path, split: &str) -> Result<HashMap<String, S
 }
 
 /// The `.parquet` files of `dir` whose name starts with `<split>-`, sorted.
-fn shards(dir: &Path, split: &str) -> Result<Vec<PathBuf>> {
+fn shards(dir: &Path, split: Split) -> Result<Vec<PathBuf>> {
     let prefix = format!("{split}-");
     let mut files = parquet_files(dir)?;
     files.retain(|path| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix)));

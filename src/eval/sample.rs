@@ -12,6 +12,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::abc::read::parse;
+use crate::datasets::Split;
 use crate::eval::Clip;
 use crate::score::Score;
 
@@ -51,7 +52,7 @@ pub struct Chosen {
 /// Picks `samples` clips of `split` (all of them when the split has fewer), one from
 /// each equal-count complexity bin, in order of complexity. The same clips and seed
 /// always give the same choice.
-pub fn choose(clips: &[Clip], split: &str, samples: usize, seed: u64) -> Vec<Chosen> {
+pub fn choose(clips: &[Clip], split: Split, samples: usize, seed: u64) -> Vec<Chosen> {
     let mut candidates: Vec<(usize, Complexity)> = clips
         .iter()
         .enumerate()

@@ -5,20 +5,25 @@
 //! pairs -> collect the per-piece records in piece order -> write the Parquet shards
 //! and the dataset card (`shards`).
 //!
-//! Resuming: each piece's records are stored under `OUTPUT/.prep/pieces/` by a key
-//! that hashes the piece's input files (their bytes), its split and every setting that
-//! shapes the records. A re-run, or a run after a SIGKILL at any moment, skips pieces
-//! whose records exist and redoes the rest; files are written under temporary names and
-//! renamed, so a killed run leaves no record that looks complete and is not. Collecting
-//! and sharding are deterministic and cheap next to the per-piece work, so they are
-//! simply redone; the result is byte for byte the dataset of a clean run.
+//! The embedding model, when the pipeline has an `embeddings` section, is loaded before
+//! any stage starts: missing weights (offline, say) fail the run in its first second,
+//! not after the pieces and shards.
+//!
+//! Resuming: each piece's records are kept in the resume store (`crate::store`) under
+//! `OUTPUT/.prep/pieces/`, keyed by the piece's input files (their bytes), its split and
+//! every setting that shapes the records. A re-run, or a run after a SIGKILL at any
+//! moment, skips pieces whose records are stored and sound and redoes the rest (a damaged
+//! entry is named in a note and recomputed); files are written under temporary names and
+//! renamed, and temporary files a killed run left behind are removed at the start.
+//! Collecting and sharding are deterministic and cheap next to the per-piece work, so
+//! they are simply redone; the result is byte for byte the dataset of a clean run.
+//! Nothing here prints but the progress bar: the summary goes back to the caller.
 
 pub mod config;
 
-use std::fs::{self, File};
-use std::io::{BufReader, Write};
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -28,16 +33,18 @@ pub use config::Pipeline;
 
 use crate::analysis::prepare;
 use crate::clips::{Clip, cut_piece};
-use crate::commands::embed::{self, EmbedOptions};
-use crate::commands::shards::{self, ShardsOptions};
 use crate::datasets::demo::DemoSource;
 use crate::datasets::folder::{Folder, FolderOptions};
 use crate::datasets::musicnet::{MusicNet, MusicNetOptions};
 use crate::datasets::split::SplitOptions;
 use crate::datasets::urmp::{Urmp, UrmpOptions};
 use crate::datasets::{PieceRef, Problem, Source};
+use crate::embed::table::{self, EmbedOptions};
+use crate::inputs::Audio;
 use crate::output::{Progress, write_atomically};
 use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
+use crate::shards::build::{self, ShardsOptions};
+use crate::store::{Key, KeyHasher, Store, file_hash, remove_temporary_files};
 use config::SourceKind;
 
 /// What a run did.
@@ -51,6 +58,8 @@ pub struct RunSummary {
     /// Rows of the embeddings table (0 without an `embeddings` section).
     pub embedded: usize,
     pub problems: Vec<Problem>,
+    /// Damaged store entries that were recomputed.
+    pub notes: Vec<String>,
     pub dataset: PathBuf,
 }
 
@@ -63,27 +72,47 @@ struct PieceRecords {
 
 /// Runs a pipeline; problems with single pieces are collected, not fatal.
 pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
-    let started = Instant::now();
     let out = &pipeline.output;
     let work = out.join(".prep");
     fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
+    // The model first: weights that cannot be found stop the run before any work.
+    let embedding = match &pipeline.embeddings {
+        Some(embeddings) => {
+            let options = EmbedOptions {
+                input: work.join("clips.jsonl"),
+                embedder: embeddings.spec(),
+                out: Some(out.clone()),
+                clip_length_s: pipeline.clips.length_s,
+                batch_size: embeddings.batch_size.get(),
+                shard: pipeline.shard_options(),
+            };
+            table::check(&options)?;
+            let embedder = options.embedder.build().context("loading the embedding model")?;
+            Some((options, embedder))
+        }
+        None => None,
+    };
+    for dir in [out.clone(), work.clone(), out.join("audio")] {
+        remove_temporary_files(&dir)?;
+    }
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
     pieces.sort_by(|a, b| a.id.cmp(&b.id));
     let templates = Templates::load(pipeline.qa.templates.as_deref())?;
     let settings = settings_hash(pipeline)?;
+    let store = Store::open(&work.join("pieces"))?;
 
     let progress = Progress::new(pieces.len() as u64, "pieces");
-    let outcomes: Vec<Result<(PathBuf, bool), Problem>> = pieces
+    let outcomes: Vec<Result<(Key, bool), Problem>> = pieces
         .par_iter()
         .map(|piece| {
-            let outcome = records_path(&work, piece, &settings).and_then(|path| {
-                let reused = path.exists();
+            let outcome = piece_key(piece, &settings).and_then(|key| {
+                let reused = stored_records(&store, &key, &piece.id)?.is_some();
                 if !reused {
                     let records = piece_records(source.as_ref(), piece, pipeline, &templates)?;
-                    write_atomically(&path, serde_json::to_string(&records)?.as_bytes())?;
+                    store.put(&key, &piece.id, serde_json::to_string(&records)?.as_bytes())?;
                 }
-                Ok((path, reused))
+                Ok((key, reused))
             });
             progress.inc();
             outcome.map_err(|error| Problem { item: format!("{}/{}", source.name(), piece.id), message: format!("{error:#}") })
@@ -93,21 +122,22 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
 
     let mut summary = RunSummary { pieces: pieces.len(), dataset: out.clone(), ..RunSummary::default() };
     let mut stored = Vec::new();
-    for outcome in outcomes {
+    for (piece, outcome) in pieces.iter().zip(outcomes) {
         match outcome {
-            Ok((path, reused)) => {
+            Ok((key, reused)) => {
                 summary.reused += usize::from(reused);
-                stored.push(path);
+                stored.push((key, piece.id.as_str()));
             }
             Err(problem) => problems.push(problem),
         }
     }
     let clips_path = work.join("clips.jsonl");
     let qa_path = work.join("qa.jsonl");
-    let (clips, pairs) = collect(&stored, &clips_path, &qa_path, &out.join("chat.jsonl"))?;
-    remove_unreferenced(&work.join("pieces"), &stored)?;
+    let (clips, pairs) = collect(&store, &stored, &clips_path, &qa_path, &out.join("chat.jsonl"))?;
+    store.retain_used()?;
     summary.clips = clips;
     summary.pairs = pairs;
+    summary.notes = store.take_notes();
 
     let options = ShardsOptions {
         clips: clips_path,
@@ -116,34 +146,15 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         title: pipeline.title.clone(),
         shard: pipeline.shard_options(),
     };
-    let written = shards::run(&options)?;
+    let written = build::run(&options)?;
     problems.extend(written.problems);
-    if let Some(embeddings) = &pipeline.embeddings {
-        let options = EmbedOptions {
-            input: work.join("clips.jsonl"),
-            embedder: embeddings.spec(),
-            out: Some(out.clone()),
-            clip_length_s: pipeline.clips.length_s,
-            batch_size: embeddings.batch_size.get(),
-            shard: pipeline.shard_options(),
-        };
-        let embedded = embed::run(&options)?;
+    if let Some((options, embedder)) = &embedding {
+        let embedded = table::run_with(embedder.as_ref(), options)?;
         summary.embedded = embedded.clips;
         problems.extend(embedded.problems);
+        summary.notes.extend(embedded.notes);
     }
     summary.problems = problems;
-    eprintln!(
-        "run: {} pieces ({} reused), {} clips, {} Q&A pairs, {} embedded clips, {} problems, \
-         dataset in {} ({:.1} s)",
-        summary.pieces,
-        summary.reused,
-        summary.clips,
-        summary.pairs,
-        summary.embedded,
-        summary.problems.len(),
-        out.display(),
-        started.elapsed().as_secs_f64()
-    );
     Ok(summary)
 }
 
@@ -195,19 +206,28 @@ fn settings_hash(pipeline: &Pipeline) -> Result<String> {
     Ok(blake3::hash(shaping.to_string().as_bytes()).to_hex().to_string())
 }
 
-/// Where a piece's records go: keyed by the settings, the piece's split and the bytes
-/// of its input files.
-fn records_path(work: &Path, piece: &PieceRef, settings: &str) -> Result<PathBuf> {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(settings.as_bytes());
-    hasher.update(piece.id.as_bytes());
-    hasher.update(piece.split.name().as_bytes());
+/// A piece's key in the store: the settings, the piece's id and split and the bytes of
+/// its input files.
+fn piece_key(piece: &PieceRef, settings: &str) -> Result<Key> {
+    let mut key = KeyHasher::new("piece");
+    key.text(settings).text(&piece.id).text(piece.split.name());
     for file in &piece.files {
-        let mut reader = File::open(file).with_context(|| format!("opening {}", file.display()))?;
-        hasher.update_reader(&mut reader).with_context(|| format!("reading {}", file.display()))?;
+        key.hash(&file_hash(file)?);
     }
-    let safe_id: String = piece.id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    Ok(work.join("pieces").join(format!("{safe_id}-{}.json", &hasher.finalize().to_hex()[..16])))
+    Ok(key.key())
+}
+
+/// A piece's stored records, when they are there and read (a note says when they do
+/// not, and the piece is made again).
+fn stored_records(store: &Store, key: &Key, id: &str) -> Result<Option<PieceRecords>> {
+    let Some(bytes) = store.get(key, id)? else { return Ok(None) };
+    match serde_json::from_slice(&bytes) {
+        Ok(records) => Ok(Some(records)),
+        Err(error) => {
+            store.note(format!("piece {id}: its records in {} do not read ({error}); made again", store.dir().display()));
+            Ok(None)
+        }
+    }
 }
 
 /// Loads, quantizes, cuts and questions one piece.
@@ -222,22 +242,19 @@ fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, tem
 
 /// Concatenates the stored records, in piece order, into the clips, Q&A and chat JSONL
 /// files (each written atomically). Returns the numbers of clips and pairs.
-fn collect(stored: &[PathBuf], clips_path: &Path, qa_path: &Path, chat_path: &Path) -> Result<(usize, usize)> {
+fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &Path, chat_path: &Path) -> Result<(usize, usize)> {
     let (mut clips, mut qa, mut chat) = (Vec::new(), Vec::new(), Vec::new());
     let (mut clip_count, mut pair_count) = (0, 0);
-    for path in stored {
-        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let records: PieceRecords =
-            serde_json::from_reader(BufReader::new(file)).with_context(|| format!("reading {}", path.display()))?;
+    for (key, id) in stored {
+        let records = stored_records(store, key, id)?
+            .with_context(|| format!("the records of piece {id} vanished from {}", store.dir().display()))?;
         for clip in &records.clips {
             writeln!(clips, "{}", serde_json::to_string(clip)?)?;
         }
         for pair in &records.pairs {
             writeln!(qa, "{}", serde_json::to_string(pair)?)?;
-            let audio = records.clips.iter().find(|c| c.id == pair.clip_id).and_then(|c| c.audio.as_ref());
-            if let Some(span) = audio {
-                // A W3C media-fragment reference to the clip's span of the recording.
-                let reference = format!("{}#t={:.3},{:.3}", span.path.display(), span.start_s, span.end_s);
+            let clip = records.clips.iter().find(|c| c.id == pair.clip_id);
+            if let Some(reference) = clip.and_then(|c| c.audio.clone()).and_then(|span| Audio::Span(span).reference()) {
                 writeln!(chat, "{}", chat_jsonl_line(pair, &reference))?;
             }
         }
@@ -248,16 +265,4 @@ fn collect(stored: &[PathBuf], clips_path: &Path, qa_path: &Path, chat_path: &Pa
     write_atomically(qa_path, &qa)?;
     write_atomically(chat_path, &chat)?;
     Ok((clip_count, pair_count))
-}
-
-/// Removes stored records no longer referenced (older settings or inputs).
-fn remove_unreferenced(dir: &Path, keep: &[PathBuf]) -> Result<()> {
-    let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
-    for entry in entries {
-        let path = entry.with_context(|| format!("listing {}", dir.display()))?.path();
-        if !keep.contains(&path) {
-            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-        }
-    }
-    Ok(())
 }

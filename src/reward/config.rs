@@ -28,6 +28,21 @@ pub struct ConfigError {
 }
 
 impl RewardConfig {
+    /// The defaults, or the JSON file at `path` over them; checked.
+    pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<RewardConfig> {
+        use anyhow::Context;
+        let cfg: RewardConfig = match path {
+            None => RewardConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading reward config {}", path.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("parsing reward config {}", path.display()))?
+            }
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
     /// Checks every constant. Scoring never panics with an invalid config (losses are
     /// clamped), but the numbers would not mean what `docs/reward.md` says.
     pub fn validate(&self) -> Result<(), ConfigError> {

@@ -5,9 +5,10 @@
 //! written as size-capped zstd shards with a page index and the `huggingface` features
 //! metadata (`writer`, `features`), and summarised in `README.md` (`card`).
 //!
-//! This module does not decode audio (`crate::audio` does) nor read JSONL
-//! (`crate::commands::shards` does).
+//! `build` is the stage that writes the `clips` and `qa` configs and the card from the
+//! pipeline's JSONL records. Audio is decoded by `crate::audio`.
 
+pub mod build;
 pub mod card;
 pub mod features;
 pub mod manifest;
@@ -19,5 +20,5 @@ pub mod yaml;
 pub use schema::Table;
 pub use tables::Row;
 pub use tables::clips::ClipRow;
-pub use tables::embeddings::{EmbeddingRow, Provenance};
+pub use tables::embeddings::EmbeddingRow;
 pub use writer::{ShardOptions, ShardWriter, SplitFiles, TableFiles};

@@ -18,7 +18,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-use super::features::ArrayDims;
+use super::features::{self, ArrayDims};
 use super::schema::TableSchema;
 use super::tables::Row;
 use crate::datasets::Split;
@@ -182,7 +182,7 @@ impl<R: Row> ShardWriter<R> {
                 arrow_schema.clone()
             }
             None => {
-                let arrow_schema = self.schema.arrow_schema(&dims)?;
+                let arrow_schema = features::arrow_schema(&self.schema, &dims)?;
                 self.fixed = Some((dims, arrow_schema.clone()));
                 arrow_schema
             }

@@ -9,7 +9,8 @@ use half::f16;
 use prep::clips::{AudioSpan, Clip};
 use prep::datasets::Split;
 use prep::qa::{QaKind, QaPair};
-use prep::shards::{EmbeddingRow, Provenance};
+use prep::embed::Provenance;
+use prep::shards::EmbeddingRow;
 
 /// A WAV sample encoding: (format tag, bits per sample).
 #[derive(Debug, Clone, Copy)]

@@ -32,7 +32,7 @@ use candle_core::{DType as CandleDType, Tensor};
 use candle_nn::VarBuilder;
 
 use super::{DType, Embedder, FrameGrid, Frames};
-use crate::shards::Provenance;
+use crate::embed::Provenance;
 use conditioning::{Conditioning, Labels};
 use contexts::ContextWindow;
 use prior::Prior;

@@ -170,21 +170,36 @@ impl Store for HubRepo {
     }
 
     fn missing(&self, names: &[&str]) -> anyhow::Error {
-        let names = names.join(", ");
         if self.settings.offline {
             anyhow!(
-                "{names} of {} is not in the Hugging Face cache {} and HF_HUB_OFFLINE=1 forbids \
+                "{} of {} is not in the Hugging Face cache {} and HF_HUB_OFFLINE=1 forbids \
                  downloading: run once without HF_HUB_OFFLINE, or fetch it with \
-                 `huggingface-cli download {} {names} --revision {}`",
+                 `{}`",
+                names.join(", "),
                 self.describe(),
                 self.settings.cache_dir.display(),
-                self.id,
-                self.revision
+                download_command(&self.id, &self.revision, names)
             )
         } else {
-            anyhow!("{} at {} has none of: {names}", self.describe(), self.settings.endpoint)
+            anyhow!("{} at {} has none of: {}", self.describe(), self.settings.endpoint, names.join(", "))
         }
     }
+}
+
+/// A shell command that puts `names` (those of them the repo has, and the shards an
+/// index names) and `config.json` in the cache: `huggingface_hub`'s CLI takes glob
+/// patterns after `--include`, and a pattern that matches no file is no error.
+fn download_command(repo: &str, revision: &str, names: &[&str]) -> String {
+    let mut patterns = vec![super::CONFIG.to_string()];
+    for name in names {
+        patterns.push(name.to_string());
+        // `model.safetensors.index.json` names shards `model-00001-of-00002.safetensors`.
+        if let Some((base, extension)) = name.strip_suffix(".index.json").and_then(|stem| stem.rsplit_once('.')) {
+            patterns.push(format!("'{base}-*.{extension}'"));
+        }
+    }
+    patterns.dedup();
+    format!("huggingface-cli download {repo} --revision {revision} --include {}", patterns.join(" "))
 }
 
 #[cfg(test)]
@@ -232,5 +247,15 @@ mod tests {
         std::fs::write(home.path().join("token"), "hf_from_file\n").expect("write token");
         let s = settings(&[("HF_HOME", home.path().to_str().expect("utf-8"))]);
         assert_eq!(s.token.as_deref(), Some("hf_from_file"));
+    }
+
+    #[test]
+    fn the_download_command_has_one_argument_per_pattern() {
+        let names = ["model.safetensors.index.json", "model.safetensors"];
+        assert_eq!(
+            download_command("openai/whisper-large-v3", "main", &names),
+            "huggingface-cli download openai/whisper-large-v3 --revision main --include config.json \
+             model.safetensors.index.json 'model-*.safetensors' model.safetensors"
+        );
     }
 }

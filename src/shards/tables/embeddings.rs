@@ -9,25 +9,8 @@ use half::f16;
 
 use super::{OFFSET_BYTES, Row, float64s, int32s, split_names, strings, text_size, to_i32};
 use crate::datasets::Split;
+use crate::embed::Provenance;
 use crate::shards::schema::Table;
-
-/// Where a row's features come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provenance {
-    /// Activations of a real pretrained model.
-    ModelWeights,
-    /// Log-mel spectrogram frames (the model-free fallback).
-    LogMel,
-}
-
-impl Provenance {
-    pub fn name(self) -> &'static str {
-        match self {
-            Provenance::ModelWeights => "model_weights",
-            Provenance::LogMel => "log_mel",
-        }
-    }
-}
 
 /// One row of the `embeddings` table. `frames` is row-major: frame 0's `dim` values,
 /// then frame 1's, and so on.
