@@ -20,7 +20,8 @@
 //! Resuming: each clip's pooled frames are kept in the resume store (`crate::store`)
 //! under `OUT/.prep/embeddings/<model>-<layer>-<pooling>/`, keyed by the audio file's
 //! bytes, the clip's id, split and span, and every setting that shapes the frames; a
-//! re-run embeds only clips without a valid entry and rewrites the table from the store.
+//! re-run embeds only clips without a valid entry and rewrites the table from the store;
+//! temporary files a killed run left in the dataset folder are removed first.
 //! A clip whose audio is missing or does not decode is reported with the file's name and
 //! left out; the run goes on. Nothing here prints.
 
@@ -41,7 +42,7 @@ use crate::inputs::{self, AUDIO_EXTENSIONS, Audio, FileKind, Input};
 use crate::output::Progress;
 use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
-use crate::store::{Key, KeyHasher, Store, file_hash};
+use crate::store::{Key, KeyHasher, Store, file_hash, remove_temporary_files};
 
 /// Everything the embeddings table needs.
 #[derive(Debug, Clone)]
@@ -93,6 +94,10 @@ pub fn check(options: &EmbedOptions) -> Result<()> {
 pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<EmbedSummary> {
     check(options)?;
     let (items, out, mut problems) = items(options)?;
+    // What a killed run was writing when it died (the card, the manifest).
+    for dir in [out.clone(), out.join(".prep")] {
+        remove_temporary_files(&dir)?;
+    }
     let jobs = jobs(&items, options.clip_length_s, &mut problems);
     let cache = Cache::open(&out, embedder, options)?;
     let mut writer = ShardWriter::<EmbeddingRow>::new(&out, options.shard)?;
