@@ -57,14 +57,13 @@ fn snapshot(dir: &Path, with_work_area: bool, rename: (&str, &str)) -> BTreeMap<
         .collect()
 }
 
-/// Temporary files (`.tmp*` from atomic writes, `*.partial` shards) anywhere under `dir`.
+/// Temporary files (`.<name>.prep-tmp-*` from atomic writes, `*.partial` shards) anywhere under `dir`.
 fn temporary_files(dir: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
         .filter(|entry| {
-            let name = entry.file_name().to_string_lossy();
-            name.starts_with(".tmp") || name.ends_with(".partial")
+            prep::output::is_temp_name(entry.file_name()) || entry.file_name().to_string_lossy().ends_with(".partial")
         })
         .map(|entry| entry.into_path())
         .collect()

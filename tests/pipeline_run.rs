@@ -113,7 +113,7 @@ fn damaged_or_edited_stored_pieces_are_named_and_made_again() {
     let key = edited.windows(2).position(|w| w == b"K:").expect("a key field");
     edited[key + 2] = b'X';
     std::fs::write(&entries[1], edited).unwrap();
-    std::fs::write(out.join("audio/.tmpKILLED"), b"half a wav").unwrap();
+    std::fs::write(out.join("audio/.00.wav.prep-tmp-KILLED"), b"half a wav").unwrap();
 
     let rerun = prep(&["run", pipeline.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&rerun.stderr);
@@ -123,7 +123,7 @@ fn damaged_or_edited_stored_pieces_are_named_and_made_again() {
         assert!(stderr.contains(&note), "{note} missing from {stderr}");
     }
     assert!(stderr.contains("run: 4 pieces (2 reused)"), "{stderr}");
-    assert!(!out.join("audio/.tmpKILLED").exists(), "a killed run's temp file is removed");
+    assert!(!out.join("audio/.00.wav.prep-tmp-KILLED").exists(), "a killed run's temp file is removed");
     assert_eq!(snapshot(&out), expected, "the damaged pieces are made again, identically");
 }
 

@@ -42,7 +42,7 @@ use crate::inputs::{self, AUDIO_EXTENSIONS, Audio, FileKind, Input};
 use crate::output::Progress;
 use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
-use crate::store::{Key, KeyHasher, Store, file_hash, remove_temporary_files};
+use crate::store::{Key, KeyHasher, Store, file_hash};
 
 /// Everything the embeddings table needs.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Embed
     let (items, out, mut problems) = items(options)?;
     // What a killed run was writing when it died (the card, the manifest).
     for dir in [out.clone(), out.join(".prep")] {
-        remove_temporary_files(&dir)?;
+        crate::output::remove_stale_temp_files(&dir)?;
     }
     let jobs = jobs(&items, options.clip_length_s, &mut problems);
     let cache = Cache::open(&out, embedder, options)?;

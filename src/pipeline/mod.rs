@@ -44,7 +44,7 @@ use crate::inputs::Audio;
 use crate::output::{Progress, write_atomically};
 use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
 use crate::shards::build::{self, ShardsOptions};
-use crate::store::{Key, KeyHasher, Store, file_hash, remove_temporary_files};
+use crate::store::{Key, KeyHasher, Store, file_hash};
 use config::SourceKind;
 
 /// What a run did.
@@ -93,7 +93,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         None => None,
     };
     for dir in [out.clone(), work.clone(), out.join("audio")] {
-        remove_temporary_files(&dir)?;
+        crate::output::remove_stale_temp_files(&dir)?;
     }
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
