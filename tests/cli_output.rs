@@ -103,7 +103,7 @@ fn a_full_stdout_is_an_error_and_a_closed_one_a_quiet_exit() {
         .stdout(full)
         .output()
         .expect("run prep");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("error: writing to stdout: No space left on device"), "{}", stderr(&output));
 
     // The reader of stdout is gone before the first reply: exit 0, nothing on stderr.
@@ -136,7 +136,7 @@ fn an_output_folder_that_cannot_be_made_is_named_with_the_os_error() {
     std::fs::write(&pipeline, "output: unused\nsource:\n  kind: demo\n  pieces: 1\n").expect("write");
     let out = blocker.join("out");
     let output = prep(&["run", pipeline.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(message.contains(&format!("creating the output folder {}", out.join(".prep").display())), "{message}");
     assert!(message.contains("Not a directory (os error 20)"), "{message}");

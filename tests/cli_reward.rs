@@ -63,7 +63,8 @@ fn a_truth_that_is_not_abc_is_an_error_naming_the_file() {
             .args(["reward", "--truth", truth.to_str().expect("utf-8"), "--pred", prediction.to_str().expect("utf-8")])
             .output()
             .expect("run prep");
-        assert_eq!(output.status.code(), Some(1));
+        // Nothing could be scored: status 2 (crate::outcome).
+        assert_eq!(output.status.code(), Some(2));
         let message = String::from_utf8_lossy(&output.stderr);
         assert!(message.contains(&truth.display().to_string()) && message.contains("K: field"), "{message}");
         assert!(output.stdout.is_empty());

@@ -74,7 +74,6 @@ struct PieceRecords {
 pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let out = &pipeline.output;
     let work = out.join(".prep");
-    fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
     // The model first: weights that cannot be found stop the run before any work.
     let embedding = match &pipeline.embeddings {
         Some(embeddings) => {
@@ -92,6 +91,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         }
         None => None,
     };
+    fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
     for dir in [out.clone(), work.clone(), out.join("audio")] {
         crate::output::remove_stale_temp_files(&dir)?;
     }
