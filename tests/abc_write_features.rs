@@ -84,6 +84,20 @@ fn pickup_tuplets_may_count_from_the_pickup_start() {
 }
 
 #[test]
+fn tempo_takes_the_coarsest_beat_that_keeps_the_timing() {
+    // 69.503 BPM: 1/4=70 would play 0.7 % fast; 1/8=139 (69.5) is 43 ppm off. The
+    // change to 900,000 us (66.667 BPM) has no shorter form within 50 ppm than 1/512.
+    let mut s = scale();
+    s.tempo = TempoMap::from_changes(vec![
+        TempoChange { tick: 0, micros_per_quarter: 863_272 },
+        TempoChange { tick: 4 * Q, micros_per_quarter: 900_000 },
+    ]);
+    let text = abc(&s);
+    assert!(text.contains("\nQ:1/8=139\n"), "{text}");
+    assert!(body(&s).starts_with("[V:1] CDEF|[Q:1/512=8533]G2c2|]"), "{text}");
+}
+
+#[test]
 fn metre_key_and_tempo_change_inline() {
     // The tempo changes in the middle of the violin's B flat: it is split and tied
     // there; the tempo field goes to the first voice only, metre and key to both.
@@ -107,10 +121,25 @@ fn overlapping_notes_become_overlays_of_the_part_voice() {
 fn overlays_appear_only_in_bars_where_they_sound_and_keep_their_ties() {
     // A bass held over the bar line under a melody, then a bar of melody alone, then the
     // bass again: the overlay is written in bars 1, 2 and 4 only; bar 3 has no `&`.
-    let melody = melody(0, &[(Q, 72), (Q, 74), (Q, 76), (Q, 77), (4 * Q, 79), (4 * Q, 77), (4 * Q, 76)]);
-    let bass = [(2 * Q, 4 * Q, 48), (12 * Q, 2 * Q, 43)];
-    let piano = part(0, &[&melody[..], &bass[..]].concat());
-    assert_eq!(body(&score(vec![piano])), "[V:1] cdef&z2C,2-|g4&C,2z2|f4|e4&G,,2z2|]\n");
+    assert_eq!(body(&held_bass_under_melody()), "[V:1] cdef&z2C,2-|g4&C,2z2|f4|e4&G,,2z2|]\n");
+}
+
+#[test]
+fn voices_are_named_after_their_parts_and_get_a_channel_each() {
+    let text = abc(&quartet());
+    for (number, name) in ["Violin I", "Violin II", "Viola", "Cello"].iter().enumerate() {
+        let channel = number + 1;
+        assert!(text.contains(&format!("name=\"{name}\"")), "{text}");
+        assert!(text.contains(&format!("%%MIDI channel {channel}\n%%MIDI program 48\n")), "{text}");
+    }
+    assert_eq!(text.matches("\nV:").count(), 4);
+}
+
+#[test]
+fn overlays_are_spelled_in_the_key_the_bar_ends_in() {
+    // The key changes to D at beat 3 in the main line; the overlay carries no field and
+    // is spelled in D from its start (abc2midi's reading): F natural needs `=`, then F# `^`.
+    assert_eq!(body(&key_change_under_overlay()), "[V:1] FF[K:D]FF&=F,2^F,2|]\n");
 }
 
 #[test]

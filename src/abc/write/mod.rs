@@ -87,7 +87,7 @@ pub fn parse_unit(text: &str) -> Result<(u32, u32), String> {
 /// A score without notes is a valid tune of one bar's rest.
 pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
     let timeline = bars::Timeline::new(score);
-    let mut voices = voices::split_voices(score);
+    let mut voices = voices::split_voices(score, &timeline.bars);
     let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
     // Tokens of every line, voice by voice.
     let mut tokens: Vec<Vec<Vec<bars::Token>>> = Vec::with_capacity(voices.len());

@@ -8,7 +8,10 @@
 //! when none is: the interval partitioning that needs exactly as many lines as the most
 //! chords sounding at once, the part's polyphony. Among the free lines a chord takes the
 //! one that continues its register (see `line_cost`), so that a melody stays on one
-//! line and a held bass on another. No note is ever dropped.
+//! line and a held bass on another. Then, bar by bar, the lines that sound in a bar move
+//! to the lowest places where no note crosses the bar line (`compact`): the main line
+//! is silent only when a tied note holds an overlay's place, and an overlay that is
+//! silent in a bar is not written there. No note is ever dropped.
 
 use crate::score::{Part, Score};
 
@@ -64,13 +67,14 @@ impl Voice {
     }
 }
 
-/// The voices of a score, one per part. A score without parts gives one rest-only voice.
-pub fn split_voices(score: &Score) -> Vec<Voice> {
+/// The voices of a score, one per part, on the bar lines `bars` (the first at tick 0).
+/// A score without parts gives one rest-only voice.
+pub fn split_voices(score: &Score, bars: &[u64]) -> Vec<Voice> {
     let mut voices: Vec<Voice> = Vec::with_capacity(score.parts.len());
     let mut notes = Vec::new();
     let whole = u64::from(score.ticks_per_quarter) * 4;
     for (index, part) in score.parts.iter().enumerate() {
-        voices.push(Voice { part: Some(index), lines: split_lines(part, whole, &mut notes) });
+        voices.push(Voice { part: Some(index), lines: compact(split_lines(part, whole, &mut notes), bars) });
     }
     if voices.is_empty() {
         voices.push(Voice { part: None, lines: vec![Line::default()] });
@@ -108,6 +112,49 @@ fn split_lines(part: &Part, whole: u64, notes: &mut Vec<(u64, u64, u8)>) -> Vec<
         i = j;
     }
     lines
+}
+
+/// Moves, bar by bar, the lines that sound in the bar to the lowest places free at its
+/// start (no note of theirs crossing the bar line), in their present order, and the
+/// silent ones after them. A line's music keeps its place while a note crosses a bar
+/// line, so that ties stay within one overlay, as abc2midi reads them.
+fn compact(lines: Vec<Line>, bars: &[u64]) -> Vec<Line> {
+    if lines.len() < 2 {
+        return lines;
+    }
+    // Place of each line of `lines` in the output, and where each one stands.
+    let mut place: Vec<usize> = (0..lines.len()).collect();
+    let mut next = vec![0usize; lines.len()];
+    let mut busy_until = vec![0u64; lines.len()];
+    let mut out = vec![Line::default(); lines.len()];
+    let mut free: Vec<(bool, usize, usize)> = Vec::with_capacity(lines.len());
+    let mut free_places = Vec::with_capacity(lines.len());
+    for (bar, &start) in bars.iter().enumerate() {
+        let end = bars.get(bar + 1).copied().unwrap_or(u64::MAX);
+        free.clear();
+        for (l, line) in lines.iter().enumerate() {
+            if busy_until[l] <= start {
+                let sounds = line.chords.get(next[l]).is_some_and(|c| c.start < end);
+                free.push((!sounds, place[l], l));
+            }
+        }
+        free_places.clear();
+        free_places.extend(free.iter().map(|f| f.1));
+        free_places.sort_unstable();
+        free.sort_unstable();
+        for (&(_, _, l), &p) in free.iter().zip(&free_places) {
+            place[l] = p;
+        }
+        for (l, line) in lines.iter().enumerate() {
+            while let Some(chord) = line.chords.get(next[l]).filter(|c| c.start < end) {
+                let pitches = &line.pitches[chord.pitches.0 as usize..chord.pitches.1 as usize];
+                out[place[l]].push(chord.start, chord.end, pitches.iter().copied());
+                busy_until[l] = chord.end;
+                next[l] += 1;
+            }
+        }
+    }
+    out
 }
 
 /// How badly a chord at `start` with mean pitch `pitch` continues free line `index`
@@ -149,7 +196,8 @@ mod tests {
     fn lines_of(notes: &[(u64, u64, u8)]) -> Vec<Line> {
         let mut score = Score::new(4);
         score.parts.push(part(notes));
-        let mut voices = split_voices(&score);
+        let bars: Vec<u64> = (0..=8).map(|b| b * 16).collect();
+        let mut voices = split_voices(&score, &bars);
         assert_eq!(voices.len(), 1, "one voice per part");
         voices.remove(0).lines
     }
@@ -206,6 +254,21 @@ mod tests {
     }
 
     #[test]
+    fn sounding_lines_move_to_the_lowest_free_places_at_bar_lines() {
+        // Bar 1: a short upper note over a held low one (the low one takes line 1); the
+        // melody goes on in line 1, and from bar 2 on, alone, moves to line 0.
+        let lines = lines_of(&[(0, 4, 72), (0, 8, 60), (8, 8, 62), (16, 16, 64), (32, 16, 65)]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].pitches, vec![72, 64, 65]);
+        assert_eq!(lines[1].pitches, vec![60, 62]);
+        // A note tied over a bar line keeps its line for the next bar: the D crosses into
+        // bar 2, so the E after it stays on line 1; bar 3's F moves to line 0.
+        let lines = lines_of(&[(0, 4, 72), (0, 8, 60), (8, 16, 62), (24, 8, 64), (32, 8, 65)]);
+        assert_eq!(lines[0].pitches, vec![72, 65]);
+        assert_eq!(lines[1].pitches, vec![60, 62, 64]);
+    }
+
+    #[test]
     fn repeated_pitch_goes_to_another_line() {
         let lines = lines_of(&[(0, 4, 60), (0, 4, 60)]);
         assert_eq!(lines.len(), 2);
@@ -214,7 +277,7 @@ mod tests {
 
     #[test]
     fn empty_score_has_one_rest_voice() {
-        let voices = split_voices(&Score::new(480));
+        let voices = split_voices(&Score::new(480), &[0, 1920]);
         assert_eq!(voices, vec![Voice { part: None, lines: vec![Line::default()] }]);
     }
 }
