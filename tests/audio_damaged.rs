@@ -82,3 +82,19 @@ fn a_wav_shorter_than_its_data_chunk_is_truncated() {
     let error = format!("{:#}", decode_span(&path, 0.0, 1.0).expect_err("truncated"));
     assert!(error.contains("the audio stops at 0.250 s but the header declares 1.000 s"), "{error}");
 }
+
+#[test]
+fn a_damaged_packet_inside_the_span_is_an_error_with_its_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = cut(dir.path(), "chirp.flac", 1.0);
+    let mut bytes = std::fs::read(&path).expect("read");
+    // Scramble a stretch in the middle of the audio frames (the frame CRCs catch it).
+    let middle = bytes.len() / 2;
+    for byte in &mut bytes[middle..middle + 64] {
+        *byte ^= 0x5a;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let error = format!("{:#}", decode_span(&path, 0.0, 1.0).expect_err("damaged"));
+    assert!(error.contains(&path.display().to_string()), "{error}");
+    assert!(error.contains("a damaged stretch of the file was skipped"), "{error}");
+}

@@ -4,9 +4,10 @@
 //! every decoded packet by its own timestamp, so a span costs decoding the span plus a
 //! second, not the file before it.
 //!
-//! A damaged file is an error, never silence: a packet inside the span that does not
-//! decode, or a stream that ends more than one packet before the length its header
-//! declares (a truncated FLAC, MP3 or WAV), fails the span with the time it stopped at.
+//! A damaged file is an error, never silence or shifted audio: a packet inside the span
+//! that does not decode, a hole between packets (one the reader skipped), or a stream
+//! that ends more than one packet before the length its header declares (a truncated
+//! FLAC, MP3 or WAV) fails the span with the time where it happened.
 //! A header sample rate of 0 is refused when the file is opened.
 
 use std::fs::File;
@@ -28,6 +29,10 @@ use super::MonoAudio;
 /// at low bitrates; after a bare seek symphonia's MP3 decoder outputs ~0.1 s of silence);
 /// the pre-rolled samples are decoded and dropped.
 const PRE_ROLL_S: f64 = 1.0;
+
+/// Samples reserved up front for a span at most (about 6 minutes at 48 kHz); longer
+/// spans grow as they decode.
+const MAX_RESERVED: usize = 1 << 24;
 
 /// Decodes [start_s, end_s) of the file at `path`, downmixed to mono (channel mean).
 pub fn decode_span(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
@@ -137,9 +142,12 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         decoder.reset();
     }
 
-    let mut samples = Vec::with_capacity((last - first) as usize);
+    // Reserve what the span needs, but never more than a header's rate can make us
+    // reserve before a single sample is decoded.
+    let mut samples = Vec::with_capacity(usize::try_from(last - first).unwrap_or(usize::MAX).min(MAX_RESERVED));
     let mut planes: Vec<Vec<f32>> = Vec::new();
     let mut largest_packet = 0u64;
+    let mut next_position: Option<i64> = None;
     while let Some(packet) = next_packet(format.as_mut())? {
         if packet.track_id != track_id {
             continue;
@@ -160,6 +168,20 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
                 return Err(e).with_context(|| format!("the packet at {at:.3} s does not decode: the file is damaged"));
             }
         };
+        // A packet the reader dropped (a damaged FLAC frame is skipped at the next sync
+        // code) leaves a hole; appending the next one would shift the rest of the span.
+        if let Some(next) = next_position
+            && position > next + 1
+            && position > first as i64
+        {
+            let seconds = |frame: i64| frame.max(0) as f64 / f64::from(sample_rate);
+            bail!(
+                "the audio jumps from {:.3} s to {:.3} s: a damaged stretch of the file was skipped",
+                seconds(next),
+                seconds(position)
+            );
+        }
+        next_position = Some(position + buffer.frames() as i64);
         largest_packet = largest_packet.max(buffer.frames() as u64);
         buffer.copy_to_vecs_planar(&mut planes);
         // The packet's frames inside [first, last), as the mean of the channels.
