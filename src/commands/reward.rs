@@ -37,7 +37,7 @@ pub enum RewardMode {
 }
 
 pub fn run(options: RewardOptions) -> anyhow::Result<()> {
-    let cfg = load_config(options.config.as_deref())?;
+    let cfg = RewardConfig::load(options.config.as_deref())?;
     match options.mode {
         RewardMode::Files { truth, prediction, json } => {
             let read = |path: &Path| fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
@@ -51,20 +51,6 @@ pub fn run(options: RewardOptions) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The default config, or the defaults overridden by a JSON file, validated.
-pub fn load_config(path: Option<&Path>) -> anyhow::Result<RewardConfig> {
-    let cfg = match path {
-        None => RewardConfig::default(),
-        Some(path) => {
-            let text =
-                fs::read_to_string(path).with_context(|| format!("reading reward config {}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("parsing reward config {}", path.display()))?
-        }
-    };
-    cfg.validate()?;
-    Ok(cfg)
 }
 
 #[derive(Deserialize)]
@@ -256,9 +242,9 @@ onset F1 0.000 (P 0.000, R 0.000)\nonset+pitch F1 0.000 (P 0.000, R 0.000)\nkey:
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("reward.json");
         fs::write(&path, r#"{"weights": {"pitch": 2.0}}"#).expect("write config");
-        assert_eq!(load_config(Some(&path)).expect("valid").weights.pitch, 2.0);
+        assert_eq!(RewardConfig::load(Some(&path)).expect("valid").weights.pitch, 2.0);
         fs::write(&path, r#"{"weights": {"pitch": -1.0}}"#).expect("write config");
-        let err = load_config(Some(&path)).expect_err("negative weight");
+        let err = RewardConfig::load(Some(&path)).expect_err("negative weight");
         assert!(err.to_string().contains("weights.pitch = -1"), "{err}");
     }
 }
