@@ -15,6 +15,7 @@ use crate::commands::embed::{self, EmbedOptions};
 use crate::commands::eval::{self, EvalOptions};
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::commands::push;
 use crate::commands::qa::{self, QaOptions};
 use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::commands::shards::{self, ShardsOptions};
@@ -24,6 +25,8 @@ use crate::embed::pool::Pooling;
 use crate::embed::{DType, Device, EmbedderSpec, Model};
 use crate::eval::baseline::Baseline;
 use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
+use crate::hub::push::{FILES_PER_COMMIT, PushOptions};
+use crate::hub::{RepoId, Retry};
 use crate::pipeline::Pipeline;
 use crate::shards::ShardOptions;
 
@@ -63,6 +66,50 @@ pub enum Command {
     /// Write the Hugging Face dataset folder (Parquet shards + README.md card) from
     /// clips/qa JSONL.
     Shards(ShardsArgs),
+    /// Upload a dataset folder to a Hugging Face Hub dataset repo (created if missing):
+    /// only what the Hub lacks, resumable; HF_TOKEN or the token file, HF_ENDPOINT.
+    Push(PushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The dataset folder: README.md and data/ (and chat.jsonl with the audio it refers to
+    /// inside the folder); never .prep/ or hidden temporary files.
+    pub dataset: PathBuf,
+    /// The dataset repo, owner/name.
+    #[arg(long, value_parser = str::parse::<RepoId>)]
+    pub repo: RepoId,
+    /// Create the repo private (an existing repo keeps its visibility).
+    #[arg(long)]
+    pub private: bool,
+    /// The branch to push to (created from main when missing).
+    #[arg(long, default_value = "main")]
+    pub revision: String,
+    /// Open a pull request with the changes instead of committing to the branch.
+    #[arg(long)]
+    pub create_pr: bool,
+    /// The commit message.
+    #[arg(long)]
+    pub message: Option<String>,
+    /// Retries of a request answered 408, 429 or 5xx or whose connection failed (backoff
+    /// 2 s, doubling, jittered).
+    #[arg(long, default_value_t = 5)]
+    pub retries: usize,
+}
+
+impl PushArgs {
+    fn options(self) -> PushOptions {
+        PushOptions {
+            dataset: self.dataset,
+            repo: self.repo,
+            private: self.private,
+            revision: self.revision,
+            create_pr: self.create_pr,
+            message: self.message,
+            files_per_commit: FILES_PER_COMMIT,
+            retry: Retry { attempts: self.retries, ..Retry::default() },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -521,6 +568,12 @@ fn run(command: Command) -> Result<ExitCode> {
                 summary.problems.len()
             );
             Ok(if summary.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Push(args) => {
+            for line in push::report(&push::run(&args.options())?) {
+                eprintln!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Shards(args) => {
             let summary = shards::run(&args.options())?;
