@@ -10,11 +10,9 @@ mod hub_support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use hub_support::{Hub, Stored, TOKEN};
-use prep::hub::push::{DEFAULT_BRANCH, FILES_PER_COMMIT, PushOptions, push};
-use prep::hub::{HubSettings, Retry};
+use prep::hub::push::{DEFAULT_BRANCH, FILES_PER_COMMIT};
 
 const REPO: &str = "user/music-abc";
 
@@ -300,28 +298,12 @@ fn transient_server_errors_are_retried() {
     dataset(folder.path(), 1);
     hub.fail("POST", "/preupload/", 503, 0, 2);
     hub.fail("GET", "/tree/", 502, 0, 1);
-    let settings = HubSettings {
-        endpoint: hub.url.clone(),
-        cache_dir: home.path().join("hub"),
-        token: Some(TOKEN.to_string()),
-        offline: false,
-        progress: false,
-    };
-    let options = PushOptions {
-        dataset: folder.path().to_path_buf(),
-        repo: REPO.parse().unwrap(),
-        private: false,
-        revision: DEFAULT_BRANCH.to_string(),
-        create_pr: false,
-        message: None,
-        files_per_commit: FILES_PER_COMMIT,
-        retry: Retry { attempts: 3, base_delay: Duration::from_millis(5) },
-    };
-    let summary = push(&options, &settings).expect("pushed after retries");
-    assert_eq!((summary.uploaded, summary.commits.len(), summary.created), (expected(folder.path()).len(), 1, true));
+    let output = prep_push(&hub.url, home.path(), Some(TOKEN), &[folder.path().to_str().unwrap(), "--repo", REPO, "--retries", "3"]);
+    assert!(output.status.success(), "{}", text(&output).1);
     assert_same_bytes(&hub, DEFAULT_BRANCH, folder.path());
-    let retried = hub.take_seen().iter().filter(|s| s.path.contains("/preupload/")).count();
-    assert_eq!(retried, 3, "two 503s, then the answer");
+    let seen = hub.take_seen();
+    assert_eq!(seen.iter().filter(|s| s.path.contains("/preupload/")).count(), 3, "two 503s, then the answer");
+    assert_eq!(seen.iter().filter(|s| s.path.contains("/tree/")).count(), 2, "one 502, then the answer");
 }
 
 #[test]

@@ -258,12 +258,12 @@ impl<'a> Hub<'a> {
     fn error(&self, what: &str, error: HFError) -> anyhow::Error {
         let remedy = match &error {
             HFError::AuthRequired { .. } => match self.settings.token {
-                Some(_) => " (the Hub refused the token: check HF_TOKEN or the token file, `hf auth login`)",
-                None => " (no token was sent: set HF_TOKEN or run `hf auth login`)",
+                Some(_) => " (HTTP 401: the Hub refused the token: check HF_TOKEN or the token file, `hf auth login`)",
+                None => " (HTTP 401: no token was sent: set HF_TOKEN or run `hf auth login`)",
             },
-            HFError::Forbidden { .. } => " (the token has no write access there)",
+            HFError::Forbidden { .. } => " (HTTP 403: the token has no write access there)",
             HFError::RepoNotFound { .. } => {
-                " (a repo the token cannot see reads as missing: check the name and the token's access)"
+                " (HTTP 404: a repo the token cannot see reads as missing: check the name and the token's access)"
             }
             _ => "",
         };

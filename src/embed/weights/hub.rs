@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use anyhow::{Result, anyhow};
 use hf_hub::progress::{DownloadEvent, ProgressEvent, ProgressHandler};
+use hf_hub::progress::Progress as HubProgress;
 use hf_hub::repository::RepoTypeModel;
 use hf_hub::{HFError, HFRepositorySync};
 
@@ -98,11 +99,9 @@ impl Store for HubRepo {
         if self.settings.offline {
             return Err(self.missing(&[name]));
         }
-        let mut download = self.repo.download_file().filename(name).revision(self.revision.clone());
-        if self.settings.progress {
-            download = download.progress(BytesReceived::default());
-        }
-        download.send().map_err(|error| {
+        let progress = self.settings.progress.then(|| HubProgress::from(BytesReceived::default()));
+        let download = self.repo.download_file().filename(name).revision(self.revision.clone());
+        download.maybe_progress(progress).send().map_err(|error| {
             let (repo, endpoint) = (self.describe(), &self.settings.endpoint);
             self.error(&format!("cannot download {name} of {repo} from {endpoint}"), error)
         })
