@@ -26,8 +26,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use xet_core_structures::metadata_shard::MDBShardInfo;
-use xet_core_structures::xorb_object::XorbObject;
+use xet_core_structures::metadata_shard::streaming_shard::MDBMinimalShard;
+use xet_core_structures::xorb_object::{XorbObject, reconstruct_xorb_with_footer};
 
 /// The token of the user `user`, who may create repos in `user/`.
 pub const TOKEN: &str = "hf_localUserToken0123456789";
@@ -558,11 +558,14 @@ fn cas(state: &mut State, request: &Request) -> Response {
     let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", ["v1", "xorbs", _prefix, hash]) => {
-            let mut reader = Cursor::new(&request.body);
-            if XorbObject::deserialize(&mut reader).is_err() {
-                return error(400, "CAS: not a xorb");
+            // The client sends the chunks; the CAS adds the footer and checks the hash.
+            let mut stored = Vec::new();
+            match reconstruct_xorb_with_footer(&mut stored, &request.body) {
+                Ok((_, computed)) if computed.hex() == *hash => {}
+                Ok((_, computed)) => return error(400, &format!("CAS: xorb hash is {computed}, not {hash}")),
+                Err(e) => return error(400, &format!("CAS: not a xorb: {e}")),
             }
-            let inserted = state.xorbs.insert(hash.to_string(), request.body.clone()).is_none();
+            let inserted = state.xorbs.insert(hash.to_string(), stored).is_none();
             json_response(200, json!({ "was_inserted": inserted }))
         }
         ("POST", ["v1", "shards"]) => match rebuild_files(state, &request.body) {
@@ -573,14 +576,14 @@ fn cas(state: &mut State, request: &Request) -> Response {
     }
 }
 
-/// Rebuilds every file a shard describes from the xorbs it names, keyed by SHA-256.
+/// Rebuilds every file a shard describes from the xorbs it names, keyed by SHA-256. The
+/// client sends the shard's sections without the footer (the CAS writes that).
 fn rebuild_files(state: &mut State, shard: &[u8]) -> Result<(), String> {
-    let mut reader = Cursor::new(shard);
-    let info = MDBShardInfo::load_from_reader(&mut reader).map_err(|e| format!("not a shard: {e}"))?;
-    let files = info.read_all_file_info_sections(&mut reader).map_err(|e| format!("bad file section: {e}"))?;
-    for file in files {
+    let shard = MDBMinimalShard::from_reader(&mut Cursor::new(shard), true, false).map_err(|e| format!("not a shard: {e}"))?;
+    for index in 0..shard.num_files() {
+        let file = shard.file(index).ok_or("a file section is missing")?;
         let mut bytes = Vec::new();
-        for segment in &file.segments {
+        for segment in (0..file.num_entries()).map(|i| file.entry(i)) {
             let key = segment.xorb_hash.hex();
             let xorb = state.xorbs.get(&key).ok_or_else(|| format!("xorb {key} was never uploaded"))?;
             let mut xorb_reader = Cursor::new(xorb);
