@@ -235,6 +235,13 @@ fn a_refused_token_is_reported_clearly_and_never_printed() {
     for part in [REPO, "401", "refused the token"] {
         assert!(stderr.contains(part), "{part} missing from: {stderr}");
     }
+    // Nor in any file the clients left under HF_HOME (caches, logs).
+    for entry in walkdir::WalkDir::new(home.path()).into_iter().filter_map(Result::ok) {
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(!String::from_utf8_lossy(&bytes).contains(secret), "the token is in {}", entry.path().display());
+        }
+    }
 
     // The token file is read when HF_TOKEN is unset, and stays as secret.
     std::fs::write(home.path().join("token"), format!("{secret}\n")).unwrap();

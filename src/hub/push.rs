@@ -106,12 +106,11 @@ pub fn push(options: &PushOptions, settings: &HubSettings) -> Result<PushSummary
         let info = hub.commit(changes, &message, &target, open_pr, &progress, sent_before).map_err(|error| {
             progress.finish();
             anyhow!(
-                "{error:#}\nno change of commit {} of {} reached {}: {} earlier commit(s) did; run the same \
+                "{error:#}\ncommit {} of {} did not reach {} (the {index} before it did): run the same \
                  command again to send the rest (files already on the Hub are not sent again)",
                 index + 1,
                 commits.len(),
                 options.repo,
-                index
             )
         })?;
         if open_pr {

@@ -13,8 +13,6 @@
 //! dedup, telemetry), from which hf-xet falls back as it does against older servers.
 //! Faults: the next requests matching a method and path part get a chosen status.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::net::{TcpListener, TcpStream};
