@@ -14,6 +14,7 @@ use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::commands::push;
 use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::commands::{embed, eval, qa, shards};
 use crate::corpus::PieceOptions;
@@ -26,6 +27,8 @@ use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
 use crate::eval::evaluate::{self, EvalOptions};
 use crate::inputs::split_named;
 use crate::outcome::{self, Outcome};
+use crate::hub::push::{FILES_PER_COMMIT, PushOptions};
+use crate::hub::{RepoId, Retry};
 use crate::pipeline::Pipeline;
 use crate::qa::build::QaOptions;
 use crate::shards::ShardOptions;
@@ -67,6 +70,50 @@ pub enum Command {
     /// Write the Hugging Face dataset folder (Parquet shards + README.md card) from
     /// clips/qa JSONL.
     Shards(ShardsArgs),
+    /// Upload a dataset folder to a Hugging Face Hub dataset repo (created if missing):
+    /// only what the Hub lacks, resumable; HF_TOKEN or the token file, HF_ENDPOINT.
+    Push(PushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The dataset folder: README.md and data/ (and chat.jsonl with the audio it refers to
+    /// inside the folder); never .prep/ or hidden temporary files.
+    pub dataset: PathBuf,
+    /// The dataset repo, owner/name.
+    #[arg(long, value_parser = str::parse::<RepoId>)]
+    pub repo: RepoId,
+    /// Create the repo private (an existing repo keeps its visibility).
+    #[arg(long)]
+    pub private: bool,
+    /// The branch to push to (created from main when missing).
+    #[arg(long, default_value = "main")]
+    pub revision: String,
+    /// Open a pull request with the changes instead of committing to the branch.
+    #[arg(long)]
+    pub create_pr: bool,
+    /// The commit message.
+    #[arg(long)]
+    pub message: Option<String>,
+    /// Retries of a request answered 408, 429 or 5xx or whose connection failed (backoff
+    /// 2 s, doubling, jittered).
+    #[arg(long, default_value_t = 5)]
+    pub retries: usize,
+}
+
+impl PushArgs {
+    fn options(self) -> PushOptions {
+        PushOptions {
+            dataset: self.dataset,
+            repo: self.repo,
+            private: self.private,
+            revision: self.revision,
+            create_pr: self.create_pr,
+            message: self.message,
+            files_per_commit: FILES_PER_COMMIT,
+            retry: Retry { attempts: self.retries, ..Retry::default() },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -500,5 +547,6 @@ fn run(command: Command) -> Result<Outcome> {
         }
         Command::Embed(args) => embed::run(&args.options()),
         Command::Shards(args) => shards::run(&args.options()),
+        Command::Push(args) => push::run(&args.options()),
     }
 }

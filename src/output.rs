@@ -12,7 +12,9 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// A progress bar on stderr when stderr is a terminal, silent otherwise.
+/// A progress bar on stderr when stderr is a terminal, silent otherwise. Clones draw the
+/// same bar.
+#[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
 }
@@ -26,6 +28,12 @@ impl Progress {
     /// A counter for a stage whose item count is not known in advance (streamed input).
     pub fn counter(stage: &str) -> Self {
         Progress::with_template(None, stage, "{prefix:>10} {spinner} {pos} {per_sec}")
+    }
+
+    /// A bar for `total` bytes of a transfer.
+    pub fn bytes(total: u64, stage: &str) -> Self {
+        let template = "{prefix:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}";
+        Progress::with_template(Some(total), stage, template)
     }
 
     fn with_template(total: Option<u64>, stage: &str, template: &str) -> Self {
@@ -45,6 +53,11 @@ impl Progress {
 
     pub fn inc(&self) {
         self.bar.inc(1);
+    }
+
+    /// Moves the bar to `position` (a transfer reports totals, not steps).
+    pub fn set_position(&self, position: u64) {
+        self.bar.set_position(position);
     }
 
     pub fn finish(&self) {

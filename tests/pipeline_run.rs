@@ -149,6 +149,6 @@ fn offline_without_the_model_fails_before_any_stage_with_a_runnable_command() {
     assert!(!out.exists(), "no stage ran: {stderr}");
     assert!(stderr.contains("loading the embedding model"), "{stderr}");
     let command = stderr.split('`').nth(1).unwrap_or_default();
-    assert!(command.starts_with("huggingface-cli download nobody/no-such-model --revision main --include "), "{stderr}");
+    assert!(command.starts_with("hf download nobody/no-such-model --revision main --include "), "{stderr}");
     assert!(!command.contains(','), "one argument per file: {command}");
 }

@@ -6,6 +6,7 @@ pub mod embed;
 pub mod eval;
 pub mod generate;
 pub mod midi2abc;
+pub mod push;
 pub mod qa;
 pub mod reward;
 pub mod run;
