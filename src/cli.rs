@@ -44,7 +44,7 @@ pub struct Cli {
 pub enum Command {
     /// Convert MIDI files or folders (recursively) to ABC notation.
     Midi2abc(Midi2AbcArgs),
-    /// Make Q&A pairs (qa.jsonl, chat.jsonl) for ABC clips.
+    /// Make Q&A pairs (qa.jsonl, chat/<split>.jsonl) for ABC clips.
     Qa(QaArgs),
     /// Audio embeddings of clips (the embeddings table): log-mel, the Whisper encoder or
     /// Jukebox's prior at --layer N, on the CPU or CUDA (docs/embeddings.md).
