@@ -210,7 +210,7 @@ impl ShardsArgs {
             row_group_bytes: self.row_group_mb * 1_000_000,
             zstd_level: self.zstd_level,
         };
-        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, shard }
+        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, recipe: None, shard }
     }
 }
 

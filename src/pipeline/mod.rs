@@ -142,6 +142,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         qa: Some(qa_path),
         out: out.clone(),
         title: pipeline.title.clone(),
+        recipe: Some(yaml_serde::to_string(pipeline).context("writing the pipeline as YAML for the card")?),
         shard: pipeline.shard_options(),
     };
     let written = build::run(&options)?;

@@ -109,7 +109,12 @@ impl ChatFiles {
 
     /// Number of examples gathered.
     pub fn len(&self) -> usize {
-        self.lines.values().map(|text| text.lines().count()).sum()
+        self.counts().values().sum::<u64>() as usize
+    }
+
+    /// Number of examples per split.
+    pub fn counts(&self) -> BTreeMap<Split, u64> {
+        self.lines.iter().map(|(split, text)| (*split, text.lines().count() as u64)).collect()
     }
 
     pub fn is_empty(&self) -> bool {

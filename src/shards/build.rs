@@ -42,6 +42,8 @@ pub struct ShardsOptions {
     pub out: PathBuf,
     /// The card's title.
     pub title: String,
+    /// The pipeline file the records come from (YAML), for the card's recipe section.
+    pub recipe: Option<String>,
     pub shard: ShardOptions,
 }
 
@@ -78,11 +80,16 @@ pub fn run(options: &ShardsOptions) -> Result<ShardsSummary> {
         tables.push(writer.finish()?);
     }
     let chat_examples = chat.len();
+    let chat_counts = chat.counts();
     let chat = chat.write(&options.out)?;
     // Tables other commands wrote into the folder (embeddings) stay on the card.
     let mut manifest = Manifest::load_or_new(&options.out, &options.title)?;
     manifest.title.clone_from(&options.title);
     manifest.stats = stats;
+    manifest.extras.chat = chat_counts;
+    if options.recipe.is_some() {
+        manifest.extras.recipe.clone_from(&options.recipe);
+    }
     for table in &tables {
         manifest.record(table);
     }
