@@ -48,7 +48,7 @@ pub struct Cli {
 pub enum Command {
     /// Convert MIDI files or folders (recursively) to ABC notation.
     Midi2abc(Midi2AbcArgs),
-    /// Make Q&A pairs (qa.jsonl, chat.jsonl) for ABC clips.
+    /// Make Q&A pairs (qa.jsonl, chat/<split>.jsonl) for ABC clips.
     Qa(QaArgs),
     /// Audio embeddings of clips (the embeddings table): log-mel, the Whisper encoder or
     /// Jukebox's prior at --layer N, on the CPU or CUDA (docs/embeddings.md).
@@ -252,7 +252,7 @@ impl ShardsArgs {
             row_group_bytes: self.row_group_mb.get().saturating_mul(1_000_000),
             zstd_level: self.zstd_level,
         };
-        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, shard }
+        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, recipe: None, shard }
     }
 }
 

@@ -88,7 +88,14 @@ fn the_demo_builds_a_dataset_and_a_rerun_reuses_every_piece() {
     assert!(first.status.success(), "{stderr}");
     assert!(stderr.contains("run: 4 pieces (0 reused)") && stderr.contains("0 problems"), "{stderr}");
     let files = snapshot(&out);
-    for name in ["README.md", "chat.jsonl", "data/clips/train-00000-of-00001.parquet", "data/qa/test-00000-of-00001.parquet"] {
+    for name in [
+        "README.md",
+        "chat/train.jsonl",
+        "chat/test.jsonl",
+        "audio/clips/demo/00/0000.wav",
+        "data/clips/train-00000-of-00001.parquet",
+        "data/qa/test-00000-of-00001.parquet",
+    ] {
         assert!(files.contains_key(name), "{name} missing from {:?}", files.keys().collect::<Vec<_>>());
     }
 

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use prep::clips::Clip;
 use prep::datasets::Split;
 use prep::qa::{QaKind, QaPair};
-use prep::shards::card::{ClipStats, render};
+use prep::shards::card::{CardExtras, ClipStats, render};
 use prep::shards::{ClipRow, EmbeddingRow, ShardOptions, ShardWriter};
 use serde_json::{Value, json};
 use shards_support::{clip, embedding, qa, ramp, write_ramp_wav};
@@ -58,7 +58,7 @@ fn write_dataset(root: &Path, audio_dir: &Path) {
         qa_writer.finish().expect("qa"),
         embedding_writer.finish().expect("embeddings"),
     ];
-    let card = render("Test set", &tables, &stats).expect("card");
+    let card = render("Test set", &tables, &stats, &CardExtras::default()).expect("card");
     std::fs::write(root.join("README.md"), card).expect("writing the card");
 }
 

@@ -2,8 +2,10 @@
 //! synthesizer, so that the whole pipeline runs with no download.
 //!
 //! Piece `i` is drawn from `corpus::score_piece` with seeds derived from (seed, i): the
-//! first draw whose piece has 2 to 4 instruments and lasts 30 to 60 s is kept (its
-//! length in bars is chosen to aim at 45 s from the piece's own metre and tempo). Metre,
+//! first draw whose piece has 2 to 4 instruments and lasts 45 to 60 s is kept (its
+//! length in bars is chosen to aim at 50 s from the piece's own metre and tempo), so
+//! that every piece gives two clips of the recipe's 25 s (the second at least 20 s long):
+//! the number of test clips is twice the number of test pieces. Metre,
 //! key, tempo and their mid-piece changes vary as the generator varies them. `list`
 //! writes each mixture as `<out_dir>/<id>.wav` (44.1 kHz mono 16-bit, written
 //! atomically; the same seed gives the same bytes), so the listed files exist and can be
@@ -23,8 +25,8 @@ use crate::score::{Score, SourceEvents};
 use crate::synth;
 
 /// Length the generated pieces aim at, and the range accepted.
-const TARGET_SECONDS: f64 = 45.0;
-const SECONDS: std::ops::RangeInclusive<f64> = 30.0..=60.0;
+const TARGET_SECONDS: f64 = 50.0;
+const SECONDS: std::ops::RangeInclusive<f64> = 45.0..=60.0;
 const PARTS: std::ops::RangeInclusive<usize> = 2..=4;
 /// Draws tried per piece before the last one is kept whatever it is.
 const ATTEMPTS: u64 = 64;

@@ -61,7 +61,7 @@ pub struct EvalSummary {
     pub parse_failures: usize,
     pub mean_total: f64,
     pub files: Vec<PathBuf>,
-    /// Damaged cache entries asked again.
+    /// Damaged cache entries asked again, and fewer clips in the split than asked for.
     pub notes: Vec<String>,
 }
 
@@ -91,7 +91,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
             (0..options.runs).map(move |run| (clip, run))
         })
         .collect();
-    let (answers, notes) = answers(options, &chosen, &jobs)?;
+    let (answers, mut notes) = answers(options, &chosen, &jobs)?;
+    notes.extend(sample::shortfall(options.split, chosen.len(), options.samples));
 
     let mut rows: Vec<Row> = answers
         .par_iter()

@@ -22,7 +22,7 @@ use crate::embed::{DType, Device, EmbedderSpec, Model};
 use crate::shards::ShardOptions;
 
 /// A whole pipeline file.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pipeline {
     /// Title of the dataset card.
@@ -203,7 +203,7 @@ impl Default for ShardsConfig {
 }
 
 /// The embeddings table's model; the same options as `prep embed`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingsConfig {
     /// mel, jukebox or whisper.

@@ -2,8 +2,8 @@
 //!
 //! Stages: list the source's pieces (cheap) -> per piece, in parallel: load, quantize
 //! (inferring what the source did not state), cut into clips with their ABC, make Q&A
-//! pairs -> collect the per-piece records in piece order -> write the Parquet shards
-//! and the dataset card (`shards`).
+//! pairs -> collect the per-piece records in piece order -> write the Parquet shards,
+//! the chat export and the dataset card (`shards`).
 //!
 //! The embedding model, when the pipeline has an `embeddings` section, is loaded before
 //! any stage starts: missing weights (offline, say) fail the run in its first second,
@@ -40,9 +40,8 @@ use crate::datasets::split::SplitOptions;
 use crate::datasets::urmp::{Urmp, UrmpOptions};
 use crate::datasets::{PieceRef, Problem, Source};
 use crate::embed::table::{self, EmbedOptions};
-use crate::inputs::Audio;
 use crate::output::{Progress, write_atomically};
-use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
+use crate::qa::{QaPair, Templates, pairs_for_clip};
 use crate::shards::build::{self, ShardsOptions};
 use crate::store::{Key, KeyHasher, Store, file_hash};
 use config::SourceKind;
@@ -133,7 +132,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     }
     let clips_path = work.join("clips.jsonl");
     let qa_path = work.join("qa.jsonl");
-    let (clips, pairs) = collect(&store, &stored, &clips_path, &qa_path, &out.join("chat.jsonl"))?;
+    let (clips, pairs) = collect(&store, &stored, &clips_path, &qa_path)?;
     store.retain_used()?;
     summary.clips = clips;
     summary.pairs = pairs;
@@ -144,6 +143,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         qa: Some(qa_path),
         out: out.clone(),
         title: pipeline.title.clone(),
+        recipe: Some(yaml_serde::to_string(pipeline).context("writing the pipeline as YAML for the card")?),
         shard: pipeline.shard_options(),
     };
     let written = build::run(&options)?;
@@ -240,10 +240,10 @@ fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, tem
     Ok(PieceRecords { clips, pairs })
 }
 
-/// Concatenates the stored records, in piece order, into the clips, Q&A and chat JSONL
-/// files (each written atomically). Returns the numbers of clips and pairs.
-fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &Path, chat_path: &Path) -> Result<(usize, usize)> {
-    let (mut clips, mut qa, mut chat) = (Vec::new(), Vec::new(), Vec::new());
+/// Concatenates the stored records, in piece order, into the clips and Q&A JSONL files
+/// (each written atomically). Returns the numbers of clips and pairs.
+fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &Path) -> Result<(usize, usize)> {
+    let (mut clips, mut qa) = (Vec::new(), Vec::new());
     let (mut clip_count, mut pair_count) = (0, 0);
     for (key, id) in stored {
         let records = stored_records(store, key, id)?
@@ -253,16 +253,11 @@ fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &P
         }
         for pair in &records.pairs {
             writeln!(qa, "{}", serde_json::to_string(pair)?)?;
-            let clip = records.clips.iter().find(|c| c.id == pair.clip_id);
-            if let Some(reference) = clip.and_then(|c| c.audio.clone()).and_then(|span| Audio::Span(span).reference()) {
-                writeln!(chat, "{}", chat_jsonl_line(pair, &reference))?;
-            }
         }
         clip_count += records.clips.len();
         pair_count += records.pairs.len();
     }
     write_atomically(clips_path, &clips)?;
     write_atomically(qa_path, &qa)?;
-    write_atomically(chat_path, &chat)?;
     Ok((clip_count, pair_count))
 }
