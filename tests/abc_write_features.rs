@@ -125,6 +125,12 @@ fn overlays_appear_only_in_bars_where_they_sound_and_keep_their_ties() {
 }
 
 #[test]
+fn overlays_state_a_metre_change_again() {
+    // abc2midi keeps a metre per overlay: without `&[M:3/4]` it warns about every bar.
+    assert_eq!(body(&overlay_across_metre_change()), "[V:1] cccc&C,4|[M:3/4]ddd&[M:3/4]G,,3|]\n");
+}
+
+#[test]
 fn voices_are_named_after_their_parts_and_get_a_channel_each() {
     let text = abc(&quartet());
     for (number, name) in ["Violin I", "Violin II", "Viola", "Cello"].iter().enumerate() {

@@ -112,6 +112,11 @@ fn overlay_after_a_mid_bar_key_change_plays_back() {
 }
 
 #[test]
+fn overlays_across_a_metre_change_play_back() {
+    assert_plays_back(&overlay_across_metre_change(), "overlay_metre", Layout::Interleaved);
+}
+
+#[test]
 fn sixteen_parts_with_overlays_play_back() {
     assert_plays_back(&sixteen_parts(), "sixteen", Layout::Interleaved);
 }

@@ -221,3 +221,14 @@ pub fn sixteen_parts() -> Score {
         .collect();
     score(parts)
 }
+
+/// A held bass under a melody in 4/4, then in 3/4.
+pub fn overlay_across_metre_change() -> Score {
+    let notes = [&melody(0, &[(Q, 72); 4])[..], &melody(4 * Q, &[(Q, 74); 3]), &[(0, 4 * Q, 48), (4 * Q, 3 * Q, 43)]];
+    let mut s = score(vec![part(0, &notes.concat())]);
+    s.time_signatures = vec![
+        TimeSignature { tick: 0, numerator: 4, denominator: 4 },
+        TimeSignature { tick: 4 * Q, numerator: 3, denominator: 4 },
+    ];
+    s
+}

@@ -111,7 +111,8 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
         .zip(&tokens)
         .map(|(voice, lines)| {
             let rendered = voice.lines.iter().zip(lines);
-            text::join_lines(rendered.map(|(l, t)| text::render(t, &l.pitches, timeline.first_key, unit)).collect())
+            let texts = rendered.map(|(l, t)| text::render(t, &l.pitches, timeline.first_key, unit)).collect();
+            text::join_lines(texts, &timeline.metres)
         })
         .collect();
     let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();

@@ -90,18 +90,28 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
 /// Joins the lines of one voice bar by bar: each bar of the main line, then `&` and the
 /// same bar of each overlay, up to the last overlay that holds a note in that bar (an
 /// overlay of rests before it is written, to keep every overlay on its own line).
-pub fn join_lines(mut lines: Vec<VoiceText>) -> VoiceText {
+/// `metres` gives each bar's metre: an overlay states a metre change again (`&[M:3/4]`)
+/// the first time it is written after it, since abc2midi keeps a metre per overlay.
+pub fn join_lines(mut lines: Vec<VoiceText>, metres: &[(u8, u8)]) -> VoiceText {
     if lines.len() == 1 {
         return lines.pop().unwrap_or_default();
     }
     let bars = lines.first().map_or(0, |l| l.bar_ends.len());
     let capacity = lines.iter().map(|l| l.text.len()).sum();
     let mut out = VoiceText { text: String::with_capacity(capacity), bar_ends: Vec::new(), sounding: Vec::new() };
+    let mut stated = vec![metres.first().copied(); lines.len()];
     for bar in 0..bars {
         let overlays = lines.iter().rposition(|l| l.sounding[bar]).unwrap_or(0);
         for (index, line) in lines[..=overlays].iter().enumerate() {
             if index > 0 {
                 out.text.push('&');
+                let metre = metres.get(bar).copied();
+                if stated[index] != metre {
+                    if let Some((n, d)) = metre {
+                        let _ = write!(out.text, "[M:{n}/{d}]");
+                    }
+                    stated[index] = metre;
+                }
             }
             let text = line.bars(bar, bar + 1);
             out.text.push_str(&text[..text.len() - 1]);
