@@ -62,7 +62,7 @@ pub fn estimate_metre(score: &Score) -> MetreEstimate {
 /// `estimate_metre`. The signature itself is returned as given.
 pub fn estimate_downbeat(score: &Score, numerator: u8, denominator: u8) -> MetreEstimate {
     let tpq = u64::from(score.ticks_per_quarter);
-    let compound = denominator == 8 && numerator > 3 && numerator % 3 == 0;
+    let compound = denominator == 8 && numerator > 3 && numerator.is_multiple_of(3);
     let (beat_ticks, beats, eighths_per_beat) = if compound {
         (tpq * 3 / 2, u64::from(numerator / 3), 3)
     } else {
