@@ -1,7 +1,7 @@
 //! The dataset card, `README.md`: YAML front matter the Hub and `datasets` read (a pretty
 //! name, the license of the sources present, Hub task and size categories, one config
-//! per table with its data files per split, the features and the sizes in bytes, and the
-//! chat export's config) and a body for people: rows per split, how each table and the
+//! per table with its data files per split, the features and the sizes in bytes) and a
+//! body for people: rows per split, how each table and the
 //! splits were made, hours of audio, instruments, the recipe, the licenses and the
 //! citations.
 //!
@@ -192,7 +192,7 @@ pub fn size_category(rows: u64) -> &'static str {
 }
 
 fn front_matter(title: &str, tables: &[&TableFiles], licenses: &[SourceLicense], extras: &CardExtras) -> Result<Yaml> {
-    let mut configs: Vec<Yaml> = tables
+    let configs: Vec<Yaml> = tables
         .iter()
         .map(|t| {
             let files = t
@@ -203,10 +203,6 @@ fn front_matter(title: &str, tables: &[&TableFiles], licenses: &[SourceLicense],
             Yaml::map([("config_name", Yaml::str(&t.config)), ("data_files", Yaml::List(files))])
         })
         .collect();
-    if !extras.chat.is_empty() {
-        let files = extras.chat.keys().map(|split| data_file(*split, format!("{CHAT_DIR}/{split}.jsonl"))).collect();
-        configs.push(Yaml::map([("config_name", Yaml::str(CHAT_DIR)), ("data_files", Yaml::List(files))]));
-    }
     let infos = tables
         .iter()
         .map(|t| {
@@ -316,8 +312,11 @@ fn tables_section(tables: &[&TableFiles], extras: &CardExtras) -> String {
             "- `{CHAT_DIR}`: the `qa` pairs of clips with audio, one JSON line each in TRL's conversational \
              prompt/completion form (`prompt`, `completion`, each content a plain string) with an `audio` \
              column naming the clip's own WAV file (`{CLIP_AUDIO_DIR}/<clip-id>.wav`, exactly the clip's \
-             window) relative to this folder. A trainer puts the audio part before the question for the \
-             model's chat template (see prep's `examples/train_qwen2_audio.py`).\n"
+             window) relative to this folder. It is not a config of this card (`datasets` reads one \
+             format per repository, here Parquet): load it with `load_dataset(\"json\", data_files={{\"train\": \
+             \"chat/train.jsonl\", \"validation\": \"chat/validation.jsonl\", \"test\": \"chat/test.jsonl\"}})`. \
+             A trainer puts the audio part before the question for the model's chat template (see prep's \
+             `examples/train_qwen2_audio.py`).\n"
         ));
     }
     out.push('\n');
