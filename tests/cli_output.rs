@@ -59,7 +59,7 @@ fn every_file_of_a_pipeline_run_follows_the_umask() {
         let output = prep_under_umask(mask, &["run", pipeline.to_str().expect("utf-8")]);
         assert!(output.status.success(), "{}", stderr(&output));
         let modes = modes(&out);
-        for name in ["README.md", "chat.jsonl", ".prep/clips.jsonl", ".prep/qa.jsonl", "audio/00.wav"] {
+        for name in ["README.md", "chat/train.jsonl", ".prep/clips.jsonl", ".prep/qa.jsonl", "audio/00.wav"] {
             assert!(modes.contains_key(name), "{name} missing from {modes:?}");
         }
         assert!(modes.keys().any(|name| name.ends_with(".parquet")), "{modes:?}");

@@ -57,7 +57,7 @@ fn oracle_scores_zero_and_writes_every_file() {
             parse_failures: 0,
             mean_total: 0.0,
             files: summary.files.clone(),
-            notes: Vec::new()
+            notes: vec!["the test split has only 2 clips: evaluated all 2 of the 30 samples asked for".to_string()]
         }
     );
 

@@ -56,7 +56,8 @@ fn polyphony(part: &Part) -> usize {
 /// (1 + the number of `&` in the bar).
 fn lines_per_voice(abc: &str) -> Vec<usize> {
     let (header, body) = abc.split_at(abc.find("\nK:").expect("a K: line") + 1);
-    let mut most = vec![1; header.lines().filter(|l| l.starts_with("V:")).count()];
+    // A tune without `V:` lines (one unnamed voice) is one voice.
+    let mut most = vec![1; header.lines().filter(|l| l.starts_with("V:")).count().max(1)];
     let mut current = 0;
     for line in body.lines().skip(1) {
         let mut music = line;
