@@ -78,6 +78,15 @@ fn the_card_and_the_chat_export_load_without_warnings_under_pinned_and_current_d
     let dir = tempfile::tempdir().expect("temp dir");
     let dataset = small_dataset(dir.path());
     let script = repo().join("tests/fixtures/shards/check_loads.py");
+    let clips = std::fs::read_to_string(dataset.join(".prep/clips.jsonl")).expect("clips.jsonl");
+    let windows: std::collections::BTreeMap<String, f64> = clips
+        .lines()
+        .map(|line| {
+            let clip: Value = serde_json::from_str(line).expect("a clip");
+            let length = clip["end_s"].as_f64().unwrap_or(0.0) - clip["start_s"].as_f64().unwrap_or(0.0);
+            (clip["id"].as_str().unwrap_or_default().to_string(), length)
+        })
+        .collect();
     let mut versions = Vec::new();
     for (index, (python, pinned)) in ready.into_iter().enumerate() {
         let cache = dir.path().join(format!("cache-{index}"));
@@ -92,10 +101,14 @@ fn the_card_and_the_chat_export_load_without_warnings_under_pinned_and_current_d
         for split in ["train", "validation", "test"] {
             let chat = &report["chat"][split];
             assert_eq!(chat["problems"], serde_json::json!([]), "datasets {version}, {split}");
-            // Six questions per clip; each clip's file holds exactly its 10 s.
+            // Six questions per clip; each clip's file holds exactly its window's seconds.
             let seconds = chat["seconds"].as_object().expect("seconds per clip");
             assert_eq!(chat["rows"].as_u64(), Some(6 * seconds.len() as u64), "datasets {version}, {split}");
-            assert!(seconds.values().all(|s| s.as_f64() == Some(10.0)), "datasets {version}: {seconds:?}");
+            for (id, got) in seconds {
+                let want = windows.get(id.as_str()).unwrap_or_else(|| panic!("{id} is not a clip"));
+                let got = got.as_f64().unwrap_or(f64::NAN);
+                assert!((got - want).abs() < 1e-3, "{id}: {got} s of audio for a {want} s window");
+            }
         }
         versions.push((version, report["rendered"] == true));
     }

@@ -50,13 +50,16 @@ pub struct QaSummary {
     pub problems: Vec<Problem>,
 }
 
-/// Reads the clips and writes both files.
+/// One clip's pairs and the chat export's reference to its audio, or why it failed.
+type ClipOutcome = Result<(Vec<QaPair>, Option<String>), String>;
+
+/// Reads the clips and writes `qa.jsonl`, the chat export and the clips' audio.
 pub fn run(options: &QaOptions) -> Result<QaSummary> {
     let templates = Templates::load(options.templates.as_deref())?;
     let input = Input::detect(&options.input)?;
     let (clips, problems) = inputs::load_abc_clips(&input, options.split)?;
     let progress = Progress::new(clips.len() as u64, "qa");
-    let outcomes: Vec<Result<(Vec<QaPair>, Option<String>), String>> = clips
+    let outcomes: Vec<ClipOutcome> = clips
         .par_iter()
         .map(|clip| {
             let outcome = clip_from_abc(&clip.id, clip.split, &clip.abc)
