@@ -49,7 +49,7 @@ const KNOWN_GAPS: [(&str, f64, f64); 7] = [
     ("josquin-4vPerIlludAveProlatum", 0.949, 0.949),
     ("josquin-laDeplorationDeLaMorteDeJohannesOckeghem", 0.959, 0.959),
     ("josquin-milleRegrets", 0.990, 0.990),
-    ("oneills1850-0401-0486-435", 0.981, 0.923),
+    ("oneills1850-0401-0486-435", 0.980, 0.923),
     ("ryansMammoth-BlueBirdReel", 0.995, 0.917),
     ("ryansMammoth-KittySharpsChampionJig", 0.996, 0.971),
     ("weber-concertino_clarinet", 0.997, 0.959),

@@ -76,7 +76,7 @@ fn oracle_scores_zero_and_writes_every_file() {
     assert_eq!(lines.len(), 5);
 
     let report = fs::read_to_string(out.join("report.md")).expect("read");
-    assert!(report.contains("| total | 0.0000 | 0.0000 | 0.0000 | 0.0000 |\n"), "{report}");
+    assert!(report.contains("| total | 0.0000 | [0.0000, 0.0000] | 0.0000 | 0.0000 | 0.0000 |\n"), "{report}");
     assert!(report.contains("4 answers; parse failures: 0 (missing fields: metre 0, tempo 0, key 0, notes 0)."));
     // Both test clips listed by complexity: solo 1 voice, 9 notes in 16/3 s; duo 2 voices, 8 notes in 3 s.
     assert!(
