@@ -18,7 +18,6 @@
 //! pass when it is not installed.
 
 // Only abc2midi's runner is used here: notes are compared in seconds, not ticks.
-#[allow(dead_code)]
 mod abcmidi;
 
 use std::collections::{BTreeMap, BTreeSet};
