@@ -61,7 +61,7 @@ fn lines_per_voice(abc: &str) -> Vec<usize> {
     for line in body.lines().skip(1) {
         let mut music = line;
         if let Some(rest) = line.strip_prefix("[V:").or_else(|| line.strip_prefix("V:")) {
-            let (id, after) = rest.split_once(|c| c == ']' || c == ' ').unwrap_or((rest, ""));
+            let (id, after) = rest.split_once([']', ' ']).unwrap_or((rest, ""));
             current = id.trim().parse::<usize>().expect("numbered voices") - 1;
             music = after;
         }
