@@ -8,7 +8,7 @@ use super::fields::{self, Metre, MidiDirective, VoiceField};
 use super::lexer::{Lexer, Token, TokenKind};
 use super::source::SourceLine;
 use super::voice::Voice;
-use super::{ABC_TICKS_PER_QUARTER, FoundFields, MAX_NOTES, ParsedAbc, Reporter};
+use super::{ABC_TICKS_PER_QUARTER, FoundFields, MAX_NOTES, NoteSource, ParsedAbc, Reporter, Written};
 use crate::score::{Instrument, Key, KeyChange, Part, Score, TempoChange, TempoMap, TimeSignature, gm_program_by_name};
 
 /// Values a voice starts with: the header's, or those set before any music.
@@ -44,6 +44,8 @@ pub(crate) struct Builder {
     budget: usize,
     /// Problems reported by the current voice operation, positioned by `token`.
     problems: Vec<String>,
+    /// Byte offset of the open chord's `[` in its line.
+    chord_start: usize,
 }
 
 impl Builder {
@@ -65,6 +67,7 @@ impl Builder {
             tempi: Vec::new(),
             budget: MAX_NOTES,
             problems: Vec::new(),
+            chord_start: 0,
         }
     }
 
@@ -261,6 +264,7 @@ impl Builder {
         if let Some(i) = self.current.filter(|&i| self.voices[i].in_chord()) {
             self.problems.push("unclosed chord at the end of the line: expected ']'".to_string());
             self.voices[i].close_chord(Length::ONE, &mut self.budget, &mut self.problems);
+            self.voices[i].written_at(Written { line: line.number, start: self.chord_start, end: text.len() });
             self.flush_problems(line, text.len());
         }
     }
@@ -274,6 +278,7 @@ impl Builder {
         let voice = &mut self.voices[voice];
         let problems = &mut self.problems;
         let budget = &mut self.budget;
+        let written = Written { line: line.number, start: token.offset, end: token.end };
         match token.kind {
             TokenKind::Note(note) => {
                 let pitch = voice.pitch(&note).map_err(|m| problems.push(m)).ok();
@@ -281,6 +286,7 @@ impl Builder {
                     voice.add_to_chord(pitch, note.length);
                 } else {
                     voice.place(pitch.as_slice(), &[false], note.length, budget, problems);
+                    voice.written_at(written);
                 }
             }
             TokenKind::Rest(_) | TokenKind::BarRest(_) if voice.in_chord() => {
@@ -288,8 +294,14 @@ impl Builder {
             }
             TokenKind::Rest(length) => voice.place(&[], &[], length, budget, problems),
             TokenKind::BarRest(bars) => voice.bar_rest(bars, ABC_TICKS_PER_QUARTER, problems),
-            TokenKind::ChordStart => voice.open_chord().unwrap_or_else(|m| problems.push(m)),
-            TokenKind::ChordEnd(multiplier) => voice.close_chord(multiplier, budget, problems),
+            TokenKind::ChordStart => {
+                voice.open_chord().unwrap_or_else(|m| problems.push(m));
+                self.chord_start = token.offset;
+            }
+            TokenKind::ChordEnd(multiplier) => {
+                voice.close_chord(multiplier, budget, problems);
+                voice.written_at(Written { start: self.chord_start, ..written });
+            }
             TokenKind::Tie => voice.tie().unwrap_or_else(|m| problems.push(m)),
             TokenKind::Broken { marks, longer_first } => voice.broken_rhythm(marks, longer_first, problems),
             TokenKind::Tuplet { p, q, r } => voice.start_tuplet(p, q, r).unwrap_or_else(|m| problems.push(m)),
@@ -297,6 +309,7 @@ impl Builder {
                 if voice.in_chord() {
                     problems.push("bar line inside a chord: expected ']' first".to_string());
                     voice.close_chord(Length::ONE, budget, problems);
+                    voice.written_at(Written { start: self.chord_start, end: token.offset, ..written });
                 }
                 voice.bar_line();
             }
@@ -313,7 +326,7 @@ impl Builder {
     }
 
     /// The score: parts in order of first appearance, timelines, pickup.
-    pub fn finish(mut self) -> ParsedAbc {
+    pub fn finish(mut self) -> (ParsedAbc, Vec<NoteSource>) {
         let initial_metre = self.metres.iter().rev().find(|(tick, _)| *tick == 0).map_or(DEFAULT_METRE, |m| m.1);
         let metres = self.metres.iter().filter_map(|&(tick, metre)| metre.map(|m| (tick, m))).collect();
         self.score.time_signatures = timeline(metres, (4, 4))
@@ -330,8 +343,13 @@ impl Builder {
             self.score.pickup_ticks = first.first_bar_end.filter(|end| *end < bar).unwrap_or(0);
         }
         self.found.voices = self.voices.len();
-        self.score.parts = self.voices.into_iter().map(into_part).collect();
-        ParsedAbc { score: self.score, found: self.found, diagnostics: self.report.finish() }
+        let mut sources = Vec::new();
+        for (part, voice) in self.voices.into_iter().enumerate() {
+            let (built, written) = into_part(voice);
+            sources.extend(written.into_iter().map(|(note, at)| NoteSource { part, note, at }));
+            self.score.parts.push(built);
+        }
+        (ParsedAbc { score: self.score, found: self.found, diagnostics: self.report.finish() }, sources)
     }
 }
 
@@ -359,9 +377,21 @@ fn timeline<T: Copy + PartialEq>(mut changes: Vec<(u64, T)>, initial: T) -> Vec<
     out
 }
 
-/// A voice's part: instrument from `%%MIDI program`, else from its name, else program 0.
-fn into_part(mut voice: Voice) -> Part {
-    voice.notes.sort_unstable_by_key(|n| (n.start, n.pitch));
+/// A voice's part (notes sorted by start, then pitch) and where its notes were written,
+/// by their index in the part. Instrument from `%%MIDI program`, else from its name, else
+/// program 0.
+fn into_part(mut voice: Voice) -> (Part, Vec<(usize, Written)>) {
+    let key = |n: &crate::score::Note| (n.start, n.pitch);
+    if !voice.notes.is_sorted_by_key(key) {
+        let mut order: Vec<usize> = (0..voice.notes.len()).collect();
+        order.sort_by_key(|&i| key(&voice.notes[i]));
+        let mut moved_to = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            moved_to[old] = new;
+        }
+        voice.notes = order.iter().map(|&i| voice.notes[i]).collect();
+        voice.written.iter_mut().for_each(|(note, _)| *note = moved_to[*note]);
+    }
     let mut instrument = if voice.drum {
         Instrument::drums()
     } else {
@@ -369,7 +399,9 @@ fn into_part(mut voice: Voice) -> Part {
         Instrument::from_program(program.unwrap_or(0))
     };
     instrument.label = voice.name.clone();
-    Part { name: voice.name, instrument, channel: voice.drum.then_some(9), is_drum: voice.drum, notes: voice.notes }
+    let part =
+        Part { name: voice.name, instrument, channel: voice.drum.then_some(9), is_drum: voice.drum, notes: voice.notes };
+    (part, voice.written)
 }
 
 #[cfg(test)]
@@ -381,6 +413,32 @@ mod tests {
         let changes = vec![(960, 'b'), (0, 'a'), (960, 'c'), (1920, 'c'), (2880, 'a')];
         assert_eq!(timeline(changes, 'x'), vec![(0, 'a'), (960, 'c'), (2880, 'a')]);
         assert_eq!(timeline(vec![(480, 'b')], 'x'), vec![(0, 'x'), (480, 'b')]);
+    }
+
+    #[test]
+    fn every_note_knows_where_it_was_written() {
+        let text = "X:1\nL:1/8\nK:C\nV:1\nB2 [EC]- [CE] | G>A\nV:2\n[Bd\n";
+        let (parsed, sources) = super::super::parse_with_sources(text);
+        let at = |line, start, end| Written { line, start, end };
+        let placed: Vec<(usize, u8, Written)> =
+            sources.iter().map(|s| (s.part, parsed.score.parts[s.part].notes[s.note].pitch, s.at)).collect();
+        assert_eq!(
+            placed,
+            [
+                (0, 71, at(5, 0, 2)),
+                // Sorted into the part by pitch, the chord's notes keep their element; the tie's
+                // second chord sounds the same notes.
+                (0, 64, at(5, 3, 7)),
+                (0, 60, at(5, 3, 7)),
+                (0, 60, at(5, 9, 13)),
+                (0, 64, at(5, 9, 13)),
+                (0, 67, at(5, 16, 17)),
+                (0, 69, at(5, 18, 19)),
+                // An unclosed chord runs to the end of its line.
+                (1, 71, at(7, 0, 3)),
+                (1, 74, at(7, 0, 3)),
+            ]
+        );
     }
 
     #[test]

@@ -62,10 +62,12 @@ pub(crate) enum TokenKind<'a> {
     Invalid(String),
 }
 
-/// A token and the byte offset in its line where it starts.
+/// A token and the byte range it covers in its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token<'a> {
     pub offset: usize,
+    /// Just past the token's last byte (a note's length included).
+    pub end: usize,
     pub kind: TokenKind<'a>,
 }
 
@@ -278,7 +280,7 @@ impl<'a> Iterator for Lexer<'a> {
         while self.pos < self.bytes.len() {
             let offset = self.pos;
             if let Some(kind) = self.token_kind() {
-                return Some(Token { offset, kind });
+                return Some(Token { offset, end: self.pos, kind });
             }
         }
         None
@@ -307,6 +309,12 @@ mod tests {
                 note(None, 5, 5, 1, 4)
             ]
         );
+    }
+
+    #[test]
+    fn a_token_ends_after_its_length() {
+        let spans: Vec<(usize, usize)> = Lexer::new("^c'2 [CE]3/2 z").map(|t| (t.offset, t.end)).collect();
+        assert_eq!(spans, [(0, 4), (5, 6), (6, 7), (7, 8), (8, 12), (13, 14)]);
     }
 
     #[test]
@@ -339,6 +347,7 @@ mod tests {
     fn unreadable_text_is_reported_with_its_offset() {
         let tokens: Vec<_> = Lexer::new("A é \"open").collect();
         assert_eq!(tokens.len(), 3);
+        assert_eq!((tokens[0].offset, tokens[0].end), (0, 1));
         assert_eq!(tokens[1].offset, 2);
         assert!(matches!(&tokens[1].kind, TokenKind::Invalid(m) if m.starts_with("unexpected 'é'")));
         assert!(matches!(&tokens[2].kind, TokenKind::Invalid(m) if m.contains("closing '\"'")));

@@ -63,6 +63,24 @@ pub struct ParsedAbc {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Where an element (a note, or a chord with its length) was written: the 1-based line
+/// of the text and the byte range in that line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub line: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A note of the score (`score.parts[part].notes[note]`) and one place it was written; a
+/// note tied across elements has one per element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoteSource {
+    pub part: usize,
+    pub note: usize,
+    pub at: Written,
+}
+
 /// Resolution of scores read from ABC: divisible by 2^5, 3, 5 and 7 so that every
 /// tuplet and unit length up to 1/128 lands on a whole tick.
 pub const ABC_TICKS_PER_QUARTER: u32 = 3360;
@@ -76,6 +94,12 @@ const MAX_DIAGNOSTICS: usize = 1000;
 /// Reads the first tune in `text`. Never fails and never panics: what cannot be read
 /// is skipped and reported in `diagnostics`.
 pub fn parse(text: &str) -> ParsedAbc {
+    parse_with_sources(text).0
+}
+
+/// [`parse`], and where in `text` each note was written, part by part in reading order
+/// (the evaluation report marks notes in the text it engraves).
+pub fn parse_with_sources(text: &str) -> (ParsedAbc, Vec<NoteSource>) {
     let mut report = Reporter::default();
     let lines = source::tune_lines(text, &mut report);
     let mut builder = builder::Builder::new(report);

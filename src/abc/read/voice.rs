@@ -7,6 +7,7 @@
 
 use super::duration::{self, Length, MAX_TICKS, WHOLE_TICKS};
 use super::fields::Metre;
+use super::Written;
 use super::lexer::NoteToken;
 use crate::score::{Key, LETTER_PITCH_CLASS, Note, TimeSignature};
 
@@ -80,6 +81,9 @@ pub(crate) struct Voice {
     pub drum: bool,
     /// Notes in the order read (sorted when the part is built).
     pub notes: Vec<Note>,
+    /// Where each note was written: (index into `notes`, line, byte range), one entry
+    /// per written element that sounds it (a tied note has one per piece).
+    pub written: Vec<(usize, Written)>,
     pub time: u64,
     pub unit: Length,
     pub metre: Metre,
@@ -116,6 +120,7 @@ impl Voice {
             program: None,
             drum: false,
             notes: Vec::new(),
+            written: Vec::new(),
             time: 0,
             unit,
             metre,
@@ -159,6 +164,11 @@ impl Voice {
             .ok()
             .filter(|p| *p <= 127)
             .ok_or_else(|| format!("note outside the MIDI range 0..=127 (pitch {midi}); expected a playable pitch"))
+    }
+
+    /// Records that the element just placed (a note or a chord) was written at `at`.
+    pub fn written_at(&mut self, at: Written) {
+        self.written.extend(self.last_notes.iter().map(|&note| (note, at)));
     }
 
     pub fn in_chord(&self) -> bool {
