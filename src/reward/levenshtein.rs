@@ -6,6 +6,9 @@
 //! of Myers' algorithm: one column of the edit matrix is held as vertical +1/-1 deltas,
 //! 64 rows per machine word, so a pair costs O(ceil(m / 64) n) word operations instead
 //! of O(m n) cell updates. All buffers are kept between calls.
+//!
+//! [`alignment`] says which tokens an optimal edit keeps, from the full O(m n) table: for
+//! reports showing a few answers, not for the reward's inner loop.
 
 /// Computes edit distances, keeping its buffers between calls.
 #[derive(Debug)]
@@ -100,6 +103,63 @@ impl<T: Ord + Copy> EditDistance<T> {
     }
 }
 
+/// One step of an alignment turning `a` into `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// `a`'s token equals `b`'s.
+    Keep,
+    /// `a`'s token replaced by `b`'s.
+    Substitute,
+    /// `a`'s token dropped.
+    Delete,
+    /// `b`'s token added.
+    Insert,
+}
+
+/// An alignment of `a` with `b` with the fewest substitutions, deletions and insertions
+/// (as many as [`EditDistance::distance`]), in sequence order. Among optimal alignments
+/// it keeps a token whenever it can, then prefers a substitution to a deletion and a
+/// deletion to an insertion, so the result depends on nothing but the two sequences.
+pub fn alignment<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Edit> {
+    let columns = b.len() + 1;
+    let mut table = vec![0u32; (a.len() + 1) * columns];
+    let at = |i: usize, j: usize| i * columns + j;
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            table[at(i, j)] = match (i, j) {
+                (0, _) => j as u32,
+                (_, 0) => i as u32,
+                _ => {
+                    let diagonal = table[at(i - 1, j - 1)] + u32::from(a[i - 1] != b[j - 1]);
+                    diagonal.min(table[at(i - 1, j)] + 1).min(table[at(i, j - 1)] + 1)
+                }
+            };
+        }
+    }
+    let mut edits = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (a.len(), b.len());
+    while i > 0 || j > 0 {
+        let here = table[at(i, j)];
+        let edit = if i > 0 && j > 0 && a[i - 1] == b[j - 1] && here == table[at(i - 1, j - 1)] {
+            Edit::Keep
+        } else if i > 0 && j > 0 && here == table[at(i - 1, j - 1)] + 1 {
+            Edit::Substitute
+        } else if i > 0 && here == table[at(i - 1, j)] + 1 {
+            Edit::Delete
+        } else {
+            Edit::Insert
+        };
+        match edit {
+            Edit::Keep | Edit::Substitute => (i, j) = (i - 1, j - 1),
+            Edit::Delete => i -= 1,
+            Edit::Insert => j -= 1,
+        }
+        edits.push(edit);
+    }
+    edits.reverse();
+    edits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +207,47 @@ mod tests {
         assert_eq!(reference(&a, &b[..64]), 137);
     }
 
+    #[test]
+    fn alignment_keeps_what_it_can() {
+        use Edit::*;
+        assert_eq!(alignment(b"kitten", b"sitting"), [Substitute, Keep, Keep, Keep, Substitute, Keep, Insert]);
+        assert_eq!(alignment(b"abc", b"ac"), [Keep, Delete, Keep]);
+        assert_eq!(alignment::<u8>(b"", b"ab"), [Insert, Insert]);
+        assert!(alignment::<u8>(&[], &[]).is_empty());
+    }
+
     proptest! {
+        #[test]
+        fn an_alignment_is_optimal_and_spells_b_from_a(
+            a in prop::collection::vec(0u8..4, 0..40),
+            b in prop::collection::vec(0u8..4, 0..40),
+        ) {
+            let edits = alignment(&a, &b);
+            let cost = edits.iter().filter(|e| **e != Edit::Keep).count();
+            prop_assert_eq!(cost, EditDistance::default().distance(&a, &b));
+            let (mut i, mut j, mut spelled) = (0, 0, Vec::new());
+            for edit in edits {
+                match edit {
+                    Edit::Keep => {
+                        prop_assert_eq!(a[i], b[j]);
+                        spelled.push(a[i]);
+                        (i, j) = (i + 1, j + 1);
+                    }
+                    Edit::Substitute => {
+                        spelled.push(b[j]);
+                        (i, j) = (i + 1, j + 1);
+                    }
+                    Edit::Delete => i += 1,
+                    Edit::Insert => {
+                        spelled.push(b[j]);
+                        j += 1;
+                    }
+                }
+            }
+            prop_assert_eq!(i, a.len());
+            prop_assert_eq!(spelled, b);
+        }
+
         #[test]
         fn matches_the_full_matrix(
             a in prop::collection::vec(0u8..4, 0..12),

@@ -17,6 +17,7 @@ mod extract;
 mod instrument;
 mod key;
 mod levenshtein;
+mod marks;
 mod metre;
 mod onset;
 mod pitch;
@@ -30,6 +31,7 @@ pub use config::{
 };
 pub use extract::abc_block;
 pub use key::KeyScore;
+pub use marks::{NoteMarks, note_marks};
 pub use onset::{Onset, OnsetScores, PrecisionRecall, count_matches, onset_scores, onsets};
 pub use voices::VoiceCounts;
 

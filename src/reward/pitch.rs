@@ -4,7 +4,9 @@
 //! are unordered, so `[CEG]` and `[GEC]` are the same token. Rhythm is ignored here on
 //! purpose (the recipe's definition); the onset F1 reports it separately.
 
-use crate::score::Part;
+use std::ops::Range;
+
+use crate::score::{Note, Part};
 
 /// The MIDI pitches struck at one onset, as a 128-bit set (bit p = pitch p).
 pub type PitchSet = u128;
@@ -12,29 +14,29 @@ pub type PitchSet = u128;
 /// The voice's tokens in time order: notes starting at the same tick form one chord.
 /// Relies on the `Part` invariant that notes are sorted by start.
 pub fn voice_tokens(part: &Part) -> Vec<PitchSet> {
-    let mut tokens = Vec::with_capacity(part.notes.len());
-    let mut current: Option<(u64, PitchSet)> = None;
-    for note in &part.notes {
-        let bit = 1u128 << (note.pitch & 0x7f);
-        current = match current {
-            Some((start, set)) if start == note.start => Some((start, set | bit)),
-            Some((_, set)) => {
-                tokens.push(set);
-                Some((note.start, bit))
-            }
-            None => Some((note.start, bit)),
-        };
-    }
-    if let Some((_, set)) = current {
-        tokens.push(set);
-    }
-    tokens
+    onsets(part).map(|chord| chord.iter().fold(0, |set, note| set | (1u128 << (note.pitch & 0x7f)))).collect()
+}
+
+/// The notes of each token of [`voice_tokens`], as index ranges into `part.notes`.
+pub fn token_notes(part: &Part) -> Vec<Range<usize>> {
+    let mut start = 0;
+    onsets(part)
+        .map(|chord| {
+            start += chord.len();
+            start - chord.len()..start
+        })
+        .collect()
+}
+
+/// The part's notes grouped by start tick.
+fn onsets(part: &Part) -> impl Iterator<Item = &[Note]> {
+    part.notes.chunk_by(|a, b| a.start == b.start)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::{Instrument, Note};
+    use crate::score::Instrument;
 
     #[test]
     fn notes_with_one_onset_are_one_chord_token() {
@@ -48,5 +50,6 @@ mod tests {
         };
         let tokens = voice_tokens(&part);
         assert_eq!(tokens, vec![(1 << 60) | (1 << 64) | (1 << 67), 1 << 72, 1 << 127]);
+        assert_eq!(token_notes(&part), [0..3, 3..4, 4..5]);
     }
 }

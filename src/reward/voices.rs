@@ -27,6 +27,8 @@ pub struct VoiceLosses {
     pub pitch: f64,
     pub instrument: f64,
     pub counts: VoiceCounts,
+    /// The paired voices: (index of the predicted part, index of the true part).
+    pub pairs: Vec<(usize, usize)>,
 }
 
 /// How many voices each side had and how many were paired.
@@ -50,7 +52,7 @@ pub fn voice_losses(
     let n = np.max(nt);
     let counts = VoiceCounts { predicted: np, truth: nt, matched: np.min(nt) };
     if n == 0 {
-        return VoiceLosses { pitch: 0.0, instrument: 0.0, counts };
+        return VoiceLosses { pitch: 0.0, instrument: 0.0, counts, pairs: Vec::new() };
     }
     let (missing, extra) = (cfg.voices.missing.max(0.0), cfg.voices.extra.max(0.0));
     let mut pitch = vec![0.0; n * n];
@@ -75,7 +77,8 @@ pub fn voice_losses(
         let sum: f64 = assignment.iter().enumerate().map(|(i, &j)| losses[i * n + j]).sum();
         (sum / n as f64).clamp(0.0, 1.0)
     };
-    VoiceLosses { pitch: mean(&pitch), instrument: mean(&instrument), counts }
+    let pairs = assignment.iter().enumerate().filter(|&(i, &j)| i < np && j < nt).map(|(i, &j)| (i, j)).collect();
+    VoiceLosses { pitch: mean(&pitch), instrument: mean(&instrument), counts, pairs }
 }
 
 /// Each part with its pitch tokens.
@@ -109,6 +112,7 @@ mod tests {
         assert_eq!(losses.pitch, 0.25 / 2.0);
         assert_eq!(losses.instrument, 0.0);
         assert_eq!(losses.counts, VoiceCounts { predicted: 2, truth: 2, matched: 2 });
+        assert_eq!(losses.pairs, [(0, 1), (1, 0)]);
     }
 
     #[test]
@@ -119,5 +123,6 @@ mod tests {
         assert_eq!(losses.pitch, 0.5);
         assert_eq!(losses.instrument, 0.5);
         assert_eq!(losses.counts.matched, 1);
+        assert_eq!(losses.pairs, [(0, 0)]);
     }
 }
