@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use super::baseline::Baseline;
 use super::endpoint::{Client, EndpointConfig};
+use super::report::engrave::Engraving;
 use super::report::{self, Report, Row};
 use super::sample::{self, Chosen};
 use super::{Answer, Clip, Dataset, clip_seed, predictions};
@@ -108,8 +109,13 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
     };
     let worst = report::worst_cases(&rows, options.worst, text_of);
     let settings = settings(options, chosen.len(), &report::fingerprint(&clips, options.split), question(&chosen, &clips));
-    let report = Report { settings, chosen, rows, summary, worst };
-    let files = report::write_all(&report, &options.out)?;
+    let engraving = report::engrave::engrave(&worst, &cfg, &options.out)?;
+    if let Engraving::Missing(reason) = &engraving {
+        notes.push(format!("{reason}: the worst answers are shown as text only, not engraved (install abcm2ps)"));
+    }
+    let report = Report { settings, chosen, rows, summary, worst, engraving };
+    let mut files = report::write_all(&report, &options.out)?;
+    files.extend(report.engraving.files().into_iter().map(|f| options.out.join(f)));
     let total = report.summary.components.iter().find(|c| c.name == "total").map_or(f64::NAN, |c| c.mean);
     Ok(EvalSummary {
         samples: report.chosen.len(),

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
+use crate::eval::report::engrave::{Engraving, TOOL};
 use crate::eval::report::{Export, Report, charts, stats};
 
 pub struct Markdown;
@@ -100,17 +101,53 @@ fn worst(out: &mut String, report: &Report) {
         let perfect = report.rows.iter().all(|r| r.total <= 0.0);
         out.push_str(if perfect { "\nNone: every answer scored 0.\n" } else { "\nNone requested.\n" });
     }
-    for case in &report.worst {
+    let cases = match &report.engraving {
+        Engraving::Nothing => &[][..],
+        Engraving::Missing(reason) => {
+            let _ = writeln!(
+                out,
+                "\nNot engraved as music: {reason}. Install {TOOL} (Debian and Ubuntu: `apt-get install {TOOL}`) \
+                 and run again to see each truth and answer as a score with the wrong notes marked."
+            );
+            &[][..]
+        }
+        Engraving::Engraved { version, cases } => {
+            let _ = writeln!(
+                out,
+                "\nEngraved with {version}. In the prediction, the notes in red are those the pitch loss did not \
+                 match in the truth (wrong or extra); in the truth, the notes in blue are those the prediction did \
+                 not match (wrong or missing). The loss compares onsets: one wrong pitch marks its whole chord, \
+                 and a voice left unpaired is marked whole. Rhythm is not marked (see onset F1)."
+            );
+            cases.as_slice()
+        }
+    };
+    for (i, case) in report.worst.iter().enumerate() {
         let _ = write!(
             out,
-            "\n### {} run {}: total {:.4}\n\n<table>\n<tr><th>truth</th><th>prediction</th></tr>\n\
-             <tr><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>\n</table>\n",
-            case.id,
-            case.run,
-            case.total,
+            "\n### {} run {}: total {:.4}\n\n<table>\n<tr><th>truth</th><th>prediction</th></tr>\n",
+            case.id, case.run, case.total
+        );
+        if let Some(engraved) = cases.get(i) {
+            let _ = writeln!(out, "<tr><td>{}</td><td>{}</td></tr>", picture(&engraved.truth), picture(&engraved.answer));
+        }
+        let _ = write!(
+            out,
+            "<tr><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>\n</table>\n",
             html(&case.truth),
             html(&case.prediction)
         );
+    }
+}
+
+/// An engraved side: its image, or why there is none.
+fn picture(side: &Result<std::path::PathBuf, String>) -> String {
+    match side {
+        Ok(path) => {
+            let path = path.to_string_lossy().replace('\\', "/");
+            format!("<img src=\"{}\" alt=\"{}\">", html(&path), html(&path))
+        }
+        Err(why) => format!("<em>not engraved: {}</em>", html(why)),
     }
 }
 

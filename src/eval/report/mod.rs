@@ -3,10 +3,13 @@
 //!
 //! `stats` aggregates the rows with polars; each output file is one [`Export`] in its
 //! own module (`markdown`, `csv`, `json`, `charts`), so adding a format is adding a
-//! file. [`write_all`] writes every export atomically into the output folder.
+//! file. [`write_all`] writes every export atomically into the output folder. `engrave`
+//! runs first, outside the exports: it calls an external tool and writes a file per
+//! worst answer, and the Markdown shows what it made.
 
 mod charts;
 mod csv;
+pub mod engrave;
 mod json;
 mod markdown;
 mod stats;
@@ -94,6 +97,8 @@ pub struct Report {
     pub summary: Summary,
     /// Highest total first.
     pub worst: Vec<WorstCase>,
+    /// The worst answers engraved as music, or why not.
+    pub engraving: engrave::Engraving,
 }
 
 /// One output file rendered from the report.
