@@ -91,8 +91,8 @@ fn oracle_scores_zero_and_writes_every_file() {
     for chart in ["distributions.svg", "run_spread.svg"] {
         let svg = fs::read_to_string(out.join(chart)).expect("read");
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>\n"));
-        // One dot per answer.
-        assert_eq!(svg.matches("<circle").count(), if chart == "run_spread.svg" { 4 } else { 4 * 5 });
+        // One dot per answer, and one in the legend.
+        assert_eq!(svg.matches("<circle").count(), 1 + if chart == "run_spread.svg" { 4 } else { 4 * 5 });
     }
 }
 
