@@ -1,10 +1,13 @@
 //! `prep embed`'s inputs and exit statuses: a single audio file is audio (not a clips
-//! JSONL), a folder without audio is an error, two files with one clip id are both
-//! refused by name, and a damaged stored embedding is named and computed again.
+//! JSONL) whose last, padded clip counts its valid frames, a folder without audio is an
+//! error, two files with one clip id are both refused by name, and a damaged stored
+//! embedding is named and computed again.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use arrow_array::{Array, Int32Array, ListArray, StringArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prep::audio::{MonoAudio, encode_pcm16};
 
 fn prep(args: &[&str]) -> Output {
@@ -23,6 +26,26 @@ fn tone(seconds: f64) -> Vec<u8> {
     encode_pcm16(&MonoAudio { sample_rate: 16_000, samples })
 }
 
+/// (clip id, valid frames, frames) of each row of an embeddings shard.
+fn valid_frames(shard: &Path) -> Vec<(String, i32, usize)> {
+    let file = std::fs::File::open(shard).expect("the shard");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("Parquet").build().expect("a reader");
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("a batch");
+        let column = |name: &str| batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}")).clone();
+        let (ids, valid, frames) = (column("clip_id"), column("valid_frames"), column("frames"));
+        let ids = ids.as_any().downcast_ref::<StringArray>().expect("strings");
+        let valid = valid.as_any().downcast_ref::<Int32Array>().expect("int32");
+        let frames = frames.as_any().downcast_ref::<ListArray>().expect("lists");
+        for i in 0..batch.num_rows() {
+            rows.push((ids.value(i).to_string(), valid.value(i), frames.value(i).len()));
+        }
+    }
+    rows.sort();
+    rows
+}
+
 fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
@@ -36,6 +59,11 @@ fn a_single_audio_file_is_embedded_whatever_its_extension_says() {
     let run = prep(&["embed", s(&wav), "--clip-length", "1", "-o", s(&out)]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert!(stderr(&run).contains("embed: 3 clips (0 reused), 0 problems"), "{}", stderr(&run));
+    // 1 s clips at 10 Hz: the last holds 0.5 s of audio and 0.5 s of padding.
+    assert_eq!(
+        valid_frames(&out.join("data/embeddings/train-00000-of-00001.parquet")),
+        [("tone/0000".to_string(), 10, 10), ("tone/0001".to_string(), 10, 10), ("tone/0002".to_string(), 5, 10)]
+    );
 
     // The same bytes without an extension: told by the RIFF header.
     let bare = dir.path().join("tone");

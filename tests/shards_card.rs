@@ -107,6 +107,7 @@ fn the_card_front_matter_lists_configs_files_features_and_splits() {
         "      - name: \"dim\"\n        dtype: \"int32\"\n",
         &string("dtype"),
         &string("provenance"),
+        "      - name: \"valid_frames\"\n        dtype: \"int32\"\n",
         "      - name: \"frames\"\n        dtype:\n          array2_d:\n            shape:\n              - null\n",
         "              - 128\n            dtype: \"float16\"\n",
         "    splits:\n      - name: \"train\"\n        num_bytes: 400\n        num_examples: 4\n",

@@ -50,6 +50,7 @@ fn the_schema_files_name_the_table_columns_in_order() {
             "dim",
             "dtype",
             "provenance",
+            "valid_frames",
             "frames"
         ]
     );

@@ -254,6 +254,7 @@ fn file_windows(path: &Path, id: &str, split: Split, clip_length_s: f64) -> Resu
 }
 
 fn row(job: &Job, embedder: &dyn Embedder, stored: Stored) -> EmbeddingRow {
+    let frame_count = stored.frames.len() / stored.dim.max(1) as usize;
     EmbeddingRow {
         clip_id: job.id.clone(),
         split: job.split,
@@ -262,8 +263,18 @@ fn row(job: &Job, embedder: &dyn Embedder, stored: Stored) -> EmbeddingRow {
         frame_rate_hz: stored.rate_hz,
         dim: stored.dim,
         provenance: embedder.provenance(),
+        valid_frames: valid_frames(frame_count, stored.rate_hz, stored.audio_samples, embedder.grid().sample_rate),
         frames: stored.frames,
     }
+}
+
+/// How many leading frames hold any of the clip's audio: frame `k` covers
+/// `[k / rate_hz, (k + 1) / rate_hz)` seconds, and the clip's audio ends after
+/// `audio_samples` samples at `sample_rate`; the frames after it cover only the zero
+/// padding to the nominal clip length.
+fn valid_frames(frame_count: usize, rate_hz: f64, audio_samples: u64, sample_rate: u32) -> u32 {
+    let covered = (audio_samples as f64 * rate_hz / f64::from(sample_rate) - 1e-9).ceil().max(0.0);
+    (covered as usize).min(frame_count) as u32
 }
 
 fn problem(job: &Job, message: String) -> Problem {
@@ -467,5 +478,25 @@ impl Stored {
             padded_samples: word(28),
             frames: body.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_frames;
+
+    #[test]
+    fn valid_frames_are_those_holding_audio() {
+        // 25 s at 10 Hz (16 kHz, exact pooling): a full clip, 12.34 s of audio, none.
+        assert_eq!(valid_frames(250, 10.0, 400_000, 16_000), 250);
+        assert_eq!(valid_frames(250, 10.0, 197_440, 16_000), 124);
+        assert_eq!(valid_frames(250, 10.0, 16_000, 16_000), 10);
+        assert_eq!(valid_frames(250, 10.0, 16_001, 16_000), 11);
+        assert_eq!(valid_frames(250, 10.0, 0, 16_000), 0);
+        // LLark's Jukebox frames: runs of 34 tokens of 128 samples at 44.1 kHz; 240 frames
+        // cover the context, a 25 s clip fills them, 10 s of audio fill 102 (101.3 frames).
+        let rate = 44_100.0 / (34.0 * 128.0);
+        assert_eq!(valid_frames(240, rate, 1_102_500, 44_100), 240);
+        assert_eq!(valid_frames(240, rate, 441_000, 44_100), 102);
     }
 }

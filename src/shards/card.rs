@@ -301,7 +301,9 @@ fn tables_section(tables: &[&TableFiles], extras: &CardExtras) -> String {
             "embeddings" => {
                 "`embeddings`: per clip, the named model's features (`model`, `layer`), pooled to \
                  `frame_rate_hz`, stored as float16 `[frames x dim]`; `provenance` says whether they come \
-                 from real weights or the log-mel default."
+                 from real weights or the log-mel default. Every clip has the frames of the nominal clip \
+                 length: a shorter clip (the last of a piece) is padded with zeros, and `valid_frames` counts \
+                 the leading frames that hold its audio (mask the rest)."
             }
             other => other,
         };

@@ -131,11 +131,12 @@ pub fn embedding(clip: &Clip, frames: usize, dim: u32) -> EmbeddingRow {
     EmbeddingRow {
         clip_id: clip.id.clone(),
         split: clip.split,
-        model: "log-mel".to_string(),
+        model: "mel".to_string(),
         layer: 0,
         frame_rate_hz: 50.0,
         dim,
         provenance: Provenance::LogMel,
+        valid_frames: frames as u32,
         frames: values,
     }
 }

@@ -23,6 +23,9 @@ pub struct EmbeddingRow {
     pub frame_rate_hz: f64,
     pub dim: u32,
     pub provenance: Provenance,
+    /// Leading frames that hold any of the clip's audio; the rest cover the zero padding
+    /// of a clip shorter than the nominal length.
+    pub valid_frames: u32,
     pub frames: Vec<f16>,
 }
 
@@ -51,7 +54,7 @@ impl Row for EmbeddingRow {
             FRAMES_DTYPE,
             self.provenance.name(),
         ];
-        let numbers = 8 + 2 * 4; // frame_rate_hz; layer, dim
+        let numbers = 8 + 3 * 4; // frame_rate_hz; layer, dim, valid_frames
         let frames = self.frames.len() * 2 + (self.frame_count() + 1) * OFFSET_BYTES;
         texts.iter().map(|s| text_size(s)).sum::<usize>() + numbers + frames
     }
@@ -59,6 +62,7 @@ impl Row for EmbeddingRow {
     fn to_columns(rows: &[Self]) -> anyhow::Result<Vec<ArrayRef>> {
         let mut layers = Vec::with_capacity(rows.len());
         let mut dims = Vec::with_capacity(rows.len());
+        let mut valid = Vec::with_capacity(rows.len());
         for row in rows {
             if row.dim == 0 || row.frames.len() % row.dim as usize != 0 {
                 bail!(
@@ -68,8 +72,12 @@ impl Row for EmbeddingRow {
                     row.dim
                 );
             }
+            if row.valid_frames as usize > row.frame_count() {
+                bail!("{}: {} valid frames of {}", row.clip_id, row.valid_frames, row.frame_count());
+            }
             layers.push(to_i32(row.layer, "layer")?);
             dims.push(to_i32(row.dim, "dim")?);
+            valid.push(to_i32(row.valid_frames, "valid_frames")?);
         }
         Ok(vec![
             strings(rows.iter().map(|r| r.clip_id.as_str())),
@@ -80,6 +88,7 @@ impl Row for EmbeddingRow {
             int32s(dims.into_iter()),
             strings(rows.iter().map(|_| FRAMES_DTYPE)),
             strings(rows.iter().map(|r| r.provenance.name())),
+            int32s(valid.into_iter()),
             frames_column(rows),
         ])
     }
