@@ -98,6 +98,15 @@ fn the_demo_builds_a_dataset_and_a_rerun_reuses_every_piece() {
     ] {
         assert!(files.contains_key(name), "{name} missing from {:?}", files.keys().collect::<Vec<_>>());
     }
+    // No absolute path but the recipe's `output:` as written: the folder can be moved (the
+    // demo's audio is inside it).
+    let root = dir.path().to_str().unwrap();
+    for name in [".prep/clips.jsonl", ".prep/manifest.json", "README.md", "chat/train.jsonl"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap().replace(&format!("output: {}", out.display()), "");
+        assert!(!text.contains(root), "{name} names {root}");
+    }
+    let clips = std::fs::read_to_string(out.join(".prep/clips.jsonl")).unwrap();
+    assert!(clips.contains(r#""audio":{"path":"../audio/00.wav","start_s":0.0"#), "{clips}");
 
     let second = prep(&["run", pipeline.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&second.stderr).contains("run: 4 pieces (4 reused)"));

@@ -132,7 +132,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     }
     let clips_path = work.join("clips.jsonl");
     let qa_path = work.join("qa.jsonl");
-    let (clips, pairs) = collect(&store, &stored, &clips_path, &qa_path)?;
+    let (clips, pairs) = collect(&store, &stored, &absolute(out)?, &clips_path, &qa_path)?;
     store.retain_used()?;
     summary.clips = clips;
     summary.pairs = pairs;
@@ -241,15 +241,29 @@ fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, tem
 }
 
 /// Concatenates the stored records, in piece order, into the clips and Q&A JSONL files
-/// (each written atomically). Returns the numbers of clips and pairs.
-fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &Path) -> Result<(usize, usize)> {
+/// (each written atomically). Returns the numbers of clips and pairs. Audio inside the
+/// dataset folder `root` (the demo's) is named relative to the clips file's folder
+/// (`../audio/00.wav`, as its readers resolve it), so the folder can be moved; audio
+/// elsewhere (a URMP or MusicNet copy) keeps its absolute path.
+fn collect(
+    store: &Store,
+    stored: &[(Key, &str)],
+    root: &Path,
+    clips_path: &Path,
+    qa_path: &Path,
+) -> Result<(usize, usize)> {
     let (mut clips, mut qa) = (Vec::new(), Vec::new());
     let (mut clip_count, mut pair_count) = (0, 0);
     for (key, id) in stored {
         let records = stored_records(store, key, id)?
             .with_context(|| format!("the records of piece {id} vanished from {}", store.dir().display()))?;
-        for clip in &records.clips {
-            writeln!(clips, "{}", serde_json::to_string(clip)?)?;
+        for mut clip in records.clips.iter().cloned() {
+            if let Some(audio) = &mut clip.audio
+                && let Ok(inside) = audio.path.strip_prefix(root)
+            {
+                audio.path = Path::new("..").join(inside);
+            }
+            writeln!(clips, "{}", serde_json::to_string(&clip)?)?;
         }
         for pair in &records.pairs {
             writeln!(qa, "{}", serde_json::to_string(pair)?)?;
