@@ -373,3 +373,12 @@ fn an_hour_long_piece_cuts_quickly() {
     println!("1 h piece: windows in {spans_time:?}, 144 clips with ABC in {cut_time:?}");
     assert!(cut_time.as_secs_f64() < 10.0, "cutting took {cut_time:?}");
 }
+
+#[test]
+fn a_tempo_in_whole_microseconds_is_stated_as_the_score_meant_it() {
+    // 60e6 / 521739 = 115.0000287500072 BPM: MIDI's nearest tempo to 115.
+    let mut score = changing_score();
+    score.tempo = TempoMap::from_changes(vec![TempoChange { tick: 0, micros_per_quarter: 521_739 }]);
+    let clips = cut_piece(&piece(score), &options(10.0, 10.0, 5.0, false)).expect("valid options");
+    assert!(clips.iter().all(|c| c.tempo_bpm == 115.0), "{:?}", clips.iter().map(|c| c.tempo_bpm).collect::<Vec<_>>());
+}

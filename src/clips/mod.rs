@@ -273,6 +273,16 @@ fn instrument_name(part: &crate::score::Part, title: Option<&str>) -> String {
     part_name(part, title).to_string()
 }
 
+/// A tempo as clips state it: rounded to 1/1000 BPM. MIDI states a tempo in whole
+/// microseconds per quarter note, so `60e6 / 521739` reads 115.0000287500072 BPM; the
+/// rounding changes a tempo by at most 0.0005 BPM, far below any difference a score or
+/// a listener makes, and gives the value the score meant (115). Applied where a clip's
+/// facts are read and again where the `clips` table is written (for clips JSONL files
+/// written by other tools).
+pub fn stated_bpm(bpm: f64) -> f64 {
+    (bpm * 1000.0).round() / 1000.0
+}
+
 /// What a clip states about its music, read from the clip's score.
 struct Facts {
     tempo_bpm: f64,
@@ -287,7 +297,7 @@ impl Facts {
     fn of(score: &Score, instruments: Vec<String>) -> Facts {
         let metre = score.time_signature_at(0);
         Facts {
-            tempo_bpm: score.tempo.at(0).bpm(),
+            tempo_bpm: stated_bpm(score.tempo.at(0).bpm()),
             metre: format!("{}/{}", metre.numerator, metre.denominator),
             key: score.key_at(0).abc_name(),
             instruments,
