@@ -154,6 +154,11 @@ fn the_summary_counts_rows_hours_and_instruments_and_cites_present_sources() {
     // Each source's license, and the Hub's fields for URMP's own terms.
     assert!(body.contains("- `demo` (cc0-1.0): "), "{body}");
     assert!(body.contains("- `urmp` (other): URMP (Li et al.) states no open license"), "{body}");
+    assert!(
+        body.contains("Check them before redistributing clips. Terms as stated at \
+                       <https://labsites.rochester.edu/air/projects/URMP.html>.\n"),
+        "{body}"
+    );
     let front = card.split("---\n").nth(1).expect("front matter");
     assert!(front.contains("license:\n  - \"cc0-1.0\"\n  - \"other\"\nlicense_name: \"urmp-terms\"\nlicense_link: "), "{front}");
     assert!(body.contains("## How each table was made\n\n- `clips`: "), "{body}");

@@ -122,6 +122,8 @@ struct SourceLicense {
     /// For `other`: the name and link the Hub asks for.
     other: Option<(&'static str, &'static str)>,
     terms: &'static str,
+    /// Where the source states these terms, for the reader to check.
+    stated_at: Option<&'static str>,
 }
 
 const SOURCE_LICENSES: [SourceLicense; 3] = [
@@ -131,6 +133,7 @@ const SOURCE_LICENSES: [SourceLicense; 3] = [
         other: None,
         terms: "The demo corpus is generated from a seed by prep's own score generator and synthesizer; it \
                 contains no third-party material and is dedicated to the public domain (CC0 1.0).",
+        stated_at: None,
     },
     SourceLicense {
         source: "musicnet",
@@ -138,6 +141,7 @@ const SOURCE_LICENSES: [SourceLicense; 3] = [
         other: None,
         terms: "MusicNet (Thickstun et al.) is released under the Creative Commons Attribution 4.0 \
                 International license: credit its authors (see Citations).",
+        stated_at: Some("https://zenodo.org/records/5120004"),
     },
     SourceLicense {
         source: "urmp",
@@ -145,6 +149,7 @@ const SOURCE_LICENSES: [SourceLicense; 3] = [
         other: Some(("urmp-terms", "https://labsites.rochester.edu/air/projects/URMP.html")),
         terms: "URMP (Li et al.) states no open license; it is distributed by the University of Rochester \
                 for research, under the terms of its web page. Check them before redistributing clips.",
+        stated_at: Some("https://labsites.rochester.edu/air/projects/URMP.html"),
     },
 ];
 
@@ -155,6 +160,7 @@ const FOLDER_LICENSE: SourceLicense = SourceLicense {
     other: None,
     terms: "Clips from a folder of MIDI and audio files carry the license of those files, which prep \
             cannot know: set it here before publishing.",
+    stated_at: None,
 };
 
 /// The licenses of the sources present, in source order.
@@ -354,7 +360,8 @@ fn license_section(licenses: &[SourceLicense]) -> String {
         out.push_str("No clips, so no source license applies.\n\n");
     }
     for license in licenses {
-        out.push_str(&format!("- `{}` ({}): {}\n", license.source, license.id, license.terms));
+        let source = license.stated_at.map_or(String::new(), |url| format!(" Terms as stated at <{url}>."));
+        out.push_str(&format!("- `{}` ({}): {}{source}\n", license.source, license.id, license.terms));
     }
     out.push('\n');
     out
