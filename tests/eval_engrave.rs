@@ -1,6 +1,6 @@
 //! `prep eval` engraves its worst answers with abcm2ps: truth and answer as SVG with the
 //! notes the pitch loss counted in colour, or, when abcm2ps is not on PATH, a report and
-//! a console line that name the missing tool.
+//! a console line that name the missing tool; engravings of an earlier report go.
 
 use std::fs;
 use std::path::Path;
@@ -88,4 +88,20 @@ fn without_abcm2ps_the_report_names_it() {
     assert!(!out.join("worst").exists());
     let console = String::from_utf8_lossy(&output.stderr);
     assert!(console.contains("abcm2ps was not found on PATH: the worst answers are shown as text only"), "{console}");
+}
+
+#[test]
+fn a_report_without_worst_answers_removes_an_earlier_engraving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stale = dir.path().join("report/worst/3-answer.svg");
+    fs::create_dir_all(stale.parent().expect("a folder")).expect("mkdir");
+    fs::write(&stale, "<svg/>").expect("write");
+    fs::write(dir.path().join("solo.abc"), TRUTH).expect("write truth");
+    let output = Command::new(PREP)
+        .args(["eval", "solo.abc", "--baseline", "oracle", "--runs", "1", "-o", "report"])
+        .current_dir(dir.path())
+        .output()
+        .expect("prep runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!stale.exists(), "the report shows no worst answer, so no engraving may stay");
 }

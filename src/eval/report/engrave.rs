@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::abc::read::{NoteSource, parse_with_sources};
 use crate::eval::report::WorstCase;
@@ -67,9 +67,33 @@ impl Engraving {
 }
 
 /// Engraves each worst case into `dir/worst/<rank>-truth.svg` and `<rank>-answer.svg`
-/// (rank from 1). Fails only when a file cannot be written; a tune abcm2ps refuses is
-/// recorded in its case.
+/// (rank from 1), and removes the engravings an earlier report left there that this one
+/// did not write. Fails only when a file cannot be written or removed; a tune abcm2ps
+/// refuses is recorded in its case.
 pub fn engrave(worst: &[WorstCase], cfg: &RewardConfig, dir: &Path) -> Result<Engraving> {
+    let engraving = engrave_cases(worst, cfg, dir)?;
+    let kept: Vec<PathBuf> = engraving.files().into_iter().map(|f| dir.join(f)).collect();
+    remove_stale(&dir.join(FOLDER), &kept)?;
+    Ok(engraving)
+}
+
+/// Removes the SVGs in `folder` that are not `kept`; a missing folder holds none.
+fn remove_stale(folder: &Path, kept: &[PathBuf]) -> Result<()> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err).with_context(|| format!("listing {}", folder.display())),
+    };
+    for entry in entries {
+        let path = entry.with_context(|| format!("listing {}", folder.display()))?.path();
+        if path.extension().is_some_and(|e| e == "svg") && !kept.contains(&path) {
+            std::fs::remove_file(&path).with_context(|| format!("removing the stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn engrave_cases(worst: &[WorstCase], cfg: &RewardConfig, dir: &Path) -> Result<Engraving> {
     if worst.is_empty() {
         return Ok(Engraving::Nothing);
     }
