@@ -3,6 +3,7 @@
 //! a console line that name the missing tool; engravings of an earlier report go.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,13 +17,14 @@ const TRUTH: &str = "X:1\nT:solo\nM:4/4\nL:1/8\nQ:1/4=90\nK:G\nV:1 name=\"Violin
 const ANSWER: &str = "X:1\nT:solo\nM:4/4\nL:1/8\nQ:1/4=90\nK:G\nV:1 name=\"Violin\"\nGABc d2B2|c2B2 G4 [GB]2|\n";
 
 /// Writes the truth and a predictions file with one answer, runs `prep eval` with `path`
-/// as PATH, and returns its output and the report folder.
+/// as PATH under `umask 077`, and returns its output and the report folder.
 fn evaluate(dir: &Path, path: &std::ffi::OsStr) -> (Output, std::path::PathBuf) {
     fs::write(dir.join("solo.abc"), TRUTH).expect("write truth");
     let answer = json!({"id": "solo", "run": 0, "text": format!("Here it is:\n```abc\n{ANSWER}```\n")});
     fs::write(dir.join("answers.jsonl"), format!("{answer}\n")).expect("write answers");
     let out = dir.join("report");
-    let output = Command::new(PREP)
+    let output = Command::new("/bin/sh")
+        .args(["-c", "umask 077 && exec \"$0\" \"$@\"", PREP])
         .args(["eval", "solo.abc", "--predictions", "answers.jsonl", "--runs", "1", "-o", "report"])
         .current_dir(dir)
         .env("PATH", path)
@@ -58,6 +60,10 @@ fn worst_answers_are_engraved_with_the_counted_notes_in_colour() {
     assert!(report.contains("<img src=\"worst/1-truth.svg\""), "{report}");
     assert!(report.contains("<img src=\"worst/1-answer.svg\""), "{report}");
 
+    for file in ["report.md", "worst/1-truth.svg", "worst/1-answer.svg"] {
+        let mode = fs::metadata(out.join(file)).expect("written").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file} follows the umask");
+    }
     let answer = fs::read_to_string(out.join("worst/1-answer.svg")).expect("answer engraved");
     let wrong = drawn_in(&answer, WRONG);
     // The B for A, then the added chord: two marked elements, three heads.
