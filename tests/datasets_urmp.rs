@@ -81,7 +81,11 @@ fn fixture() -> tempfile::TempDir {
     );
     write_piece(root, "05_Missing_vn_vc", &["vn", "vc"], &[melody, bass], 0.0, "");
     fs::remove_file(root.join("05_Missing_vn_vc/AuMix_05_Missing_vn_vc.wav")).expect("remove mix");
-    fs::create_dir_all(root.join("Supplementary/01_Jupiter_vn_vc")).expect("supplementary");
+    // The extra-material folder as published (`Supplementary_Files`), with piece folders
+    // and videos inside, and as some re-packagings name it.
+    for supplementary in ["Supplementary_Files", "Supplementary"] {
+        fs::create_dir_all(root.join(supplementary).join("01_Jupiter_vn_vc")).expect("supplementary");
+    }
     temp
 }
 

@@ -8,7 +8,9 @@
 //!   onset (s), mean f0 (Hz), duration (s), separated by white space;
 //! - `F0s_<k>_<code>_01_Jupiter.txt`: a 10 ms f0 track (not read here).
 //!
-//! `Supplementary/` (extra takes and videos) is skipped. Part k plays the k-th instrument
+//! The folder of extra material (takes, videos), published as `Supplementary_Files/` and
+//! seen as `Supplementary/` or `Supplementary Files/` in re-packagings, is skipped (see
+//! `is_supplementary`). Part k plays the k-th instrument
 //! code of the folder name; codes map to names and General MIDI programs in
 //! `urmp_instruments.csv`. Where the dataset's file names contradict the folder name
 //! (piece 15's third part is a trombone whose files say `tpt`), `urmp_overrides.csv`
@@ -120,6 +122,15 @@ pub fn instrument(code: &str) -> Option<Instrument> {
             family: gm_family(row.program),
             label: Some(row.code.clone()),
         })
+}
+
+/// True for the folder of extra material beside the piece folders: any name that starts
+/// with `supplementary`, whatever its case (`Supplementary_Files`, `Supplementary`,
+/// `supplementary files`). No piece folder can start so: they start with their number.
+fn is_supplementary(folder: &str) -> bool {
+    folder
+        .get(.."supplementary".len())
+        .is_some_and(|head| head.eq_ignore_ascii_case("supplementary"))
 }
 
 /// A piece folder name taken apart: `01_Jupiter_vn_vc`.
@@ -354,7 +365,7 @@ impl Source for Urmp {
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if folder == "Supplementary" || folder.starts_with('.') {
+            if is_supplementary(&folder) || folder.starts_with('.') {
                 continue;
             }
             match FolderName::parse(&folder) {
@@ -544,6 +555,11 @@ mod tests {
         assert_eq!(name.part_codes(3), ("tpt".to_string(), "tbn".to_string()));
         assert_eq!(name.part_codes(1), ("tpt".to_string(), "tpt".to_string()));
         assert_eq!(FolderName::parse("Supplementary"), None);
+        for folder in ["Supplementary_Files", "Supplementary", "supplementary files"] {
+            assert!(is_supplementary(folder), "{folder}");
+        }
+        assert!(!is_supplementary("01_Supplementary_vn_vc"));
+        assert!(!is_supplementary("Supp"));
         assert_eq!(FolderName::parse("01_Jupiter"), None);
     }
 

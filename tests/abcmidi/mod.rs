@@ -60,6 +60,14 @@ pub fn midi_notes(bytes: &[u8], q: u64) -> Notes {
 /// Runs abc2midi on `abc` (in `dir`, files named `name`); returns its notes at `q` ticks
 /// per quarter and its messages.
 pub fn abc2midi(abc: &str, dir: &Path, name: &str, q: u64) -> (Notes, String) {
+    let (bytes, messages) = render(abc, dir, name);
+    let bytes = bytes.unwrap_or_else(|| panic!("abc2midi wrote no MIDI for {name}: {messages}"));
+    (midi_notes(&bytes, q), messages)
+}
+
+/// Runs abc2midi on `abc` (in `dir`, files named `name`); returns the MIDI it wrote, if
+/// any, and its messages.
+pub fn render(abc: &str, dir: &Path, name: &str) -> (Option<Vec<u8>>, String) {
     let input = dir.join(format!("{name}.abc"));
     let output = dir.join(format!("{name}.mid"));
     // abc2midi staggers the notes of a chord by 10 ticks each ("chordattack"), a
@@ -68,8 +76,5 @@ pub fn abc2midi(abc: &str, dir: &Path, name: &str, q: u64) -> (Notes, String) {
     std::fs::write(&input, played).expect("write the ABC file");
     let run = Command::new(ABC2MIDI).arg(&input).arg("-o").arg(&output).output().expect("run abc2midi");
     let messages = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
-    let bytes =
-        std::fs::read(&output).unwrap_or_else(|e| panic!("abc2midi wrote no MIDI for {name} ({e}): {messages}"));
-    (midi_notes(&bytes, q), messages)
+    (std::fs::read(&output).ok(), messages)
 }
-

@@ -3,8 +3,8 @@
 //! - `{train,test}_labels/<id>.csv`: one note per row, columns
 //!   `start_time,end_time,instrument,note,start_beat,end_beat,note_value`: times are
 //!   sample indices at 44.1 kHz, `instrument` a 1-based General MIDI program, `note` a
-//!   MIDI pitch, `start_beat` the score position in beats and `end_beat` (despite its
-//!   name) the note's length in beats;
+//!   MIDI pitch, `start_beat` the score position in beats, `end_beat` (despite its
+//!   name) the note's length in beats and `note_value` its written value (see `labels`);
 //! - `musicnet_metadata.csv`: `id,composer,composition,movement,ensemble,...`;
 //! - optionally `musicnet_midis/<Composer>/<id>_<name>.mid`: the scores.
 //!
@@ -12,15 +12,26 @@
 //! `musicnet_midis/musicnet_midis/...`, metadata at the top) is accepted too.
 //!
 //! The labels are aligned to the recording, so the `Score` is built from them: a note
-//! starts at tick `start_beat * 480` (a beat is taken to be a quarter note, as in the MIDI
-//! scores the labels come from) and lasts `end_beat * 480` ticks; a tempo map is fitted
-//! through (beat, start_time) anchors on the bar lines (`align::fit_tempo`), so bar lines
-//! are heard exactly where the labels say and notes inside a bar are off by the rubato in
-//! that bar. One part per instrument program (MusicNet does not tell two violins apart).
-//! Metre, key and pickup come from the MIDI score when there is one (stated), else they
-//! are not stated (4/4, C major placeholders). Velocities are not labelled (all 80).
+//! starts at `start_beat` beats and lasts `end_beat` beats, a beat being the unit the
+//! piece's `note_value`s imply (`labels::beat_unit`: a quarter note in most pieces, a
+//! half note in some); a tempo map is fitted through (beat, start_time) anchors on the
+//! bar lines (`align::fit_tempo`), so bar lines are heard exactly where the labels say and
+//! notes inside a bar are off by the rubato in that bar. One part per instrument program
+//! (MusicNet does not tell two violins apart). Velocities are not labelled (all 80).
+//!
+//! Metre, key and pickup come from the score MIDI as far as it states them, and only
+//! those are marked stated: a MIDI without a key signature leaves the key to be inferred
+//! downstream, one without a time signature the metre. A first bar of one beat (`1/8`
+//! before `3/4`) is a pickup, never the piece's metre (see `stated_metre`). A score MIDI
+//! that cannot be read is reported when listing (naming the file) and the piece is read
+//! from its labels alone, so listing reads each score MIDI once.
 //!
 //! MusicNet's own train/test split is kept; validation is carved from train by piece.
+
+mod labels;
+
+pub use labels::{BadRow, Label, parse_labels};
+use labels::beat_unit;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +42,7 @@ use super::align::{self, Anchor};
 use super::split::carve_validation;
 use super::{Piece, PieceRef, Problem, Source, Split};
 use crate::midi;
-use crate::score::{Instrument, Note, Part, Score, SourceEvents, TempoMap};
+use crate::score::{Instrument, KeyChange, Note, Part, Score, SourceEvents, TempoMap, TimeSignature};
 
 /// Sample rate of MusicNet's recordings and of its label times.
 pub const SAMPLE_RATE: f64 = 44_100.0;
@@ -39,17 +50,6 @@ pub const SAMPLE_RATE: f64 = 44_100.0;
 const TICKS_PER_QUARTER: u32 = 480;
 /// Velocity given to labelled notes (MusicNet does not label loudness).
 const VELOCITY: u8 = 80;
-/// The label columns, in order.
-const COLUMNS: [&str; 7] = [
-    "start_time",
-    "end_time",
-    "instrument",
-    "note",
-    "start_beat",
-    "end_beat",
-    "note_value",
-];
-
 /// How the MusicNet reader splits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MusicNetOptions {
@@ -72,95 +72,6 @@ impl Default for MusicNetOptions {
 pub struct MusicNet {
     root: PathBuf,
     options: MusicNetOptions,
-}
-
-/// One row of a label file.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Label {
-    pub start_sample: u64,
-    pub end_sample: u64,
-    /// 0-based General MIDI program.
-    pub program: u8,
-    pub pitch: u8,
-    pub start_beat: f64,
-    pub beats: f64,
-}
-
-/// A label row that did not parse: its 1-based line in the file and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRow {
-    pub line: u64,
-    pub problem: String,
-}
-
-/// Parses a label file: the labels in file order and the rows that do not parse. A header
-/// other than MusicNet's is an error.
-pub fn parse_labels(text: &str) -> Result<(Vec<Label>, Vec<BadRow>)> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .context("reading the header")?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if header.iter().map(String::as_str).ne(COLUMNS) {
-        bail!("the header is `{}`, expected `{}`", header.join(","), COLUMNS.join(","));
-    }
-    let mut labels = Vec::new();
-    let mut bad = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(record) => {
-                let line = record.position().map_or(0, |p| p.line());
-                match label(&record) {
-                    Ok(l) => labels.push(l),
-                    Err(problem) => bad.push(BadRow { line, problem }),
-                }
-            }
-            Err(e) => bad.push(BadRow {
-                line: e.position().map_or(0, |p| p.line()),
-                problem: e.to_string(),
-            }),
-        }
-    }
-    Ok((labels, bad))
-}
-
-fn label(record: &csv::StringRecord) -> Result<Label, String> {
-    if record.len() != COLUMNS.len() {
-        return Err(format!("{} fields, expected {}", record.len(), COLUMNS.len()));
-    }
-    fn field<T: std::str::FromStr>(record: &csv::StringRecord, i: usize) -> Result<T, String> {
-        let text = record.get(i).unwrap_or_default().trim();
-        text.parse()
-            .map_err(|_| format!("{} `{text}` is not a number of the expected kind", COLUMNS[i]))
-    }
-    let (start_sample, end_sample): (u64, u64) = (field(record, 0)?, field(record, 1)?);
-    let instrument: u16 = field(record, 2)?;
-    let pitch: u8 = field(record, 3)?;
-    let (start_beat, beats): (f64, f64) = (field(record, 4)?, field(record, 5)?);
-    if end_sample <= start_sample {
-        return Err(format!("end_time {end_sample} is not after start_time {start_sample}"));
-    }
-    if !(1..=128).contains(&instrument) {
-        return Err(format!(
-            "instrument {instrument} is not a 1-based General MIDI program (1-128)"
-        ));
-    }
-    if pitch > 127 {
-        return Err(format!("note {pitch} is not a MIDI pitch (0-127)"));
-    }
-    if !(start_beat.is_finite() && start_beat >= 0.0 && beats.is_finite() && beats >= 0.0) {
-        return Err(format!("start_beat {start_beat} and end_beat {beats} must be >= 0"));
-    }
-    Ok(Label {
-        start_sample,
-        end_sample,
-        program: (instrument - 1) as u8,
-        pitch,
-        start_beat,
-        beats,
-    })
 }
 
 /// Where the parts of a MusicNet copy are.
@@ -349,7 +260,16 @@ impl Source for MusicNet {
                     continue;
                 }
                 let mut files = vec![labels, audio];
-                files.extend(layout.midis.get(&id).cloned());
+                if let Some(score_midi) = layout.midis.get(&id) {
+                    match midi::read_file_with_events(score_midi) {
+                        Ok(_) => files.push(score_midi.clone()),
+                        Err(e) => report(
+                            &mut problems,
+                            &id,
+                            format!("{e} (score MIDI not used: the piece is read from its labels alone)"),
+                        ),
+                    }
+                }
                 pieces.push(PieceRef { id, split, files });
             }
         }
@@ -372,8 +292,9 @@ impl Source for MusicNet {
         if labels.is_empty() {
             bail!("{}: no notes", labels_path.display());
         }
+        // Listing only lists a score MIDI that reads; one that fails now changed since.
         let written = find("mid").map(|p| midi::read_file_with_events(p)).transpose()?;
-        let (score, stated) = labelled_score(&labels, written.as_ref().map(|(s, _)| s));
+        let (score, stated) = labelled_score(&labels, written.as_ref().map(|(s, events)| (s, *events)));
         let layout = Layout::find(&self.root);
         let mut metadata = match &layout.metadata {
             Some(path) => read_metadata(path)?.remove(&piece.id).unwrap_or_default(),
@@ -393,38 +314,41 @@ impl Source for MusicNet {
     }
 }
 
-/// The score of a labelled recording (see the module doc); metre, key and pickup from
-/// `written` when given. Also says which of metre and key are stated.
-pub fn labelled_score(labels: &[Label], written: Option<&Score>) -> (Score, SourceEvents) {
+/// The score of a labelled recording (see the module doc): metre, key and pickup from
+/// the score MIDI `written` as far as its `SourceEvents` say it states them. Also says
+/// which of metre and key are stated.
+pub fn labelled_score(labels: &[Label], written: Option<(&Score, SourceEvents)>) -> (Score, SourceEvents) {
     let tpq = TICKS_PER_QUARTER;
     let mut score = Score::new(tpq);
     let mut stated = SourceEvents::default();
-    if let Some(written) = written {
+    if let Some((written, events)) = written {
         let rescale = |tick: u64| tick * u64::from(tpq) / u64::from(written.ticks_per_quarter.max(1));
-        score.time_signatures = written
-            .time_signatures
-            .iter()
-            .map(|t| crate::score::TimeSignature {
-                tick: rescale(t.tick),
-                ..*t
-            })
-            .collect();
-        score.key_signatures = written
-            .key_signatures
-            .iter()
-            .map(|k| crate::score::KeyChange {
-                tick: rescale(k.tick),
-                ..*k
-            })
-            .collect();
-        score.pickup_ticks = rescale(written.pickup_ticks);
         score.title.clone_from(&written.title);
-        stated = SourceEvents {
-            time_signature: true,
-            key_signature: true,
-        };
+        if events.key_signature {
+            score.key_signatures = written
+                .key_signatures
+                .iter()
+                .map(|k| KeyChange {
+                    tick: rescale(k.tick),
+                    ..*k
+                })
+                .collect();
+            stated.key_signature = true;
+        }
+        if let Some((pickup, metres)) = events.time_signature.then(|| stated_metre(written)).flatten() {
+            score.time_signatures = metres
+                .iter()
+                .map(|t| TimeSignature {
+                    tick: rescale(t.tick),
+                    ..*t
+                })
+                .collect();
+            score.pickup_ticks = rescale(pickup);
+            stated.time_signature = true;
+        }
     }
-    let tick = |beats: f64| (beats * f64::from(tpq)).round() as u64;
+    let quarters_per_beat = beat_unit(labels);
+    let tick = |beats: f64| (beats * quarters_per_beat * f64::from(tpq)).round() as u64;
     let anchors: Vec<Anchor> = labels
         .iter()
         .map(|l| Anchor {
@@ -475,35 +399,34 @@ pub fn labelled_score(labels: &[Label], written: Option<&Score>) -> (Score, Sour
     (score, stated)
 }
 
+/// The pickup and metres a score MIDI states, or `None` when it states no metre at all.
+///
+/// A first signature of one beat per bar (`1/8`, `1/4`) followed by another signature
+/// within one bar of that one is a pickup of that length, whatever the MIDI reader made
+/// of it (it keeps two or more bars of a first signature as real bars); one-beat bars
+/// throughout are no metre (the pickup spelled without the metre after it). Every other
+/// MIDI's metre is taken as read.
+fn stated_metre(written: &Score) -> Option<(u64, Vec<TimeSignature>)> {
+    let metres = &written.time_signatures;
+    let one_beat = |t: &TimeSignature| t.numerator == 1;
+    match (metres.first(), metres.get(1)) {
+        (Some(first), Some(next))
+            if written.pickup_ticks == 0
+                && one_beat(first)
+                && next.tick < next.bar_ticks(written.ticks_per_quarter) =>
+        {
+            let mut rest = metres[1..].to_vec();
+            rest[0].tick = 0;
+            Some((next.tick, rest))
+        }
+        (Some(first), None) if one_beat(first) => None,
+        _ => Some((written.pickup_ticks, metres.clone())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const HEADER: &str = "start_time,end_time,instrument,note,start_beat,end_beat,note_value\n";
-
-    #[test]
-    fn rows_parse_and_bad_rows_name_their_line() {
-        let text = format!(
-            "{HEADER}9182,90078,43,53,4.0,1.5,Dotted Quarter\n9182,x,43,53,4.0,1.5,Quarter\n\
-             100,50,43,53,4.0,1.0,Quarter\n100,200,0,53,4.0,1.0,Quarter\n100,200,1,53\n"
-        );
-        let (labels, bad) = parse_labels(&text).expect("header is right");
-        assert_eq!(
-            labels,
-            vec![Label {
-                start_sample: 9182,
-                end_sample: 90078,
-                program: 42,
-                pitch: 53,
-                start_beat: 4.0,
-                beats: 1.5
-            }]
-        );
-        let lines: Vec<u64> = bad.iter().map(|b| b.line).collect();
-        assert_eq!(lines, vec![3, 4, 5, 6]);
-        assert_eq!(bad[0].problem, "end_time `x` is not a number of the expected kind");
-        assert!(parse_labels("a,b\n1,2\n").is_err());
-    }
 
     #[test]
     fn labelled_scores_put_bars_where_they_are_heard() {
@@ -515,6 +438,7 @@ mod tests {
             pitch: 60,
             start_beat: beat,
             beats: 1.0,
+            value_quarters: Some(1.0),
         };
         let labels = [label(0.0, 1.0), label(4.0, 5.0), label(8.0, 9.5)];
         let (score, stated) = labelled_score(&labels, None);
@@ -525,5 +449,62 @@ mod tests {
         assert_eq!(score.seconds_at(1920), 5.0);
         assert_eq!(score.seconds_at(3840), 9.5);
         assert_eq!(score.parts[0].instrument.name, "Violin");
+    }
+
+    fn metre(tick: u64, numerator: u8, denominator: u8) -> TimeSignature {
+        TimeSignature {
+            tick,
+            numerator,
+            denominator,
+        }
+    }
+
+    fn written(pickup_ticks: u64, time_signatures: Vec<TimeSignature>) -> Score {
+        Score {
+            pickup_ticks,
+            time_signatures,
+            ..Score::new(480)
+        }
+    }
+
+    #[test]
+    fn a_one_beat_first_bar_is_a_pickup_and_never_the_metre() {
+        // Two eighths under a 1/8 signature before 3/4: the MIDI reader keeps two bars of
+        // 1/8; it is a pickup of a quarter.
+        let two_eighths = written(0, vec![metre(0, 1, 8), metre(480, 3, 4)]);
+        assert_eq!(stated_metre(&two_eighths), Some((480, vec![metre(0, 3, 4)])));
+        // A 1/8 signature and nothing after it states no metre.
+        assert_eq!(stated_metre(&written(0, vec![metre(0, 1, 8)])), None);
+        // Real bars stay: two bars of 3/8 before 2/2, a pickup the reader found, and a
+        // long stretch of one-beat bars.
+        for score in [
+            written(0, vec![metre(0, 3, 8), metre(1440, 2, 2)]),
+            written(240, vec![metre(0, 3, 4)]),
+            written(0, vec![metre(0, 1, 4), metre(1920, 3, 4)]),
+        ] {
+            assert_eq!(
+                stated_metre(&score),
+                Some((score.pickup_ticks, score.time_signatures.clone()))
+            );
+        }
+    }
+
+    #[test]
+    fn half_note_beats_are_read_as_half_notes() {
+        // 2/2 labels: a quarter note lasts half a beat; beats 0, 0.5, 1 are quarters 0, 1, 2.
+        let label = |beat: f64, second: f64| Label {
+            start_sample: (second * SAMPLE_RATE) as u64,
+            end_sample: ((second + 0.4) * SAMPLE_RATE) as u64,
+            program: 0,
+            pitch: 60,
+            start_beat: beat,
+            beats: 0.5,
+            value_quarters: Some(1.0),
+        };
+        let labels = [label(0.0, 0.0), label(0.5, 0.5), label(1.0, 1.0), label(2.0, 2.0)];
+        let (score, _) = labelled_score(&labels, None);
+        let notes: Vec<(u64, u64)> = score.parts[0].notes.iter().map(|n| (n.start, n.duration)).collect();
+        assert_eq!(notes, vec![(0, 480), (480, 480), (960, 480), (1920, 480)]);
+        assert_eq!(score.seconds_at(1920), 2.0);
     }
 }

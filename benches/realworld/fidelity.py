@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""Round-trip fidelity of `prep midi2abc` and abcMIDI's `midi2abc` on the real-world corpus.
+
+For every set of the corpus (make_corpus.py, vienna4x22.py) and each of its variants
+(`score`: notation-software MIDI; `performed`: the same with human timing; `performance`:
+real human performances), every tool converts every file to ABC, abcMIDI's abc2midi
+renders every ABC back to MIDI, and the rendered notes are compared with the input's:
+
+- onset F1: mir_eval.transcription.precision_recall_f1_overlap, pitch within 50 cents
+  (= same MIDI pitch), onset within 50 ms, offsets ignored;
+- offset F1: the same with offset_ratio 0.2 (offset within max(50 ms, 20 % of the note));
+- metre / key: the ABC's first M: / K: against the first time / key signature the score
+  file states (for performed copies: their score's); files that state none are left out;
+  key = same tonic and mode (major/minor);
+- abc2midi: files it rejects (no MIDI written) and its Error/Warning lines;
+- voices: distinct V: per part of the input (a part = track + channel + program with
+  notes), files with more voices than parts, files with more voices than the parts'
+  polyphony bound (sum over parts of the most notes sounding at once in that part), and
+  `&` overlays;
+- chars per note: ABC characters per input note;
+- MV2H (McLeod & Steedman 2018), for performed variants: non-aligned mode against the
+  score MIDI, both converted by MV2H's own MIDI converter (BoundedAlignment.java).
+
+A file a tool fails on, or whose ABC abc2midi cannot render, scores 0 on F1 and metre/key.
+Timing: `prep midi2abc` on all of a variant's folders in one process against one midi2abc
+process per file, median of RUNS.
+
+Usage: fidelity.py CORPUS WORK --prep BIN [--mv2h CLASSPATH] [--runs 3] [--json OUT]
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import mido
+import numpy as np
+from mir_eval import transcription
+
+warnings.filterwarnings("ignore")
+TOOLS_SCORE = {"prep": None, "midi2abc": []}
+TOOLS_PERFORMED = {"prep": None, "midi2abc": [], "midi2abc -ga -gk": ["-ga", "-gk"]}
+PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+# ---------------------------------------------------------------- reading MIDI
+
+
+class Midi:
+    """What the comparison needs from one MIDI file."""
+
+    def __init__(self, path):
+        mid = mido.MidiFile(path, clip=True)
+        tpq = mid.ticks_per_beat
+        events = []  # (tick, order, track, msg)
+        for number, track in enumerate(mid.tracks):
+            now = 0
+            for msg in track:
+                now += msg.time
+                events.append((now, 0 if msg.is_meta else 1, number, msg))
+        events.sort(key=lambda e: (e[0], e[1]))
+        tempo, last_tick, seconds = 500000, 0, 0.0
+        programs, sounding = {}, {}
+        self.notes = []  # (pitch, on s, off s, part, on tick, off tick)
+        self.time_signature = self.key = None
+        for tick, _, number, msg in events:
+            seconds += (tick - last_tick) * tempo / tpq / 1e6
+            last_tick = tick
+            if msg.type == "set_tempo":
+                tempo = msg.tempo
+            elif msg.type == "time_signature" and self.time_signature is None:
+                self.time_signature = (msg.numerator, msg.denominator)
+            elif msg.type == "key_signature" and self.key is None:
+                self.key = midi_key(msg.key)
+            elif msg.type == "program_change":
+                programs[(number, msg.channel)] = msg.program
+            elif msg.type == "note_on" and msg.velocity > 0:
+                sounding.setdefault((number, msg.channel, msg.note), []).append((seconds, tick))
+            elif msg.type in ("note_on", "note_off"):
+                started = sounding.get((number, msg.channel, msg.note))
+                if started:
+                    on, on_tick = started.pop(0)
+                    part = (number, msg.channel, programs.get((number, msg.channel), 0))
+                    self.notes.append((msg.note, on, seconds, part, on_tick, tick))
+        self.parts = sorted({n[3] for n in self.notes})
+
+    def polyphony_bound(self):
+        """Sum over parts of the most notes sounding at once in the part."""
+        total = 0
+        for part in self.parts:
+            edges = sorted([(n[4], 1) for n in self.notes if n[3] == part] + [(n[5], -1) for n in self.notes if n[3] == part])
+            level = peak = 0
+            for _, step in edges:
+                level += step
+                peak = max(peak, level)
+            total += max(peak, 1)
+        return total
+
+    def mir_eval_arrays(self):
+        notes = [n for n in self.notes if n[2] > n[1]]
+        intervals = np.array([[n[1], n[2]] for n in notes]).reshape(-1, 2)
+        pitches = np.array([440.0 * 2 ** ((n[0] - 69) / 12) for n in notes])
+        return intervals, pitches
+
+
+def midi_key(name):
+    """mido's key name ('Bb', 'F#m') -> (tonic pitch class, mode)."""
+    minor = name.endswith("m")
+    tonic = name[:-1] if minor else name
+    return pitch_class(tonic), "minor" if minor else "major"
+
+
+def pitch_class(name):
+    pc = PITCH_CLASS[name[0].upper()]
+    for accidental in name[1:]:
+        pc += {"#": 1, "b": -1}.get(accidental, 0)
+    return pc % 12
+
+
+# ---------------------------------------------------------------- reading ABC
+
+
+def abc_metre(text):
+    match = re.search(r"^M:\s*(\S+)", text, re.M)
+    if not match:
+        return None
+    value = match.group(1)
+    if value == "C":
+        return (4, 4)
+    if value == "C|":
+        return (2, 2)
+    frac = re.match(r"(\d+)/(\d+)", value)
+    return (int(frac.group(1)), int(frac.group(2))) if frac else None
+
+
+def abc_key(text):
+    match = re.search(r"^K:\s*([A-G])([#b]?)\s*([A-Za-z]*)", text, re.M)
+    if not match:
+        return None
+    word = match.group(3).lower()
+    if word == "" or word.startswith(("maj", "ion")):
+        mode = "major"
+    elif word == "m" or word.startswith(("min", "aeo")):
+        mode = "minor"
+    else:
+        mode = word[:3]
+    return pitch_class(match.group(1) + match.group(2)), mode
+
+
+def abc_voices(text):
+    ids = set(re.findall(r"^V:\s*(\S+)", text, re.M)) | set(re.findall(r"\[V:\s*([^\]\s]+)", text))
+    return max(1, len(ids))
+
+
+def abc_overlays(text):
+    body = [line.split("%")[0] for line in text.splitlines() if not re.match(r"^[A-Za-z]:|^%", line)]
+    return sum(line.count("&") for line in body)
+
+
+# ---------------------------------------------------------------- scoring one file
+
+
+def score_file(job):
+    """All measures of one (input, ABC) pair. Runs abc2midi; returns a dict."""
+    input_path, truth_path, abc_path, render_path, mv2h = job
+    out = {"file": str(input_path)}
+    try:
+        played = Midi(input_path)
+        truth = played if truth_path == input_path else Midi(truth_path)
+    except Exception as error:
+        out["unreadable"] = str(error)
+        return out
+    out["notes"] = len(played.notes)
+    out["parts"] = len(played.parts)
+    out["polyphony"] = played.polyphony_bound()
+    out["stated_metre"] = truth.time_signature
+    out["stated_key"] = truth.key
+    if not abc_path.exists() or "K:" not in abc_path.read_text(errors="replace"):
+        out["converted"] = False
+        return out
+    out["converted"] = True
+    text = abc_path.read_text(errors="replace")
+    out["chars"] = len(text)
+    out["voices"] = abc_voices(text)
+    out["overlays"] = abc_overlays(text)
+    out["metre"] = abc_metre(text)
+    out["key"] = abc_key(text)
+    render_path.parent.mkdir(parents=True, exist_ok=True)
+    render_path.unlink(missing_ok=True)
+    run = subprocess.run(["abc2midi", str(abc_path), "-o", str(render_path)], capture_output=True, text=True,
+                         errors="replace", timeout=120)
+    messages = run.stdout + run.stderr
+    out["abc2midi_errors"] = sum(1 for line in messages.splitlines() if re.search(r"error", line, re.I))
+    out["abc2midi_warnings"] = sum(1 for line in messages.splitlines() if re.search(r"warning", line, re.I))
+    try:
+        heard = Midi(render_path)
+    except Exception:
+        out["rendered"] = False
+        return out
+    out["rendered"] = True
+    ref_i, ref_p = played.mir_eval_arrays()
+    est_i, est_p = heard.mir_eval_arrays()
+    if len(ref_p) and len(est_p):
+        out["onset_f1"] = transcription.precision_recall_f1_overlap(
+            ref_i, ref_p, est_i, est_p, onset_tolerance=0.05, pitch_tolerance=50.0, offset_ratio=None)[2]
+        out["offset_f1"] = transcription.precision_recall_f1_overlap(
+            ref_i, ref_p, est_i, est_p, onset_tolerance=0.05, pitch_tolerance=50.0, offset_ratio=0.2,
+            offset_min_tolerance=0.05)[2]
+    if mv2h:
+        out["mv2h"] = run_mv2h(mv2h, truth_path, render_path)
+    return out
+
+
+def without_unison_overlaps(source, target):
+    """A copy of a MIDI file that MV2H's converter accepts: a note that starts while the
+    same pitch sounds on the same track and channel ends that one first (as a re-struck
+    key does), and note-offs that match nothing are dropped."""
+    mid = mido.MidiFile(source, clip=True)
+    for track in mid.tracks:
+        sounding, owed, now, kept, last = set(), {}, 0, [], 0
+        for msg in track:
+            now += msg.time
+            key = (msg.channel, msg.note) if msg.type in ("note_on", "note_off") else None
+            if key and msg.type == "note_on" and msg.velocity > 0:
+                if key in sounding:  # re-struck: end it now, skip its own note-off later
+                    kept.append((now, mido.Message("note_off", channel=msg.channel, note=msg.note)))
+                    owed[key] = owed.get(key, 0) + 1
+                sounding.add(key)
+            elif key:
+                if owed.get(key):
+                    owed[key] -= 1
+                    continue
+                if key not in sounding:
+                    continue
+                sounding.discard(key)
+            kept.append((now, msg))
+        track[:] = []
+        for tick, msg in kept:
+            track.append(msg.copy(time=tick - last))
+            last = tick
+    mid.save(target)
+
+
+def run_mv2h(classpath, truth_midi, rendered_midi):
+    """MV2H components (non-aligned) of a rendered file against its score, or None."""
+    try:
+        with_txt = []
+        for path in (truth_midi, rendered_midi):
+            txt = rendered_midi.with_suffix(f".{len(with_txt)}.mv2h.txt")
+            clean = rendered_midi.with_suffix(f".{len(with_txt)}.mv2h.mid")
+            without_unison_overlaps(path, clean)
+            subprocess.run(["java", "-cp", classpath, "mv2h.tools.Converter", "-i", str(clean), "-o", str(txt)],
+                           capture_output=True, check=True, timeout=120)
+            with_txt.append(txt)
+        run = subprocess.run(["java", "-cp", classpath, "BoundedAlignment", str(with_txt[0]), str(with_txt[1]), "20"],
+                             capture_output=True, text=True, check=True, timeout=300)
+        values = dict(re.findall(r"^([\w-]+): ([0-9.]+)$", run.stdout, re.M))
+        return {k: float(v) for k, v in values.items()}
+    except (subprocess.SubprocessError, OSError):
+        return None
+
+
+# ---------------------------------------------------------------- running the tools
+
+
+def midi_files(folder):
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
+
+
+def run_prep(prep, inputs, out):
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    run = subprocess.run([prep, "midi2abc", *map(str, inputs), "-o", str(out)], capture_output=True, text=True)
+    return run.stderr
+
+
+def run_midi2abc(files, out, flags):
+    out.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        subprocess.run(["midi2abc", "-f", str(f), *flags, "-o", str(out / (f.stem + ".abc"))], capture_output=True)
+
+
+def timed(fn, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def truth_of(corpus_set, variant, input_path):
+    """The score file that states the truth of an input: pairs.csv, else the same name."""
+    if variant == "score":
+        return input_path
+    pairs = corpus_set / "pairs.csv"
+    if pairs.exists():
+        for line in pairs.read_text().splitlines()[1:]:
+            performed, score = line.split(",")
+            if performed == input_path.name:
+                return corpus_set / "score" / score
+    return corpus_set / "score" / input_path.name
+
+
+# ---------------------------------------------------------------- summarising
+
+
+def summarise(results):
+    n = len(results)
+    read = [r for r in results if "unreadable" not in r]
+    conv = [r for r in read if r.get("converted")]
+    rendered = [r for r in conv if r.get("rendered")]
+    metre_files = [r for r in read if r["stated_metre"]]
+    key_files = [r for r in read if r["stated_key"]]
+    vpp = [r["voices"] / max(1, r["parts"]) for r in conv]
+    mv2h = [r["mv2h"] for r in rendered if r.get("mv2h")]
+    s = {
+        "files": n,
+        "readable": len(read),
+        "converted": len(conv),
+        "onset_f1": sum(r.get("onset_f1", 0.0) for r in read) / max(1, len(read)),
+        "offset_f1": sum(r.get("offset_f1", 0.0) for r in read) / max(1, len(read)),
+        "metre": sum(1 for r in metre_files if r.get("metre") and tuple(r["metre"]) == tuple(r["stated_metre"])) / max(1, len(metre_files)),
+        "metre_files": len(metre_files),
+        "key": sum(1 for r in key_files if r.get("key") and tuple(r["key"]) == tuple(r["stated_key"])) / max(1, len(key_files)),
+        "key_files": len(key_files),
+        "rejected": len(conv) - len(rendered),
+        "files_with_errors": sum(1 for r in conv if r.get("abc2midi_errors", 0) or not r.get("rendered")),
+        "error_lines": sum(r.get("abc2midi_errors", 0) for r in conv),
+        "warning_lines": sum(r.get("abc2midi_warnings", 0) for r in conv),
+        "voices_per_part_max": max(vpp, default=0),
+        "voices_per_part_median": statistics.median(vpp) if vpp else 0,
+        "over_parts": sum(1 for r in conv if r["voices"] > r["parts"]),
+        "over_polyphony": sum(1 for r in conv if r["voices"] > r["polyphony"]),
+        "overlays": sum(r["overlays"] for r in conv),
+        "chars_per_note": sum(r["chars"] for r in conv) / max(1, sum(r["notes"] for r in conv)),
+    }
+    if mv2h:
+        for key in ("MV2H", "Multi-pitch", "Voice", "Meter", "Value", "Harmony"):
+            s[f"mv2h_{key}"] = statistics.mean(m.get(key, 0.0) for m in mv2h)
+        s["mv2h_files"] = len(mv2h)
+    return s
+
+
+def table(rows):
+    lines = [
+        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | chars/note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (set_name, variant, tool), s in rows:
+        lines.append(
+            f"| {set_name} | {variant} | {tool} | {s['files']} | {s['converted']} | {s['onset_f1']:.3f} | {s['offset_f1']:.3f} | "
+            f"{s['metre']:.3f} | {s['key']:.3f} | {s['rejected']} | {s['files_with_errors']} ({s['error_lines']} / {s['warning_lines']}) | "
+            f"{s['voices_per_part_max']:.1f} / {s['voices_per_part_median']:.1f} | {s['over_parts']} | {s['over_polyphony']} | "
+            f"{s['overlays']} | {s['chars_per_note']:.1f} |")
+    return "\n".join(lines)
+
+
+def ratio_table(rows):
+    by = {(a, b, c): s for (a, b, c), s in rows}
+    lines = ["| set | variant | vs | onset F1 ratio | offset F1 ratio | metre (prep - it) | key (prep - it) | chars/note ratio |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (set_name, variant, tool), s in rows:
+        if tool == "prep":
+            continue
+        p = by[(set_name, variant, "prep")]
+        ratio = lambda a, b: f"{a / b:.3f}" if b else "-"
+        lines.append(f"| {set_name} | {variant} | {tool} | {ratio(p['onset_f1'], s['onset_f1'])} | "
+                     f"{ratio(p['offset_f1'], s['offset_f1'])} | {p['metre'] - s['metre']:+.3f} | {p['key'] - s['key']:+.3f} | "
+                     f"{ratio(p['chars_per_note'], s['chars_per_note'])} |")
+    return "\n".join(lines)
+
+
+def mv2h_table(rows):
+    keys = ("MV2H", "Multi-pitch", "Voice", "Meter", "Value", "Harmony")
+    lines = ["| set | variant | tool | files scored | " + " | ".join(keys) + " |", "|---|---|---|---|" + "---|" * len(keys)]
+    for (set_name, variant, tool), s in rows:
+        if "mv2h_MV2H" in s:
+            lines.append(f"| {set_name} | {variant} | {tool} | {s['mv2h_files']} | " + " | ".join(f"{s['mv2h_' + k]:.3f}" for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("work", type=Path)
+    parser.add_argument("--prep", required=True)
+    parser.add_argument("--mv2h", help="class path of MV2H + BoundedAlignment (benches/realworld/mv2h.sh)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sets", help="comma-separated set names (default: every set in CORPUS)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    sets = [args.corpus / s for s in args.sets.split(",")] if args.sets else sorted(p for p in args.corpus.iterdir() if p.is_dir())
+    variants = {}
+    for s in sets:
+        for v in sorted(p.name for p in s.iterdir() if p.is_dir()):
+            variants.setdefault(v, []).append(s)
+
+    # Timing: one prep process per variant (all sets) vs one midi2abc process per file.
+    timing_lines = ["| variant | files | prep midi2abc DIR... (s) | midi2abc, 1 process per file (s) | speed ratio |", "|---|---|---|---|---|"]
+    for variant, owners in variants.items():
+        inputs = [s / variant for s in owners]
+        files = [f for i in inputs for f in midi_files(i)]
+        prep_s = timed(lambda: run_prep(args.prep, inputs, args.work / "timing" / "prep"), args.runs)
+        m2a_s = timed(lambda: run_midi2abc(files, args.work / "timing" / "midi2abc", []), args.runs)
+        timing_lines.append(f"| {variant} | {len(files)} | {prep_s:.3f} | {m2a_s:.3f} | {m2a_s / prep_s:.1f}x |")
+        print(timing_lines[-1], file=sys.stderr)
+
+    rows = []
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for s in sets:
+            for variant in sorted(p.name for p in s.iterdir() if p.is_dir()):
+                files = midi_files(s / variant)
+                tools = TOOLS_SCORE if variant == "score" else TOOLS_PERFORMED
+                for tool, flags in tools.items():
+                    out = args.work / "abc" / tool.replace(" ", "") / s.name / variant
+                    if flags is None:
+                        log = run_prep(args.prep, [s / variant], out)
+                        if re.search(r"[1-9]\d* failed", log):
+                            print(f"{s.name}/{variant} prep: {log.strip().splitlines()[-1]}", file=sys.stderr)
+                    else:
+                        subprocess.run(["rm", "-rf", str(out)], check=True)
+                        run_midi2abc(files, out, flags)
+                    render = args.work / "render" / tool.replace(" ", "") / s.name / variant
+                    mv2h = args.mv2h if variant != "score" and args.mv2h else None
+                    jobs = [(f, truth_of(s, variant, f), out / f.relative_to(s / variant).with_suffix(".abc"),
+                             render / f.relative_to(s / variant), mv2h) for f in files]
+                    results = list(pool.map(score_file, jobs))
+                    summary = summarise(results)
+                    summary["per_file"] = results
+                    rows.append(((s.name, variant, tool), summary))
+                    print(f"{s.name}/{variant}/{tool}: onset {summary['onset_f1']:.3f}", file=sys.stderr)
+
+    print("## Fidelity (abc2midi round trip)\n")
+    print(table(rows))
+    print("\n## prep against each midi2abc variant\n")
+    print(ratio_table(rows))
+    if any("mv2h_MV2H" in s for _, s in rows):
+        print("\n## MV2H (non-aligned, against the score)\n")
+        print(mv2h_table(rows))
+    print("\n## Speed\n")
+    print("\n".join(timing_lines))
+    if args.json:
+        args.json.write_text(json.dumps([{"set": a, "variant": b, "tool": c, **s} for (a, b, c), s in rows], indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
