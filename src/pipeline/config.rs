@@ -11,6 +11,7 @@ use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::QuantizeMode;
 use crate::clips::ClipOptions;
 use crate::embed::EmbedderSpec;
+use crate::scale::Partition;
 use crate::shards::ShardOptions;
 
 /// A whole pipeline file.
@@ -39,6 +40,10 @@ pub struct Pipeline {
     /// The embeddings table, when set (`prep embed` with these options after the shards).
     #[serde(default)]
     pub embeddings: Option<EmbeddingsConfig>,
+    /// The shard this task runs, when the job is an array (`crate::scale`); not a key
+    /// of the file: it comes from the command line or the engine.
+    #[serde(skip)]
+    pub partition: Option<Partition>,
 }
 
 fn default_title() -> String {

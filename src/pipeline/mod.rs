@@ -18,6 +18,13 @@
 //! Collecting and sharding are deterministic and cheap next to the per-piece work, so
 //! they are simply redone; the result is byte for byte the dataset of a clean run.
 //! Nothing here prints but the progress bar: the summary goes back to the caller.
+//!
+//! Sharded (`Pipeline::partition`, one task of a job array): the run keeps the pieces
+//! whose id hashes to its shard and writes everything (shards, records, resume store)
+//! into its own folder `OUTPUT/.prep/shards/run-IIII-of-NNNN/`, with a `done.json`
+//! marker last; the demo source's audio still goes to the shared `OUTPUT/audio`, so the
+//! clips point where a single-process run's do. `prep merge` assembles the shards
+//! (`crate::scale`).
 
 pub mod config;
 
@@ -43,6 +50,7 @@ use crate::embed::table::{self, EmbedOptions};
 use crate::inputs::Audio;
 use crate::output::{Progress, write_atomically};
 use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
+use crate::scale::{Partition, ShardRun, Stage};
 use crate::shards::build::{self, ShardsOptions};
 use crate::store::{Key, KeyHasher, Store, file_hash, remove_temporary_files};
 use config::SourceKind;
@@ -72,7 +80,8 @@ struct PieceRecords {
 
 /// Runs a pipeline; problems with single pieces are collected, not fatal.
 pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
-    let out = &pipeline.output;
+    let shard = pipeline.partition.map(|partition| shard_run(pipeline, partition)).transpose()?;
+    let out = &shard.as_ref().map_or_else(|| pipeline.output.clone(), |shard| shard.dir().to_path_buf());
     let work = out.join(".prep");
     // The model first: weights that cannot be found stop the run before any work.
     let embedding = match &pipeline.embeddings {
@@ -84,6 +93,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
                 clip_length_s: pipeline.clips.length_s,
                 batch_size: embeddings.batch_size,
                 shard: pipeline.shard_options(),
+                partition: None,
             };
             table::check(&options)?;
             let embedder = options.embedder.build().context("loading the embedding model")?;
@@ -97,6 +107,9 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
     pieces.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(partition) = pipeline.partition {
+        pieces.retain(|piece| partition.contains(&piece.id));
+    }
     let templates = Templates::load(pipeline.qa.templates.as_deref())?;
     let settings = settings_hash(pipeline)?;
     let store = Store::open(&work.join("pieces"))?;
@@ -147,14 +160,32 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     };
     let written = build::run(&options)?;
     problems.extend(written.problems);
-    if let Some((options, embedder)) = &embedding {
+    // A shard can hold no piece at all (more shards than pieces): nothing to embed.
+    if let Some((options, embedder)) = &embedding
+        && summary.clips > 0
+    {
         let embedded = table::run_with(embedder.as_ref(), options)?;
         summary.embedded = embedded.clips;
         problems.extend(embedded.problems);
         summary.notes.extend(embedded.notes);
     }
     summary.problems = problems;
+    if let Some(shard) = &shard {
+        shard.finish(summary.pieces)?;
+    }
     Ok(summary)
+}
+
+/// Starts this task's shard of the job: its own output folder under the pipeline's, and
+/// the fingerprint of every setting that shapes a shard (`crate::scale`).
+fn shard_run(pipeline: &Pipeline, partition: Partition) -> Result<ShardRun> {
+    let settings = serde_json::json!({
+        "records": settings_hash(pipeline)?,
+        "title": pipeline.title,
+        "shards": pipeline.shards,
+        "embeddings": pipeline.embeddings,
+    });
+    ShardRun::begin(&pipeline.output, Stage::Run, partition, &settings)
 }
 
 fn open_source(pipeline: &Pipeline) -> Result<Box<dyn Source>> {
