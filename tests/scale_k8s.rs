@@ -23,10 +23,10 @@ fn the_manifest_validates_against_the_job_schema() {
     };
     let said = String::from_utf8_lossy(&valid.stdout).into_owned() + &String::from_utf8_lossy(&valid.stderr);
     assert!(valid.status.success() && said.matches("passed").count() == 2, "{said}");
-    // The validator does reject a Job that is not one.
+    // The validator does reject a misspelt field.
     let dir = tempfile::tempdir().expect("temp dir");
     let broken = dir.path().join("broken.yaml");
-    let text = std::fs::read_to_string(manifest()).expect("reads").replace("completionMode: Indexed", "completionMode: Indexd");
+    let text = std::fs::read_to_string(manifest()).expect("reads").replace("  parallelism:", "  paralelism:");
     std::fs::write(&broken, text).expect("writes");
     assert!(!validate(&broken).expect("runs").status.success());
 }

@@ -321,9 +321,12 @@ fn remove_stale(dir: &Path, table: &TableFiles) -> Result<()> {
     Ok(())
 }
 
+/// Reads the id of the piece a JSONL record belongs to.
+type PieceOf = fn(&serde_json::Value) -> Option<String>;
+
 /// The run stage's JSONL records, merged in piece order.
 fn merge_records(output: &Path, dirs: &[PathBuf]) -> Result<()> {
-    let records: [(&str, fn(&serde_json::Value) -> Option<String>); 3] = [
+    let records: [(&str, PieceOf); 3] = [
         (".prep/clips.jsonl", |line| line["piece_id"].as_str().map(str::to_string)),
         (".prep/qa.jsonl", |line| line["clip_id"].as_str().and_then(|id| parent_id(id, 1))),
         ("chat.jsonl", |line| line["id"].as_str().and_then(|id| parent_id(id, 2))),
@@ -346,7 +349,7 @@ fn parent_id(id: &str, levels: usize) -> Option<String> {
 
 /// Merges JSONL files each sorted by `key` into `out` (atomically), streaming: a line
 /// per input in memory. Equal keys keep input order.
-fn merge_sorted_lines(inputs: &[PathBuf], key: fn(&serde_json::Value) -> Option<String>, out: &Path) -> Result<()> {
+fn merge_sorted_lines(inputs: &[PathBuf], key: PieceOf, out: &Path) -> Result<()> {
     let mut readers = inputs
         .iter()
         .map(|path| File::open(path).map(|f| BufReader::new(f).lines()).with_context(|| format!("opening {}", path.display())))
