@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and their translation into each command's typed
 //! options. Nothing below this module sees clap.
 
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
 use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::commands::push;
 use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::commands::{embed, eval, merge, qa, shards};
 use crate::corpus::PieceOptions;
@@ -25,6 +27,8 @@ use crate::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
 use crate::eval::evaluate::{self, EvalOptions};
 use crate::inputs::split_named;
 use crate::outcome::{self, Outcome};
+use crate::hub::push::{FILES_PER_COMMIT, PushOptions};
+use crate::hub::{RepoId, Retry};
 use crate::pipeline::Pipeline;
 use crate::qa::build::QaOptions;
 use crate::scale::Partition;
@@ -45,7 +49,7 @@ pub struct Cli {
 pub enum Command {
     /// Convert MIDI files or folders (recursively) to ABC notation.
     Midi2abc(Midi2AbcArgs),
-    /// Make Q&A pairs (qa.jsonl, chat.jsonl) for ABC clips.
+    /// Make Q&A pairs (qa.jsonl, chat/<split>.jsonl) for ABC clips.
     Qa(QaArgs),
     /// Audio embeddings of clips (the embeddings table): log-mel, the Whisper encoder or
     /// Jukebox's prior at --layer N, on the CPU or CUDA (docs/embeddings.md).
@@ -76,6 +80,50 @@ pub enum Command {
     /// Write the Hugging Face dataset folder (Parquet shards + README.md card) from
     /// clips/qa JSONL.
     Shards(ShardsArgs),
+    /// Upload a dataset folder to a Hugging Face Hub dataset repo (created if missing):
+    /// only what the Hub lacks, resumable; HF_TOKEN or the token file, HF_ENDPOINT.
+    Push(PushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The dataset folder: README.md and data/ (and chat.jsonl with the audio it refers to
+    /// inside the folder); never .prep/ or hidden temporary files.
+    pub dataset: PathBuf,
+    /// The dataset repo, owner/name.
+    #[arg(long, value_parser = str::parse::<RepoId>)]
+    pub repo: RepoId,
+    /// Create the repo private (an existing repo keeps its visibility).
+    #[arg(long)]
+    pub private: bool,
+    /// The branch to push to (created from main when missing).
+    #[arg(long, default_value = "main")]
+    pub revision: String,
+    /// Open a pull request with the changes instead of committing to the branch.
+    #[arg(long)]
+    pub create_pr: bool,
+    /// The commit message.
+    #[arg(long)]
+    pub message: Option<String>,
+    /// Retries of a request answered 408, 429 or 5xx or whose connection failed (backoff
+    /// 2 s, doubling, jittered).
+    #[arg(long, default_value_t = 5)]
+    pub retries: usize,
+}
+
+impl PushArgs {
+    fn options(self) -> PushOptions {
+        PushOptions {
+            dataset: self.dataset,
+            repo: self.repo,
+            private: self.private,
+            revision: self.revision,
+            create_pr: self.create_pr,
+            message: self.message,
+            files_per_commit: FILES_PER_COMMIT,
+            retry: Retry { attempts: self.retries, ..Retry::default() },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -90,7 +138,7 @@ pub struct Midi2AbcArgs {
     pub abc: AbcArgs,
     /// Quantization: auto (exact for score MIDI, beat tracking for performed MIDI), exact
     /// (fail if off-grid), performed, grid:N (N steps per quarter at the file's tempo), off.
-    #[arg(long, default_value = "auto", value_parser = QuantizeMode::parse)]
+    #[arg(long, default_value = "auto", value_parser = str::parse::<QuantizeMode>)]
     pub quantize: QuantizeMode,
     /// Window start in seconds (clip the music as an audio clip would be cut).
     #[arg(long, conflicts_with = "start_bar")]
@@ -116,17 +164,11 @@ pub struct AbcArgs {
     #[arg(long, value_parser = crate::abc::write::parse_unit)]
     pub unit: Option<(u32, u32)>,
     /// Voice layout: interleaved (blocks of bars, voice by voice) or voices (each voice whole).
-    #[arg(long, value_enum, default_value = "interleaved")]
-    pub layout: LayoutArg,
-    /// Bars per line of text.
-    #[arg(long, default_value_t = 4)]
-    pub bars_per_line: usize,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LayoutArg {
-    Interleaved,
-    Voices,
+    #[arg(long, default_value = "interleaved", value_parser = str::parse::<Layout>)]
+    pub layout: Layout,
+    /// Bars per line of text (at least 1).
+    #[arg(long, default_value = "4")]
+    pub bars_per_line: NonZeroUsize,
 }
 
 #[derive(Debug, Args)]
@@ -160,9 +202,9 @@ pub struct EmbedArgs {
     /// cpu, or cuda[:N] (needs a build with the `cuda` feature).
     #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
     pub device: Device,
-    /// Clips per forward pass, for the learned models.
-    #[arg(long, default_value_t = 4)]
-    pub batch_size: usize,
+    /// Clips per forward pass, for the learned models (at least 1).
+    #[arg(long, default_value = "4")]
+    pub batch_size: NonZeroUsize,
     #[command(flatten)]
     pub shards: ShardArgs,
     /// Nominal clip length in seconds: shorter clips are padded to it.
@@ -184,7 +226,7 @@ impl EmbedArgs {
             },
             out: self.out,
             clip_length_s: self.clip_length,
-            batch_size: self.batch_size,
+            batch_size: self.batch_size.get(),
             shard: ShardOptions::default(),
             partition: self.shards.partition()?,
         })
@@ -224,12 +266,12 @@ pub struct ShardsArgs {
     /// Title of the dataset card.
     #[arg(long, default_value = "prep dataset")]
     pub title: String,
-    /// Target shard size in MB.
-    #[arg(long, default_value_t = 500)]
-    pub shard_mb: u64,
+    /// Target shard size in MB (at least 1).
+    #[arg(long, default_value = "500")]
+    pub shard_mb: NonZeroU64,
     /// Row-group cap (in-memory size) in MB; the Hub's viewer refuses row groups over ~286 MiB.
-    #[arg(long, default_value_t = 100)]
-    pub row_group_mb: usize,
+    #[arg(long, default_value = "100")]
+    pub row_group_mb: NonZeroUsize,
     /// zstd level (1 to 22).
     #[arg(long, default_value_t = 3)]
     pub zstd_level: i32,
@@ -238,11 +280,11 @@ pub struct ShardsArgs {
 impl ShardsArgs {
     fn options(self) -> ShardsOptions {
         let shard = ShardOptions {
-            target_shard_bytes: self.shard_mb * 1_000_000,
-            row_group_bytes: self.row_group_mb * 1_000_000,
+            target_shard_bytes: self.shard_mb.get().saturating_mul(1_000_000),
+            row_group_bytes: self.row_group_mb.get().saturating_mul(1_000_000),
             zstd_level: self.zstd_level,
         };
-        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, shard }
+        ShardsOptions { clips: self.clips, qa: self.qa, out: self.out, title: self.title, recipe: None, shard }
     }
 }
 
@@ -287,19 +329,22 @@ impl QaArgs {
     }
 }
 
+/// Either one pair of files (`--truth` with `--pred`, `--json` optional) or `--jsonl`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("files").args(["truth", "pred"]).multiple(true).conflicts_with("jsonl")))]
 pub struct RewardArgs {
     /// The true ABC.
-    #[arg(long, requires = "pred", conflicts_with = "jsonl")]
+    #[arg(long, requires = "pred", required_unless_present = "jsonl")]
     pub truth: Option<PathBuf>,
     /// The model's answer (prose and code fences around the ABC are fine).
     #[arg(long, requires = "truth")]
     pub pred: Option<PathBuf>,
-    /// Print the breakdown as JSON instead of a table.
-    #[arg(long, conflicts_with = "jsonl")]
+    /// Print the breakdown as JSON instead of a table (with --truth and --pred).
+    #[arg(long, requires = "truth", conflicts_with = "jsonl")]
     pub json: bool,
-    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one breakdown per line.
-    #[arg(long, required_unless_present = "truth")]
+    /// Serve: read {"truth", "prediction"[, "id"]} lines on stdin, write one reply line
+    /// per input line (docs/reward.md).
+    #[arg(long)]
     pub jsonl: bool,
     /// JSON file overriding the reward's weights and constants.
     #[arg(long)]
@@ -449,11 +494,12 @@ pub struct GenerateArgs {
 
 impl AbcArgs {
     fn options(&self) -> AbcOptions {
-        let layout = match self.layout {
-            LayoutArg::Interleaved => Layout::Interleaved,
-            LayoutArg::Voices => Layout::Voices,
-        };
-        AbcOptions { unit: self.unit, layout, bars_per_line: self.bars_per_line.max(1), ..AbcOptions::default() }
+        AbcOptions {
+            unit: self.unit,
+            layout: self.layout,
+            bars_per_line: self.bars_per_line.get(),
+            ..AbcOptions::default()
+        }
     }
 }
 
@@ -505,6 +551,8 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(outcome.status())
         }
+        // The reader of stdout went away (`| head`): nothing is wrong, stop quietly.
+        Err(error) if crate::output::is_output_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(outcome::ERROR)
@@ -533,5 +581,6 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Embed(args) => embed::run(&args.options()?),
         Command::Merge { output } => merge::run(&output),
         Command::Shards(args) => shards::run(&args.options()),
+        Command::Push(args) => push::run(&args.options()),
     }
 }

@@ -38,7 +38,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::audio::span_wav;
 use crate::clips::AudioSpan;
 use crate::datasets::{Problem, Split};
 use crate::jsonl;
@@ -230,7 +229,7 @@ impl Audio {
                 let format = path.extension().and_then(|e| e.to_str()).unwrap_or("wav").to_ascii_lowercase();
                 Ok((Cow::Owned(bytes), format))
             }
-            Audio::Span(span) => Ok((Cow::Owned(span_wav(span)?), "wav".to_string())),
+            Audio::Span(span) => Ok((Cow::Owned(span.wav()?), "wav".to_string())),
             Audio::Wav(bytes) => Ok((Cow::Borrowed(bytes), "wav".to_string())),
             Audio::Url(url) => bail!("audio {url} is a URL: prep sends audio inline, download it first"),
         }

@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod datasets;
 pub mod embed;
 pub mod eval;
+pub mod hub;
 pub mod inputs;
 pub mod jsonl;
 pub mod midi;

@@ -1,14 +1,20 @@
-//! The edge where prep touches the terminal and the file system: progress bars and
-//! atomic file writes. Logic modules never print or write files themselves.
+//! The edge where prep touches the terminal and the file system: progress bars, output
+//! files written whole (`file`) and results on stdout (`stdout`). Logic modules never
+//! print or write files themselves.
 
-use std::fs;
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+mod file;
+mod stdout;
 
-use anyhow::{Context, Result};
+pub use file::{TEMP_MARKER, is_temp_name, remove_stale_temp_files, write_atomically, write_atomically_with};
+pub use stdout::{OutputClosed, is_output_closed, write_error, write_stdout};
+
+use std::io::IsTerminal;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// A progress bar on stderr when stderr is a terminal, silent otherwise.
+/// A progress bar on stderr when stderr is a terminal, silent otherwise. Clones draw the
+/// same bar.
+#[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
 }
@@ -22,6 +28,12 @@ impl Progress {
     /// A counter for a stage whose item count is not known in advance (streamed input).
     pub fn counter(stage: &str) -> Self {
         Progress::with_template(None, stage, "{prefix:>10} {spinner} {pos} {per_sec}")
+    }
+
+    /// A bar for `total` bytes of a transfer.
+    pub fn bytes(total: u64, stage: &str) -> Self {
+        let template = "{prefix:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}";
+        Progress::with_template(Some(total), stage, template)
     }
 
     fn with_template(total: Option<u64>, stage: &str, template: &str) -> Self {
@@ -43,19 +55,12 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// Moves the bar to `position` (a transfer reports totals, not steps).
+    pub fn set_position(&self, position: u64) {
+        self.bar.set_position(position);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so a reader (or a resumed run) never sees a half-written file under the final name.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("creating folder {}", parent.display()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(parent)
-        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
-    temp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    temp.persist(path).with_context(|| format!("renaming the temporary file to {}", path.display()))?;
-    Ok(())
 }

@@ -102,7 +102,7 @@ impl Store {
     /// The store in `dir` (created when first written), with the temporary files of a
     /// killed run removed.
     pub fn open(dir: &Path) -> Result<Store> {
-        remove_temporary_files(dir)?;
+        crate::output::remove_stale_temp_files(dir)?;
         Ok(Store { dir: dir.to_path_buf(), used: Mutex::default(), notes: Mutex::default() })
     }
 
@@ -210,25 +210,6 @@ fn payload<'a>(bytes: &'a [u8], key: &Key) -> Result<&'a [u8], String> {
     Ok(payload)
 }
 
-/// Removes the temporary files (`.tmp*`, as `write_atomically` names them) a killed run
-/// left in `dir`. Only prep writes in its work folders, and never two runs at once.
-pub fn remove_temporary_files(dir: &Path) -> Result<()> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
-    };
-    for entry in entries {
-        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        let is_temporary = entry.file_name().to_str().is_some_and(|name| name.starts_with(".tmp"));
-        if is_temporary && entry.file_type().is_ok_and(|t| t.is_file()) {
-            let path = entry.path();
-            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,7 +242,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("opens");
         let payload = vec![7u8; 1000];
         for (damage, why) in [
-            (Box::new(|b: &mut Vec<u8>| b.truncate(500)) as Box<dyn Fn(&mut Vec<u8>)>, "500 bytes of payload"),
+            (Box::new(|b: &mut Vec<u8>| b.truncate(500)) as Box<dyn Fn(&mut Vec<u8>)>, "420 bytes of payload"),
             (Box::new(|b: &mut Vec<u8>| b.truncate(10)), "shorter than the header"),
             (Box::new(|b: &mut Vec<u8>| b[HEADER_BYTES + 3] = 8), "checksum mismatch"),
             (Box::new(|b: &mut Vec<u8>| b[0] = b'X'), "not a prep cache entry"),
@@ -294,9 +275,9 @@ mod tests {
         let first = Store::open(dir.path()).expect("opens");
         first.put(&key("old"), "x", b"1").expect("writes");
         first.put(&key("kept"), "x", b"2").expect("writes");
-        fs::write(dir.path().join(".tmpAbC123"), b"half").expect("writes");
+        fs::write(dir.path().join(".entry.prep-tmp-AbC123"), b"half").expect("writes");
         let second = Store::open(dir.path()).expect("opens");
-        assert!(!dir.path().join(".tmpAbC123").exists());
+        assert!(!dir.path().join(".entry.prep-tmp-AbC123").exists());
         assert!(second.get(&key("kept"), "x").expect("reads").is_some());
         second.retain_used().expect("prunes");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("lists").map(|e| e.expect("entry").path()).collect();

@@ -180,6 +180,35 @@ fn voice_overlay_restarts_the_bar() {
 }
 
 #[test]
+fn overlay_lines_keep_their_own_ties_across_bar_lines() {
+    // The overlay's C is tied into the next bar's overlay (as abc2midi reads it), not
+    // into the main line's C that starts that bar.
+    assert_eq!(
+        clean_notes("c2d2e2f2&C8-|C4g4&C8|"),
+        vec![
+            (60, 0, 26880),
+            (72, 0, 3360),
+            (74, 3360, 3360),
+            (76, 6720, 3360),
+            (77, 10080, 3360),
+            (60, 13440, 6720),
+            (79, 20160, 6720)
+        ]
+    );
+}
+
+#[test]
+fn overlays_start_without_the_bar_accidentals_in_the_key_the_main_line_ended_in() {
+    // abc2midi: `&` clears the bar's accidentals ...
+    assert_eq!(clean_notes("^F4F4&F8|"), vec![(65, 0, 13440), (66, 0, 6720), (66, 6720, 6720)]);
+    // ... and reads the overlay in the key in force at the end of the main line.
+    assert_eq!(
+        clean_notes("C4[K:G]F4&F8|F8"),
+        vec![(60, 0, 6720), (66, 0, 13440), (66, 6720, 6720), (66, 13440, 13440)]
+    );
+}
+
+#[test]
 fn voices_keep_their_own_time_and_accidentals() {
     let abc = "X:1\nM:4/4\nL:1/8\nK:C\nV:1\n^F A2-|\nV:2\nF C,2 D,|\nV:1\nA2 F|\n[V:2] E,|";
     assert_eq!(notes(abc, 0), vec![(66, 0, 1680), (69, 1680, 6720), (65, 8400, 1680)]);

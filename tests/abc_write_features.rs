@@ -24,7 +24,7 @@ fn header_fields_in_order() {
     assert_eq!(
         abc(&scale()),
         "X:1\nT:Scale\nM:4/4\nL:1/4\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
-         %%MIDI program 0\nK:C\n[V:1] CDEF|G2c2|]\n"
+         %%MIDI channel 1\n%%MIDI program 0\nK:C\n[V:1] CDEF|G2c2|]\n"
     );
 }
 
@@ -39,7 +39,7 @@ fn unit_is_the_shortest_or_the_given_one() {
     let options = AbcOptions { unit: Some((1, 8)), ..AbcOptions::default() };
     assert!(to_abc(&scale(), &options).ends_with(
         "\nL:1/8\nQ:1/4=120\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n\
-         %%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"
+         %%MIDI channel 1\n%%MIDI program 0\nK:C\n[V:1] C2D2E2F2|G4c4|]\n"
     ));
 }
 
@@ -84,6 +84,20 @@ fn pickup_tuplets_may_count_from_the_pickup_start() {
 }
 
 #[test]
+fn tempo_takes_the_coarsest_beat_that_keeps_the_timing() {
+    // 69.503 BPM: 1/4=70 would play 0.7 % fast; 1/8=139 (69.5) is 43 ppm off. The
+    // change to 900,000 us (66.667 BPM) has no shorter form within 50 ppm than 1/512.
+    let mut s = scale();
+    s.tempo = TempoMap::from_changes(vec![
+        TempoChange { tick: 0, micros_per_quarter: 863_272 },
+        TempoChange { tick: 4 * Q, micros_per_quarter: 900_000 },
+    ]);
+    let text = abc(&s);
+    assert!(text.contains("\nQ:1/8=139\n"), "{text}");
+    assert!(body(&s).starts_with("[V:1] CDEF|[Q:1/512=8533]G2c2|]"), "{text}");
+}
+
+#[test]
 fn metre_key_and_tempo_change_inline() {
     // The tempo changes in the middle of the violin's B flat: it is split and tied
     // there; the tempo field goes to the first voice only, metre and key to both.
@@ -91,15 +105,47 @@ fn metre_key_and_tempo_change_inline() {
 }
 
 #[test]
-fn overlapping_notes_get_extra_voices_of_the_same_instrument() {
+fn overlapping_notes_become_overlays_of_the_part_voice() {
+    // The piano sounds three lines at once at beat 3 (G held, D, high C): one voice, two
+    // overlays. The D continues the chord's line (nearest register), the F the G's line.
     let text = abc(&overlaps());
-    assert!(text.contains("\n%%score (1 2 3) 4\n"));
-    assert!(
-        text.contains(
-            "V:3 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI program 0\nV:4 name=\"Cello\" clef=bass\n"
-        )
-    );
-    assert_eq!(body(&overlaps()), "[V:1] [CE]2DF|]\n[V:2] zG2z|]\n[V:3] z2c2|]\n[V:4] C,,2G,,2|]\n");
+    assert!(!text.contains("%%score"));
+    assert!(text.contains(
+        "\nV:1 name=\"Acoustic Grand Piano\" clef=treble\n%%MIDI channel 1\n%%MIDI program 0\n\
+         V:2 name=\"Cello\" clef=bass\n%%MIDI channel 2\n%%MIDI program 42\n"
+    ));
+    assert_eq!(body(&overlaps()), "[V:1] [CE]2Dz&zG2F&z2c2|]\n[V:2] C,,2G,,2|]\n");
+}
+
+#[test]
+fn overlays_appear_only_in_bars_where_they_sound_and_keep_their_ties() {
+    // A bass held over the bar line under a melody, then a bar of melody alone, then the
+    // bass again: the overlay is written in bars 1, 2 and 4 only; bar 3 has no `&`.
+    assert_eq!(body(&held_bass_under_melody()), "[V:1] cdef&z2C,2-|g4&C,2z2|f4|e4&G,,2z2|]\n");
+}
+
+#[test]
+fn overlays_state_a_metre_change_again() {
+    // abc2midi keeps a metre per overlay: without `&[M:3/4]` it warns about every bar.
+    assert_eq!(body(&overlay_across_metre_change()), "[V:1] cccc&C,4|[M:3/4]ddd&[M:3/4]G,,3|]\n");
+}
+
+#[test]
+fn voices_are_named_after_their_parts_and_get_a_channel_each() {
+    let text = abc(&quartet());
+    for (number, name) in ["Violin I", "Violin II", "Viola", "Cello"].iter().enumerate() {
+        let channel = number + 1;
+        assert!(text.contains(&format!("name=\"{name}\"")), "{text}");
+        assert!(text.contains(&format!("%%MIDI channel {channel}\n%%MIDI program 48\n")), "{text}");
+    }
+    assert_eq!(text.matches("\nV:").count(), 4);
+}
+
+#[test]
+fn overlays_are_spelled_in_the_key_the_bar_ends_in() {
+    // The key changes to D at beat 3 in the main line; the overlay carries no field and
+    // is spelled in D from its start (abc2midi's reading): F natural needs `=`, then F# `^`.
+    assert_eq!(body(&key_change_under_overlay()), "[V:1] FF[K:D]FF&=F,2^F,2|]\n");
 }
 
 #[test]
@@ -120,7 +166,8 @@ fn layouts_voices_and_interleaved() {
 fn drums_use_channel_10_and_the_percussion_clef() {
     let text = abc(&drums());
     assert!(text.contains("\nV:1 name=\"Drums\" clef=perc\n%%MIDI channel 10\n"));
-    assert!(text.contains("\nV:2 name=\"Electric Bass (finger)\" clef=bass\n%%MIDI program 33\n"));
+    // Channel 10 is the drums'; the bass takes the first free one.
+    assert!(text.contains("\nV:2 name=\"Electric Bass (finger)\" clef=bass\n%%MIDI channel 1\n%%MIDI program 33\n"));
     assert_eq!(body(&drums()), "[V:1] [C,,^F,,]F,,[D,,F,,]F,,z4|]\n[V:2] E,,4G,,4|]\n");
 }
 
@@ -194,3 +241,4 @@ proptest! {
         prop_assert!(heads >= notes.len() * 3 / 2, "{heads} heads for {} notes\n{text}", notes.len() * 3 / 2);
     }
 }
+

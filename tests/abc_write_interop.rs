@@ -94,6 +94,34 @@ fn unquantized_notes_all_play_back_snapped() {
 }
 
 #[test]
+fn overlays_play_back() {
+    assert_plays_back(&held_bass_under_melody(), "overlays", Layout::Interleaved);
+}
+
+#[test]
+fn quartet_on_one_channel_with_double_stops_plays_back() {
+    // Four tracks on channel 0 and one program: before one voice per part, abc2midi
+    // gave up on such files ("Channel limit exceeded").
+    assert_plays_back(&quartet(), "quartet", Layout::Interleaved);
+    assert_plays_back(&quartet(), "quartet_voices", Layout::Voices);
+}
+
+#[test]
+fn overlay_after_a_mid_bar_key_change_plays_back() {
+    assert_plays_back(&key_change_under_overlay(), "key_overlay", Layout::Interleaved);
+}
+
+#[test]
+fn overlays_across_a_metre_change_play_back() {
+    assert_plays_back(&overlay_across_metre_change(), "overlay_metre", Layout::Interleaved);
+}
+
+#[test]
+fn sixteen_parts_with_overlays_play_back() {
+    assert_plays_back(&sixteen_parts(), "sixteen", Layout::Interleaved);
+}
+
+#[test]
 fn drums_play_back() {
     assert_plays_back(&drums(), "drums", Layout::Interleaved);
 }

@@ -25,19 +25,48 @@ fn corpus() -> Vec<(Score, Key)> {
     pieces
 }
 
-fn correct(profile: &KeyProfile) -> usize {
+fn correct(profile: &KeyProfile, right: impl Fn(Key, Key) -> bool) -> usize {
     corpus()
         .iter()
-        .filter(|(score, key)| estimate_key_with(score, profile) == *key)
+        .filter(|(score, key)| right(estimate_key_with(score, profile), *key))
         .count()
 }
 
-/// The measurement behind the default profile (see `analysis::key`): 93, 75 and 61 of 96.
+/// The measurement behind the method and the default profile (see `analysis::key`): the
+/// signature with the fewest accidentals is right on all 96 pieces with every profile,
+/// which then tell the modes apart on 94, 87 and 83 (the best of the 24 profile
+/// correlations, the method before, named 93, 75 and 61 keys).
 #[test]
-fn temperley_profile_names_most_generated_keys() {
-    assert_eq!(correct(&TEMPERLEY_KOSTKA_PAYNE), 93);
-    assert_eq!(correct(&ALBRECHT_SHANAHAN), 75);
-    assert_eq!(correct(&KRUMHANSL_KESSLER), 61);
+fn fewest_accidentals_give_every_signature_and_the_profile_most_modes() {
+    for profile in [&TEMPERLEY_KOSTKA_PAYNE, &ALBRECHT_SHANAHAN, &KRUMHANSL_KESSLER] {
+        assert_eq!(correct(profile, |found, key| found.fifths == key.fifths), 96);
+    }
+    assert_eq!(correct(&TEMPERLEY_KOSTKA_PAYNE, |found, key| found == key), 94);
+    assert_eq!(correct(&ALBRECHT_SHANAHAN, |found, key| found == key), 87);
+    assert_eq!(correct(&KRUMHANSL_KESSLER, |found, key| found == key), 83);
+}
+
+/// A melody in A harmonic minor with 3 G sharps, the most frequent note off C major: the
+/// signature stays C major/A minor's (3 accidentals), not A major's, which would have to
+/// mark 3 Cs and an F natural (4).
+#[test]
+fn a_raised_leading_tone_does_not_move_the_signature() {
+    let pitches = [69, 72, 76, 69, 72, 76, 72, 77, 74, 71, 80, 80, 80, 81];
+    let notes = pitches.iter().enumerate().map(|(i, &pitch)| Note {
+        start: 480 * i as u64,
+        duration: 480,
+        pitch,
+        velocity: 80,
+    });
+    let mut score = Score::new(480);
+    score.parts.push(Part {
+        name: None,
+        instrument: Instrument::from_program(0),
+        channel: Some(0),
+        is_drum: false,
+        notes: notes.collect(),
+    });
+    assert_eq!(estimate_key(&score), Key::new(0, Mode::Minor));
 }
 
 /// One piece per key (the first 24 of the corpus): at least 90% right with the default.
@@ -86,3 +115,4 @@ fn drums_do_not_count() {
 fn a_score_without_notes_is_in_c_major() {
     assert_eq!(estimate_key(&Score::new(480)), Key::new(0, Mode::Major));
 }
+

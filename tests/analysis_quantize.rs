@@ -312,3 +312,125 @@ fn tempo_changes_are_followed() {
         assert!(share >= 0.98, "{before} to {after}: {share}");
     }
 }
+
+/// Score MIDI with an expressive tempo map, grace notes and a septuplet, stating metres
+/// that beat tracking would re-infer differently (the bug: 4/4 -> 3/4, 2/2 -> 4/4): it is
+/// quantized in its own ticks, so its tempo map, metre, key and every note on the grid
+/// stay exactly as stated, and each ornament moves by at most half a 1/96-quarter step.
+#[test]
+fn ornamented_scores_with_expressive_tempo_keep_their_ticks_and_metre() {
+    use analysis_gen::{expressive, ornamented};
+    // (played, stated): 2/2 and 6/4 are stated over pieces played in 4/4 and 3/4.
+    let cases = [((4, 4), (4, 4)), ((4, 4), (2, 2)), ((3, 4), (6, 4)), ((12, 8), (12, 8)), ((3, 4), (3, 4)), ((6, 8), (6, 8))];
+    for (i, ((played, unit), (numerator, denominator))) in cases.into_iter().enumerate() {
+        let spec = PieceSpec {
+            pickup_eighths: (i % 2) as u64,
+            ..PieceSpec::new(i as u8 * 5 % 12, i % 3 == 1, played, unit)
+        };
+        let mut score = tonal_piece(&spec, 300 + i as u64);
+        score.time_signatures[0].numerator = numerator;
+        score.time_signatures[0].denominator = denominator;
+        let (score, ornaments) = ornamented(&expressive(&score, i as u64), 4, i as u64);
+        let case = format!("{numerator}/{denominator}");
+        assert!(prep::analysis::quantize::has_score_timing(&score), "{case}");
+        let (out, report) = prepare(&score, QuantizeMode::Auto, STATED).expect("score");
+        assert_eq!(report.applied, QuantizeMode::Exact, "{case}");
+        assert_eq!(out.ticks_per_quarter, score.ticks_per_quarter, "{case}");
+        assert_eq!(out.tempo, score.tempo, "{case}");
+        assert_eq!(out.time_signatures, score.time_signatures, "{case}");
+        assert_eq!(out.pickup_ticks, score.pickup_ticks, "{case}");
+        assert_eq!(out.key_signatures, score.key_signatures, "{case}");
+        assert_eq!(out.note_count(), score.note_count(), "{case}");
+        for (before, after) in score.parts.iter().zip(&out.parts) {
+            let moved: Vec<(u64, u64)> = before
+                .notes
+                .iter()
+                .zip(&after.notes)
+                .filter(|(b, a)| b.start != a.start)
+                .map(|(b, a)| (b.start, a.start))
+                .collect();
+            for (from, to) in moved {
+                assert!(ornaments.iter().any(|&(_, t)| t == from), "{case}: a note on the grid moved from {from} to {to}");
+                assert!(from.abs_diff(to) <= TPQ / 192 + 1, "{case}: {from} -> {to}");
+            }
+        }
+        assert!(report.max_snap_ms < 5.0, "{case}: {}", report.max_snap_ms);
+    }
+}
+
+/// Performances (human timing at one file tempo) agree with no grid beyond chance, from
+/// tight (5 ms) to loose (30 ms) playing; the same pieces as scores, with ornaments, do.
+#[test]
+fn the_score_or_performance_test_separates_the_two() {
+    use analysis_gen::ornamented;
+    use prep::analysis::quantize::has_score_timing;
+    for seed in 0..12u64 {
+        let spec = PieceSpec {
+            bpm: 60 + 10 * seed as u32,
+            ..PieceSpec::new(seed as u8, seed % 2 == 0, [4, 3, 6, 2][seed as usize % 4], [4, 4, 8, 4][seed as usize % 4])
+        };
+        let score = tonal_piece(&spec, 500 + seed);
+        assert!(has_score_timing(&ornamented(&score, 2, seed).0), "seed {seed}");
+        for sigma in [0.005, 0.015, 0.03] {
+            assert!(!has_score_timing(&perform(&score, sigma, seed)), "seed {seed}, jitter {sigma}");
+        }
+    }
+}
+
+/// A performance with a nominal time signature (as recorders write one at tick 0) keeps
+/// it; only where its bars start is inferred from the notes.
+#[test]
+fn a_performance_keeps_its_stated_metre() {
+    // (played, stated, pickup in eighths): 2/2 is stated over a piece played in 4/4.
+    let cases = [((3, 4), (3, 4), 2), ((4, 4), (2, 2), 0), ((6, 8), (6, 8), 1), ((4, 4), (4, 4), 3)];
+    for (i, ((played, unit), (numerator, denominator), pickup)) in cases.into_iter().enumerate() {
+        let spec = PieceSpec {
+            pickup_eighths: pickup,
+            ..PieceSpec::new(2 + i as u8, false, played, unit)
+        };
+        let mut score = tonal_piece(&spec, 600 + i as u64);
+        score.time_signatures[0].numerator = numerator;
+        score.time_signatures[0].denominator = denominator;
+        let mut performed = perform(&score, 0.015, i as u64);
+        performed.time_signatures = score.time_signatures.clone();
+        let given = SourceEvents {
+            time_signature: true,
+            key_signature: false,
+        };
+        let (out, report) = prepare(&performed, QuantizeMode::Auto, given).expect("performed");
+        let case = format!("{numerator}/{denominator}");
+        assert_eq!(report.applied, QuantizeMode::Performed, "{case}");
+        assert_eq!(report.metre, None, "{case}");
+        assert_eq!(out.time_signatures, score.time_signatures, "{case}");
+        assert_eq!(out.pickup_ticks, score.pickup_ticks, "{case}");
+        assert_eq!(report.key, Some(spec.key()), "{case}");
+    }
+}
+
+/// Files with 1 to 12 ticks per quarter (sequencers have written such): no "on no grid"
+/// error, the same notes at a finer resolution, the metre found as at 480.
+#[test]
+fn coarse_resolutions_are_scaled_up() {
+    let one = one_part(1, vec![note(0, 1, 60), note(1, 1, 62), note(2, 2, 64), note(4, 4, 65)]);
+    let (out, report) = prepare(&one, QuantizeMode::Exact, STATED).expect("on the grid");
+    assert_eq!(out.ticks_per_quarter, 480);
+    assert_eq!(report.steps_per_quarter, 1);
+    assert_eq!(
+        out.parts[0].notes,
+        vec![note(0, 480, 60), note(480, 480, 62), note(960, 960, 64), note(1920, 1920, 65)]
+    );
+    for (tpq, numerator) in [(4u32, 3u8), (12, 4)] {
+        let mut score = tonal_piece(&PieceSpec::new(7, false, numerator, 4), 9);
+        let expected = prepare(&score, QuantizeMode::Auto, SourceEvents::default()).expect("score").0;
+        let scale = TPQ / u64::from(tpq);
+        score.ticks_per_quarter = tpq;
+        for n in score.parts.iter_mut().flat_map(|p| p.notes.iter_mut()) {
+            (n.start, n.duration) = (n.start / scale, n.duration / scale);
+        }
+        let (out, report) = prepare(&score, QuantizeMode::Auto, SourceEvents::default()).expect("score");
+        assert_eq!(report.applied, QuantizeMode::Exact, "{tpq}");
+        assert_eq!(out.time_signatures, expected.time_signatures, "{tpq}");
+        assert_eq!(out.key_signatures, expected.key_signatures, "{tpq}");
+        assert_eq!(note_seconds(&out), note_seconds(&expected), "{tpq}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::f64::consts::PI;
 use std::path::Path;
 
-use prep::commands::embed::{EmbedOptions, run};
+use prep::embed::table::{EmbedOptions, run};
 use prep::embed::pool::{Pooling, pool};
 use prep::embed::window::{clip_audio, clip_window};
 use prep::embed::{DType, Device, EmbedderSpec, FrameGrid, Frames, Model};

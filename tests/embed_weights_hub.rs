@@ -33,8 +33,8 @@ struct Seen {
 }
 
 /// A Hub serving the files of `repo_folder()` as `fixture/tiny` at `main`: the file listing
-/// (`/api/models/...`) and ranged downloads (`/fixture/tiny/resolve/main/FILE`) with the
-/// headers hf-hub reads (etag, x-repo-commit, Content-Range).
+/// (`/api/models/...`) and downloads (`/fixture/tiny/resolve/main/FILE`, HEAD and GET, ranged
+/// when asked) with the headers hf-hub reads (etag, x-repo-commit, Content-Range).
 struct Hub {
     url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -83,6 +83,7 @@ fn answer(mut stream: TcpStream, log: &Mutex<Vec<Seen>>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
     let mut request_line = String::new();
     reader.read_line(&mut request_line).expect("request line");
+    let method = request_line.split_whitespace().next().unwrap_or_default().to_string();
     let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
     let (mut range, mut authorization) = (None, None);
     loop {
@@ -99,7 +100,10 @@ fn answer(mut stream: TcpStream, log: &Mutex<Vec<Seen>>) {
     }
     log.lock().expect("not poisoned").push(Seen { path: path.clone(), authorization });
     let response = respond(&path, range.as_deref());
-    let _ = stream.write_all(&response);
+    // A HEAD answer is the GET answer's head, without its body.
+    let end_of_head = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
+    let response = if method == "HEAD" { &response[..end_of_head] } else { &response[..] };
+    let _ = stream.write_all(response);
 }
 
 fn respond(path: &str, range: Option<&str>) -> Vec<u8> {
@@ -110,7 +114,7 @@ fn respond(path: &str, range: Option<&str>) -> Vec<u8> {
             .collect();
         names.sort();
         let siblings: Vec<_> = names.iter().map(|name| json!({"rfilename": name})).collect();
-        let body = json!({"sha": COMMIT, "siblings": siblings}).to_string();
+        let body = json!({"id": REPO, "sha": COMMIT, "siblings": siblings}).to_string();
         return http(200, &[("Content-Type", "application/json".into())], body.as_bytes());
     }
     let file = path.strip_prefix(&format!("/{REPO}/resolve/main/")).map(|f| repo_folder().join(f));
@@ -168,7 +172,7 @@ fn dead_endpoint() -> String {
 
 fn download(file: &str) -> Vec<String> {
     let url = format!("/{REPO}/resolve/main/{file}");
-    // hf-hub asks for the first byte (size, etag, commit), then for the file.
+    // hf-hub asks for the headers (HEAD: size, etag, commit), then for the file.
     vec![url.clone(), url]
 }
 
@@ -214,7 +218,7 @@ fn offline_mode_reads_the_cache_and_never_the_network() {
         "fixture/tiny@main",
         "not in the Hugging Face cache",
         "HF_HUB_OFFLINE",
-        "huggingface-cli download",
+        "hf download",
     ];
     for part in parts {
         assert!(error.contains(part), "{error}");

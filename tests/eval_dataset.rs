@@ -15,7 +15,8 @@ use arrow_array::cast::AsArray;
 use base64::Engine as _;
 use eval_support::{Reply, Server, completion, config};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use prep::commands::eval::{EvalOptions, Source, run};
+use prep::datasets::Split;
+use prep::eval::evaluate::{EvalOptions, Source, run};
 use prep::pipeline::{self, Pipeline};
 use serde_json::Value;
 
@@ -104,7 +105,7 @@ fn the_endpoint_gets_the_wav_bytes_and_the_dataset_question() {
     let server = Server::start((0..4).map(|_| Reply::Json(200, completion("X:1\nK:C\nC|"))).collect());
     let options = EvalOptions {
         dataset,
-        split: "test".to_string(),
+        split: Split::Test,
         samples: 2,
         runs: 2,
         seed: 0,

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use eval_support::{Reply, Server, completion, config};
-use prep::commands::eval::{EvalOptions, Source, run};
+use prep::datasets::Split;
+use prep::eval::evaluate::{EvalOptions, Source, run};
 use prep::eval::endpoint::{AudioPart, Client, DEFAULT_QUESTION, EndpointConfig};
 use prep::eval::{Audio, Clip};
 use serde_json::{Value, json};
@@ -21,7 +22,7 @@ fn clip(dir: &Path) -> Clip {
     std::fs::write(&audio, AUDIO).expect("write audio");
     Clip {
         id: "c1".to_string(),
-        split: "test".to_string(),
+        split: Split::Test,
         abc: "X:1\nK:C\nC|".to_string(),
         audio: Some(Audio::File(audio)),
         question: None,
@@ -148,7 +149,7 @@ fn eval_options(dir: &Path, url: &str) -> EvalOptions {
     let cfg = EndpointConfig { cache: Some(dir.join("cache")), ..config(url) };
     EvalOptions {
         dataset: data,
-        split: "test".to_string(),
+        split: Split::Test,
         samples: 30,
         runs: 2,
         seed: 0,
@@ -170,6 +171,19 @@ fn eval_over_an_endpoint_scores_the_answers() {
     let seeds: Vec<Value> = server.finish().iter().map(|b| b["seed"].clone()).collect();
     assert!(seeds.contains(&json!(0)) && seeds.contains(&json!(1)), "{seeds:?}");
     assert_eq!(run(&options).expect("second run from the cache").mean_total, 0.0);
+}
+
+#[test]
+fn another_server_is_asked_again_whatever_the_cache_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = Server::start(vec![Reply::Json(200, completion(TUNE)), Reply::Json(200, completion(TUNE))]);
+    run(&eval_options(dir.path(), &first.url)).expect("first server answers");
+    assert_eq!(first.finish().len(), 2);
+    // Same model, same -o and cache, another server: its answers, not the first's.
+    let second = Server::start(vec![Reply::Json(200, completion("no ABC")), Reply::Json(200, completion("no ABC"))]);
+    let summary = run(&eval_options(dir.path(), &second.url)).expect("second server answers");
+    assert_eq!(second.finish().len(), 2, "both requests go to the new server");
+    assert_eq!(summary.parse_failures, 2, "the new server's answers are scored");
 }
 
 #[test]

@@ -6,7 +6,8 @@ use std::fs;
 use std::path::Path;
 
 use prep::abc::write::{AbcOptions, to_abc};
-use prep::commands::eval::{EvalOptions, EvalSummary, Source, run};
+use prep::datasets::Split;
+use prep::eval::evaluate::{EvalOptions, EvalSummary, Source, run};
 use prep::corpus::{PieceOptions, score_piece};
 use prep::eval::baseline::Baseline;
 use prep::eval::endpoint::{AudioPart, EndpointConfig, Sampling};
@@ -19,7 +20,7 @@ const DUO: &str = "X:1\nT:duo\nM:3/4\nL:1/8\nQ:1/4=120\nK:D\nV:1 name=\"Flute\"\
 fn options(dataset: &Path, out: &Path, source: Source, runs: u32) -> EvalOptions {
     EvalOptions {
         dataset: dataset.to_path_buf(),
-        split: "test".to_string(),
+        split: Split::Test,
         samples: 30,
         runs,
         seed: 7,
@@ -50,7 +51,14 @@ fn oracle_scores_zero_and_writes_every_file() {
     assert_eq!(files, ["report.md", "scores.csv", "scores.json", "distributions.svg", "run_spread.svg"]);
     assert_eq!(
         summary,
-        EvalSummary { samples: 2, answers: 4, parse_failures: 0, mean_total: 0.0, files: summary.files.clone() }
+        EvalSummary {
+            samples: 2,
+            answers: 4,
+            parse_failures: 0,
+            mean_total: 0.0,
+            files: summary.files.clone(),
+            notes: vec!["the test split has only 2 clips: evaluated all 2 of the 30 samples asked for".to_string()]
+        }
     );
 
     let scores: Value =
@@ -68,7 +76,7 @@ fn oracle_scores_zero_and_writes_every_file() {
     assert_eq!(lines.len(), 5);
 
     let report = fs::read_to_string(out.join("report.md")).expect("read");
-    assert!(report.contains("| total | 0.0000 | 0.0000 | 0.0000 | 0.0000 |\n"), "{report}");
+    assert!(report.contains("| total | 0.0000 | [0.0000, 0.0000] | 0.0000 | 0.0000 | 0.0000 |\n"), "{report}");
     assert!(report.contains("4 answers; parse failures: 0 (missing fields: metre 0, tempo 0, key 0, notes 0)."));
     // Both test clips listed by complexity: solo 1 voice, 9 notes in 16/3 s; duo 2 voices, 8 notes in 3 s.
     assert!(

@@ -447,6 +447,81 @@ fn unknown_chunks_are_skipped_and_trailing_bytes_ignored() {
     assert_eq!(read(&bytes).note_count(), 1);
 }
 
+// ---- quirks of real files that common readers accept ----
+
+/// MusicNet's score MIDIs 2570-2573 (Beethoven, violin sonata 7) stop other readers at
+/// "byte 38" of track 1: the writer keeps using running status after a meta event (a
+/// marker between notes here), though the standard says meta events cancel it. The same
+/// writers do it after sysex events. mido, pretty_midi and MuseScore read such tracks.
+#[test]
+fn running_status_carries_across_meta_and_sysex_events() {
+    let body = [
+        &[0x00][..],
+        &name("Violino"),
+        &[0x00, 0xc0, 40],       // program change: running status C0
+        &[0x00, 0x90, 67, 80],   // note-on with a status byte
+        &[0x00, 0xff, 0x06, 0x01, b'A'], // marker meta event
+        &[0x00, 71, 70],         // note-on by running status after the meta event
+        &[0x60, 67, 0],          // velocity-0 note-off, still running status
+        &[0x00, 0xf0, 0x03, 0x43, 0x10, 0xf7], // a sysex event
+        &[0x60, 71, 0],          // running status after the sysex event
+        &[0x00, 0xff, 0x2f, 0x00],
+    ]
+    .concat();
+    let bytes = [header(0, 1, 96), chunk(b"MTrk", &body)].concat();
+    let score = read(&bytes);
+    assert_eq!(score.parts, vec![part(Some("Violino"), 40, 0, vec![note(0, 96, 67, 80), note(0, 192, 71, 70)])]);
+}
+
+/// Files from old sequencers end tracks without an end-of-track event; the chunk's length
+/// ends the track.
+#[test]
+fn a_track_without_end_of_track_ends_with_its_chunk() {
+    let body = [0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0];
+    let bytes = [header(0, 1, 96), chunk(b"MTrk", &body)].concat();
+    assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 96, 60, 100)]);
+}
+
+/// A writer that counts the chunk header into the length: the last track declares 8 bytes
+/// more than the file holds, but its events end with an end-of-track event, so nothing is
+/// missing. Cut the track itself and it is the truncation error again; an overrun larger
+/// than a chunk header is never taken for a miscount.
+#[test]
+fn a_last_track_length_overrunning_the_file_is_accepted_when_the_track_is_complete() {
+    let body = [0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0, 0x00, 0xff, 0x2f, 0x00];
+    let mut miscounted = b"MTrk".to_vec();
+    miscounted.extend((body.len() as u32 + 8).to_be_bytes());
+    miscounted.extend(body);
+    let bytes = [header(0, 1, 96), miscounted.clone()].concat();
+    assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 96, 60, 100)]);
+    assert_eq!(
+        read_error(&bytes[..bytes.len() - 1]),
+        "bad.mid: not a valid MIDI file: chunk 'MTrk' at byte 14 declares 20 bytes but only 11 remain (truncated file?)"
+    );
+    let mut far = b"MTrk".to_vec();
+    far.extend((body.len() as u32 + 9).to_be_bytes());
+    far.extend(body);
+    assert_eq!(
+        read_error(&[header(0, 1, 96), far].concat()),
+        "bad.mid: not a valid MIDI file: chunk 'MTrk' at byte 14 declares 21 bytes but only 12 remain (truncated file?)"
+    );
+}
+
+/// A header that declares fewer tracks than the file holds (a format-0 header over a
+/// format-1 body): the complete `MTrk` chunks after the declared ones are read too, as
+/// mido does; a cut-short one after them is ignored like other trailing bytes.
+#[test]
+fn tracks_beyond_the_declared_count_are_read() {
+    let mut bytes = header(1, 1, 96);
+    bytes.extend(track(&[(0, tempo(500_000))]));
+    bytes.extend(track(&[(0, on(0, 60, 1)), (96, off(0, 60))]));
+    bytes.extend(track(&[(0, on(1, 64, 1)), (48, off(1, 64))]));
+    assert_eq!(read(&bytes).note_count(), 2);
+    let cut = track(&[(0, on(2, 67, 1)), (48, off(2, 67))]);
+    bytes.extend(&cut[..cut.len() - 3]);
+    assert_eq!(read(&bytes).note_count(), 2);
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..200), tracks in 0u16..4) {

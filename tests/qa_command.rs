@@ -1,11 +1,12 @@
-//! `prep qa` logic: ABC clips from a folder or a JSONL file in, `qa.jsonl` and
-//! `chat.jsonl` out; unreadable clips reported and skipped.
+//! `prep qa` logic: ABC clips from a folder or a JSONL file in, `qa.jsonl`, the chat
+//! export (`chat/<split>.jsonl`) and each clip's audio (`audio/clips/`) out; unreadable
+//! clips reported and skipped.
 
 use std::fs;
 use std::path::Path;
 
-use prep::commands::qa::{QaOptions, Summary, run};
-use prep::datasets::Split;
+use prep::datasets::{Problem, Split};
+use prep::qa::build::{QaOptions, QaSummary, run};
 use serde_json::Value;
 
 const DUO: &str = "X:1\nM:3/4\nL:1/4\nQ:1/4=96\n%%score 1 2\nV:1 name=\"Violin\" clef=treble\n%%MIDI program 40\n\
@@ -42,17 +43,8 @@ fn a_folder_of_abc_files() {
     let out = dir.path().join("out");
 
     let summary = run(&options(&input, &out)).expect("runs");
-    let failed = vec![("broken".to_string(), "the tune states no M: field".to_string())];
-    assert_eq!(
-        summary,
-        Summary {
-            clips: 2,
-            pairs: 12,
-            chat_lines: 6,
-            without_audio: 1,
-            failed
-        }
-    );
+    let problems = vec![Problem { item: "broken".to_string(), message: "the tune states no M: field".to_string() }];
+    assert_eq!(summary, QaSummary { clips: 2, pairs: 12, chat_lines: 6, without_audio: 1, problems });
 
     let qa = lines(&out.join("qa.jsonl"));
     let rows: Vec<(&str, &str, &str)> = qa
@@ -82,12 +74,14 @@ fn a_folder_of_abc_files() {
             ("solo/transcription", "train", SOLO),
         ]
     );
-    let chat = lines(&out.join("chat.jsonl"));
+    let chat = lines(&out.join("chat/train.jsonl"));
     assert_eq!(chat.len(), 6);
-    let audio = input.join("duo/0000.wav").display().to_string();
-    assert_eq!(chat[0]["messages"][0]["content"][0]["audio"], Value::String(audio));
-    assert_eq!(chat[0]["messages"][0]["content"][1]["text"], qa[0]["question"]);
-    assert_eq!(chat[0]["messages"][1]["content"][0]["text"], "96 BPM");
+    assert!(!out.join("chat/test.jsonl").exists() && !out.join("chat.jsonl").exists());
+    // The clip's audio is copied beside the chat files and named relative to the folder.
+    assert!(chat.iter().all(|c| c["audio"] == "audio/clips/duo/0000.wav"));
+    assert_eq!(fs::read(out.join("audio/clips/duo/0000.wav")).expect("copied"), b"RIFF");
+    assert_eq!(chat[0]["prompt"][0]["content"], qa[0]["question"]);
+    assert_eq!(chat[0]["completion"][0]["content"], "96 BPM");
 }
 
 #[test]
@@ -108,22 +102,18 @@ fn a_jsonl_of_clips_with_a_bad_line() {
         (summary.clips, summary.pairs, summary.chat_lines, summary.without_audio),
         (2, 12, 6, 1)
     );
-    assert_eq!(summary.failed.len(), 1);
-    assert_eq!(summary.failed[0].0, format!("{} line 2", input.display()));
-    assert!(
-        summary.failed[0].1.starts_with("invalid type: integer `3`"),
-        "{}",
-        summary.failed[0].1
-    );
+    assert_eq!(summary.problems.len(), 1);
+    assert_eq!(summary.problems[0].item, format!("{} line 2", input.display()));
+    assert!(summary.problems[0].message.starts_with("invalid type: integer `3`"), "{}", summary.problems[0].message);
 
     let qa = lines(&out.join("qa.jsonl"));
     let splits: Vec<&str> = qa.iter().map(|r| r["split"].as_str().unwrap_or("")).collect();
     assert_eq!(splits, [["test"; 6], ["train"; 6]].concat());
-    let chat = lines(&out.join("chat.jsonl"));
-    assert!(
-        chat.iter()
-            .all(|c| c["split"] == "test" && c["messages"][0]["content"][0]["audio"] == rows[0]["audio"])
-    );
+    // A URL is referenced as given; only the test clip has audio.
+    let chat = lines(&out.join("chat/test.jsonl"));
+    assert_eq!(chat.len(), 6);
+    assert!(chat.iter().all(|c| c["audio"] == rows[0]["audio"]));
+    assert!(!out.join("chat/train.jsonl").exists());
 }
 
 #[test]

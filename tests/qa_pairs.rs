@@ -3,7 +3,8 @@
 
 use prep::clips::Clip;
 use prep::datasets::Split;
-use prep::qa::{QaKind, QaPair, Templates, chat_jsonl_line, pairs_for_clip};
+use prep::qa::chat::chat_line;
+use prep::qa::{QaKind, QaPair, Templates, pairs_for_clip};
 use serde_json::{Value, json};
 
 fn clip(id: &str, tempo_bpm: f64, metre: &str, key: &str, instruments: &[&str]) -> Clip {
@@ -123,38 +124,29 @@ fn phrasing_is_seeded_and_independent_of_order() {
 }
 
 #[test]
-fn chat_lines_have_the_exact_trl_structure() {
+fn chat_lines_have_the_exact_trl_prompt_completion_structure() {
     let duo = clip("test/piece/0003", 96.0, "3/4", "F#m", &["Violin", "Cello"]);
     let pairs = pairs_for_clip(&duo, &templates(), 7);
     let key = &pairs[2];
-    let line = chat_jsonl_line(key, "audio/piece.wav");
+    let line = chat_line(key, "audio/clips/test/piece/0003.wav");
     assert!(!line.contains('\n'));
     let parsed: Value = serde_json::from_str(&line).expect("a chat line is JSON");
     assert_eq!(
         parsed,
         json!({
-            "messages": [
-                {"role": "user", "content": [
-                    {"type": "audio", "audio": "audio/piece.wav"},
-                    {"type": "text", "text": key.question},
-                ]},
-                {"role": "assistant", "content": [{"type": "text", "text": "F# minor"}]},
-            ],
             "id": "test/piece/0003/key",
-            "split": "test",
+            "clip_id": "test/piece/0003",
+            "kind": "key",
+            "audio": "audio/clips/test/piece/0003.wav",
+            "prompt": [{"role": "user", "content": key.question}],
+            "completion": [{"role": "assistant", "content": "F# minor"}],
         })
     );
     // The transcription answer keeps its newlines inside one JSON line.
-    let transcription = chat_jsonl_line(&pairs[5], "https://example.org/a.flac");
+    let transcription = chat_line(&pairs[5], "https://example.org/a.flac");
     let parsed: Value = serde_json::from_str(&transcription).expect("JSON");
-    assert_eq!(
-        parsed["messages"][1]["content"][0]["text"],
-        Value::String(duo.abc.clone())
-    );
-    assert_eq!(
-        parsed["messages"][0]["content"][0]["audio"],
-        "https://example.org/a.flac"
-    );
+    assert_eq!(parsed["completion"][0]["content"], Value::String(duo.abc.clone()));
+    assert_eq!(parsed["audio"], "https://example.org/a.flac");
 }
 
 #[test]

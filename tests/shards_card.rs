@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use prep::audio::{MonoAudio, encode_pcm16};
 use prep::datasets::Split;
-use prep::shards::card::{ClipStats, render};
+use prep::shards::card::{CardExtras, ClipStats, render};
 use prep::shards::features::ArrayDims;
 use prep::shards::yaml::Yaml;
 use prep::shards::{SplitFiles, Table, TableFiles};
@@ -23,6 +23,8 @@ fn table(table: Table, dims: ArrayDims, rows: &[(Split, u64)]) -> TableFiles {
                 SplitFiles {
                     rows,
                     files: vec![PathBuf::from(format!("{split}.parquet"))],
+                    num_bytes: rows * 100,
+                    download_bytes: rows * 40,
                 },
             )
         })
@@ -66,13 +68,19 @@ fn the_card_front_matter_lists_configs_files_features_and_splits() {
         ),
         table(Table::Clips, ArrayDims::new(), &[]),
     ];
-    let card = render("Demo", &tables, &ClipStats::default()).expect("card");
+    let mut stats = ClipStats::default();
+    stats.sources.insert("demo".to_string());
+    let extras = CardExtras { chat: BTreeMap::from([(Split::Train, 60), (Split::Test, 15)]), recipe: None };
+    let card = render("Demo", &tables, &stats, &extras).expect("card");
     let front = card.split("---\n").nth(1).expect("front matter");
     let string = |name: &str| format!("      - name: \"{name}\"\n        dtype: \"string\"\n");
     let expected = [
-        "license: \"other\"\n",
-        "task_categories:\n  - \"audio-to-text\"\n",
-        "tags:\n  - \"music\"\n  - \"abc-notation\"\n",
+        "pretty_name: \"Demo\"\n",
+        "license: \"cc0-1.0\"\n",
+        "task_categories:\n  - \"audio-text-to-text\"\n  - \"audio-classification\"\n",
+        "tags:\n  - \"music\"\n  - \"abc-notation\"\n  - \"music-transcription\"\n",
+        // The largest table has 75 rows (the chat export).
+        "size_categories:\n  - \"n<1K\"\n",
         "configs:\n",
         "  - config_name: \"qa\"\n    data_files:\n",
         "      - split: \"train\"\n        path: \"data/qa/train-*.parquet\"\n",
@@ -87,8 +95,9 @@ fn the_card_front_matter_lists_configs_files_features_and_splits() {
         &string("kind"),
         &string("question"),
         &string("answer"),
-        "    splits:\n      - name: \"train\"\n        num_examples: 12\n",
-        "      - name: \"test\"\n        num_examples: 3\n",
+        "    splits:\n      - name: \"train\"\n        num_bytes: 1200\n        num_examples: 12\n",
+        "      - name: \"test\"\n        num_bytes: 300\n        num_examples: 3\n",
+        "    download_size: 600\n    dataset_size: 1500\n",
         "  - config_name: \"embeddings\"\n    features:\n",
         &string("clip_id"),
         &string("split"),
@@ -100,7 +109,8 @@ fn the_card_front_matter_lists_configs_files_features_and_splits() {
         &string("provenance"),
         "      - name: \"frames\"\n        dtype:\n          array2_d:\n            shape:\n              - null\n",
         "              - 128\n            dtype: \"float16\"\n",
-        "    splits:\n      - name: \"train\"\n        num_examples: 4\n",
+        "    splits:\n      - name: \"train\"\n        num_bytes: 400\n        num_examples: 4\n",
+        "    download_size: 160\n    dataset_size: 400\n",
     ]
     .concat();
     assert_eq!(front, expected);
@@ -128,7 +138,7 @@ fn the_summary_counts_rows_hours_and_instruments_and_cites_present_sources() {
         ArrayDims::new(),
         &[(Split::Train, 2), (Split::Test, 1)],
     )];
-    let card = render("URMP clips", &tables, &stats).expect("card");
+    let card = render("URMP clips", &tables, &stats, &CardExtras::default()).expect("card");
     let body = card.split("---\n").nth(2).expect("body");
 
     assert!(body.starts_with("\n# URMP clips\n\n"), "{body}");
@@ -139,7 +149,15 @@ fn the_summary_counts_rows_hours_and_instruments_and_cites_present_sources() {
     // 1800 s + 2 s of embedded audio; the demo clip has none.
     assert!(body.contains("0.50 hours of audio in the clips table."), "{body}");
     assert!(body.contains("| instrument | clips |\n| --- | ---: |\n| Cello | 2 |\n| Violin | 2 |\n| Flute | 1 |\n"));
-    assert!(body.contains("TODO: set the license."));
+    assert!(!body.contains("TODO"), "{body}");
+    // Each source's license, and the Hub's fields for URMP's own terms.
+    assert!(body.contains("- `demo` (cc0-1.0): "), "{body}");
+    assert!(body.contains("- `urmp` (other): URMP (Li et al.) states no open license"), "{body}");
+    let front = card.split("---\n").nth(1).expect("front matter");
+    assert!(front.contains("license:\n  - \"cc0-1.0\"\n  - \"other\"\nlicense_name: \"urmp-terms\"\nlicense_link: "), "{front}");
+    assert!(body.contains("## How each table was made\n\n- `clips`: "), "{body}");
+    assert!(body.contains("## Splits\n\nSplits are by piece"), "{body}");
+    assert!(body.contains("## Recipe\n\nMade by `prep shards`"), "{body}");
     assert!(body.contains("- Li, B., Liu, X., Dinesh, K., Duan, Z., Sharma, G. (2018). Creating a Multitrack"));
     assert!(body.contains("@article{li2018urmp,\n  title={Creating a Multitrack Classical Music Performance"));
     assert!(!body.contains("Thickstun"), "MusicNet is not a source here");

@@ -9,7 +9,7 @@ use std::path::Path;
 use arrow_array::{Array, StructArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prep::clips::Clip;
-use prep::commands::shards::{ShardsOptions, run};
+use prep::shards::build::{ShardsOptions, run};
 use prep::datasets::{Problem, Split};
 use prep::qa::QaKind;
 use prep::shards::ShardOptions;
@@ -29,6 +29,7 @@ fn options(dir: &Path, qa: bool) -> ShardsOptions {
         qa: qa.then(|| dir.join("work/qa.jsonl")),
         out: dir.join("dataset"),
         title: "Demo".to_string(),
+        recipe: None,
         shard: ShardOptions::default(),
     }
 }
@@ -69,6 +70,19 @@ fn jsonl_records_become_configs_and_a_card() {
     assert_eq!(summary.card, dir.path().join("dataset/README.md"));
     let card = std::fs::read_to_string(&summary.card).expect("the card");
     assert!(card.contains("0.00 hours of audio"), "2 s of audio: {card}");
+    // The chat export: only the clip whose audio was written, its WAV beside the card.
+    assert_eq!(summary.chat_examples, 1);
+    let chat = std::fs::read_to_string(dir.path().join("dataset/chat/train.jsonl")).expect("chat");
+    let line: serde_json::Value = serde_json::from_str(chat.trim_end()).expect("JSON");
+    assert_eq!(line["audio"], "audio/clips/demo/a/0000.wav");
+    let clip_wav = std::fs::read(dir.path().join("dataset/audio/clips/demo/a/0000.wav")).expect("clip audio");
+    assert_eq!(clip_wav.len(), 44 + 2 * 16000);
+    assert!(!dir.path().join("dataset/chat/test.jsonl").exists());
+    assert!(card.contains("| chat | train | 1 | 1 |"), "{card}");
+    // The manifest names the shards relative to the dataset folder.
+    let manifest = std::fs::read_to_string(dir.path().join("dataset/.prep/manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"data/clips/train-00000-of-00001.parquet\""), "{manifest}");
+    assert!(!manifest.contains(&dir.path().display().to_string()), "{manifest}");
 
     // The train clip's audio is the 2 s span as a 16-bit mono WAV: 44 + 2 * 16000 bytes.
     let train = File::open(&summary.tables[0].splits[&Split::Train].files[0]).expect("shard");

@@ -9,11 +9,10 @@ mod shards_support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use prep::audio::span_wav;
 use prep::clips::Clip;
 use prep::datasets::Split;
 use prep::qa::{QaKind, QaPair};
-use prep::shards::card::{ClipStats, render};
+use prep::shards::card::{CardExtras, ClipStats, render};
 use prep::shards::{ClipRow, EmbeddingRow, ShardOptions, ShardWriter};
 use serde_json::{Value, json};
 use shards_support::{clip, embedding, qa, ramp, write_ramp_wav};
@@ -46,7 +45,7 @@ fn write_dataset(root: &Path, audio_dir: &Path) {
     let mut qa_writer = ShardWriter::<QaPair>::new(root, ShardOptions::default()).expect("writer");
     let mut embedding_writer = ShardWriter::<EmbeddingRow>::new(root, ShardOptions::default()).expect("writer");
     for c in &clips {
-        let wav = c.audio.as_ref().map(|span| span_wav(span).expect("encoding the span"));
+        let wav = c.audio.as_ref().map(|span| span.wav().expect("encoding the span"));
         stats.add(c, wav.as_deref());
         clip_writer.push(ClipRow { clip: c.clone(), wav }).expect("push");
         qa_writer
@@ -59,7 +58,7 @@ fn write_dataset(root: &Path, audio_dir: &Path) {
         qa_writer.finish().expect("qa"),
         embedding_writer.finish().expect("embeddings"),
     ];
-    let card = render("Test set", &tables, &stats).expect("card");
+    let card = render("Test set", &tables, &stats, &CardExtras::default()).expect("card");
     std::fs::write(root.join("README.md"), card).expect("writing the card");
 }
 

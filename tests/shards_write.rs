@@ -212,7 +212,7 @@ fn a_rerun_removes_shards_and_partials_it_did_not_write() {
 /// The schema read back from a shard, with its metadata, is the one built from the file.
 fn assert_schema_matches_its_file(path: &PathBuf, table: Table, dims: &ArrayDims) {
     let schema = table.schema().expect("the schema file parses");
-    let expected = schema.arrow_schema(dims).expect("the Arrow schema");
+    let expected = prep::shards::features::arrow_schema(&schema, dims).expect("the Arrow schema");
     assert_eq!(
         expected.metadata()[HUGGINGFACE_KEY],
         huggingface_metadata(&schema, dims).expect("features")

@@ -55,6 +55,34 @@ pub fn estimate_metre(score: &Score) -> MetreEstimate {
     metre_on_beats(score, beat_ticks, phase, compound)
 }
 
+/// Where the bars of a stated time signature start in a score whose ticks say nothing
+/// about it (a performance brought onto a beat grid): the beat is the signature's (a
+/// dotted quarter for 6/8, 9/8, 12/8, else one `1/denominator`), its lines where the most
+/// salience falls, and the downbeat the beat class of strongest salience, as in
+/// `estimate_metre`. The signature itself is returned as given.
+pub fn estimate_downbeat(score: &Score, numerator: u8, denominator: u8) -> MetreEstimate {
+    let tpq = u64::from(score.ticks_per_quarter);
+    let compound = denominator == 8 && numerator > 3 && numerator.is_multiple_of(3);
+    let (beat_ticks, beats, eighths_per_beat) = if compound {
+        (tpq * 3 / 2, u64::from(numerator / 3), 3)
+    } else {
+        let beat = (tpq * 4 / u64::from(denominator.max(1))).max(1);
+        (beat, u64::from(numerator.max(1)), (2 * beat / tpq).max(1))
+    };
+    let accents = onset_accents(score);
+    let (_, beat_phase) = beat_lift(&accents, beat_ticks, eighths_per_beat);
+    let bar = beats * beat_ticks;
+    // Salience on each beat class; the classes hold equally many beats, give or take one.
+    let mut salience = vec![0.0; beats as usize];
+    for (&t, &a) in &accents {
+        if (t + beat_ticks - beat_phase).is_multiple_of(beat_ticks) {
+            salience[((t + bar - beat_phase) / beat_ticks % beats) as usize] += a;
+        }
+    }
+    let downbeat = (0..beats).max_by(|&a, &b| salience[a as usize].total_cmp(&salience[b as usize])).unwrap_or(0);
+    MetreEstimate { numerator, denominator, beat_ticks, pickup_ticks: (beat_phase + downbeat * beat_ticks) % bar }
+}
+
 /// The metre of a score whose beat is known: beats of `beat_ticks` (a quarter, or a
 /// dotted quarter when `compound`) with a beat line at tick `beat_phase`.
 fn metre_on_beats(score: &Score, beat_ticks: u64, beat_phase: u64, compound: bool) -> MetreEstimate {

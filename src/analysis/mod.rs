@@ -5,7 +5,7 @@
 //!   score MIDI, after beat tracking for performances) and fills in metre and key;
 //! - `beat`: tempo and beat-phase tracking from onsets in seconds;
 //! - `metre`: time signature and pickup from note salience on a beat grid;
-//! - `key`: key from a pitch-class profile correlation.
+//! - `key`: key signature by the fewest accidentals, its mode by profile correlation.
 
 pub mod beat;
 pub mod key;
@@ -16,7 +16,7 @@ pub use beat::{BeatGrid, Onset, track_beat};
 pub use key::{
     ALBRECHT_SHANAHAN, KRUMHANSL_KESSLER, KeyProfile, TEMPERLEY_KOSTKA_PAYNE, estimate_key, estimate_key_with,
 };
-pub use metre::{MetreEstimate, estimate_metre};
+pub use metre::{MetreEstimate, estimate_downbeat, estimate_metre};
 pub use quantize::{QuantizeMode, QuantizeReport, SourceEvents, prepare};
 
 /// Why a score could not be quantized as asked.

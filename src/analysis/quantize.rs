@@ -13,18 +13,40 @@
 //!   triplets, beat by beat, where those fit much better), write the result at 480
 //!   ticks per quarter with a tempo map that keeps the seconds, and infer the metre;
 //! - `Auto`: `Exact` when the onsets are on a grid (ends may be cut short, as notation
-//!   programs do for articulation), `Performed` otherwise;
+//!   programs do for articulation); a score with ornaments when most onsets are (see
+//!   below); `Performed` otherwise;
 //! - `Off`: the score as it is.
+//!
+//! Score or performance? A notation program writes ticks that mean note values, and a
+//! tempo map (however expressive) that turns them into seconds; a performance recorded
+//! as MIDI has ticks that only mean time. Grace notes, odd tuplets and hand-placed
+//! ornaments put some onsets of a score off every grid, so "all onsets on a grid" is too
+//! strict a test, and the tempo map says nothing either way. The test is how far the
+//! onsets agree with a grid beyond chance: on a grid whose points (within the rounding
+//! tolerance) cover a share `c` of all ticks, a share `s` of onsets on it gives the
+//! agreement `(s - c) / (1 - c)` (Cohen's kappa against uniform onsets). Human timing
+//! spreads onsets uniformly over the ticks, so its agreement is near 0 on every grid; a
+//! score's is 1 less its ornaments. A file is a score when some grid covering at most a
+//! quarter of the ticks reaches `SCORE_AGREEMENT` (more than half of the onsets placed on
+//! it beyond chance). A score is quantized in its own ticks and tempo map: each onset and
+//! end goes to the coarsest grid it lies on, the few on none to the nearest point of the
+//! finest grid, so its seconds, metre and key stay as the file states them.
+//!
+//! Files coarser than `COARSE_TICKS_PER_QUARTER` (1 tick per quarter exists) cannot hold
+//! human timing, and their grids are too coarse for the tests above: they are scaled to
+//! a finer resolution first, which changes no time in seconds.
 //!
 //! Every mode that snaps keeps every note: two notes of one pitch in one part that land
 //! on the same tick are pushed a step apart rather than merged, and every note lasts at
 //! least one step. Metre and key are inferred (see `metre`, `key`) only where the source
-//! has no event for them (`SourceEvents`), and always for the metre of a performance.
+//! has no event for them (`SourceEvents`). A performance stating a metre keeps it: its
+//! time signatures are carried into the new ticks, and only where the bar starts, which
+//! the ticks of a performance do not say, is inferred.
 
 use crate::analysis::AnalysisError;
 use crate::analysis::beat::{BeatGrid, Onset, track_beat};
 use crate::analysis::key::estimate_key;
-use crate::analysis::metre::{MetreEstimate, estimate_metre, note_salience};
+use crate::analysis::metre::{MetreEstimate, estimate_downbeat, estimate_metre, note_salience};
 pub use crate::score::SourceEvents;
 use crate::score::{Key, KeyChange, Note, Score, TempoChange, TempoMap, TimeSignature};
 
@@ -57,6 +79,27 @@ impl QuantizeMode {
                 Some(Ok(steps)) if steps > 0 => Ok(QuantizeMode::Grid(steps)),
                 _ => Err(format!("expected auto, exact, performed, off or grid:N (N > 0), got {text:?}")),
             },
+        }
+    }
+}
+
+impl std::str::FromStr for QuantizeMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        QuantizeMode::parse(text)
+    }
+}
+
+/// The text `parse` reads back.
+impl std::fmt::Display for QuantizeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QuantizeMode::Auto => f.write_str("auto"),
+            QuantizeMode::Exact => f.write_str("exact"),
+            QuantizeMode::Grid(steps) => write!(f, "grid:{steps}"),
+            QuantizeMode::Performed => f.write_str("performed"),
+            QuantizeMode::Off => f.write_str("off"),
         }
     }
 }
@@ -95,13 +138,22 @@ pub fn prepare(
     mode: QuantizeMode,
     given: SourceEvents,
 ) -> Result<(Score, QuantizeReport), AnalysisError> {
+    let original = score;
+    let fine;
+    let score = if mode != QuantizeMode::Off && score.ticks_per_quarter < COARSE_TICKS_PER_QUARTER {
+        fine = refined(score)?;
+        &fine
+    } else {
+        score
+    };
     let (mut out, mut report) = match mode {
-        QuantizeMode::Off => return Ok((score.clone(), unchanged_report(score))),
+        QuantizeMode::Off => return Ok((original.clone(), unchanged_report(original))),
         QuantizeMode::Exact => snap_score_like(score, true)?,
         QuantizeMode::Grid(n) => snap_to_grid(score, n, QuantizeMode::Grid(n))?,
         QuantizeMode::Performed => return Ok(quantize_performance(score, given)),
         QuantizeMode::Auto => match snap_score_like(score, false) {
             Ok(done) => done,
+            Err(AnalysisError::NotOnGrid { .. }) if has_score_timing(score) => snap_ornamented(score)?,
             Err(AnalysisError::NotOnGrid { .. }) => return Ok(quantize_performance(score, given)),
             Err(other) => return Err(other),
         },
@@ -119,6 +171,19 @@ pub fn prepare(
     Ok((out, report))
 }
 
+/// Files with fewer ticks per quarter are scaled up before quantizing (see the module doc).
+pub const COARSE_TICKS_PER_QUARTER: u32 = 24;
+
+/// The resolution coarse files are scaled to (or a multiple of theirs, for odd ones).
+const REFINED_TICKS_PER_QUARTER: u64 = 480;
+
+/// Agreement beyond chance with some grid above which a file's ticks are a score's.
+pub const SCORE_AGREEMENT: f64 = 0.5;
+
+/// Largest share of all ticks a grid may cover (within tolerance) to take part in the
+/// score-or-performance test: on finer grids chance alone puts many onsets on points.
+const MAX_GRID_CHANCE: f64 = 0.25;
+
 /// Ticks of a rounding error still counted as on the grid: 0 below 240 ticks per
 /// quarter, 1 up to 719, 2 at 720..1199 (960 is the common performed resolution).
 pub fn grid_tolerance(ticks_per_quarter: u32) -> u64 {
@@ -129,14 +194,37 @@ pub fn grid_tolerance(ticks_per_quarter: u32) -> u64 {
 /// those whose step is wide enough for the test to mean anything.
 pub fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
     let tolerance = grid_tolerance(ticks_per_quarter);
+    usable_grids(ticks_per_quarter).find(|&n| {
+        ticks
+            .iter()
+            .all(|&t| grid_distance(t, n, ticks_per_quarter) <= tolerance as f64)
+    })
+}
+
+/// The `SCORE_GRIDS` whose step is wide enough at this resolution for "on the grid" to
+/// mean anything (at least two tolerances and two ticks), coarsest first.
+fn usable_grids(ticks_per_quarter: u32) -> impl Iterator<Item = u32> {
+    let tolerance = grid_tolerance(ticks_per_quarter);
     SCORE_GRIDS
         .into_iter()
-        .filter(|&n| u64::from(ticks_per_quarter) >= u64::from(n) * (2 * tolerance + 2))
-        .find(|&n| {
-            ticks
-                .iter()
-                .all(|&t| grid_distance(t, n, ticks_per_quarter) <= tolerance as f64)
-        })
+        .filter(move |&n| u64::from(ticks_per_quarter) >= u64::from(n) * (2 * tolerance + 2))
+}
+
+/// Whether the onsets of a score agree with some grid far beyond chance: the ticks of a
+/// notated score, not of a performance (see the module doc).
+pub fn has_score_timing(score: &Score) -> bool {
+    let tpq = score.ticks_per_quarter;
+    let onsets: Vec<u64> = score.parts.iter().flat_map(|p| p.notes.iter().map(|n| n.start)).collect();
+    if onsets.is_empty() {
+        return true;
+    }
+    let tolerance = grid_tolerance(tpq);
+    usable_grids(tpq).any(|n| {
+        let chance = (2 * tolerance + 1) as f64 * f64::from(n) / f64::from(tpq);
+        let on = onsets.iter().filter(|&&t| grid_distance(t, n, tpq) <= tolerance as f64).count();
+        let share = on as f64 / onsets.len() as f64;
+        chance <= MAX_GRID_CHANCE && (share - chance) / (1.0 - chance) >= SCORE_AGREEMENT
+    })
 }
 
 /// Distance in ticks from `tick` to the nearest point of a grid of `n` steps per quarter.
@@ -171,7 +259,7 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
 /// `strict`) is off the finest grid.
 fn first_off_grid(score: &Score, strict: bool) -> AnalysisError {
     let tpq = score.ticks_per_quarter;
-    let finest = SCORE_GRIDS[SCORE_GRIDS.len() - 1];
+    let finest = usable_grids(tpq).last().unwrap_or(1);
     let off = |t: u64| grid_distance(t, finest, tpq) > grid_tolerance(tpq) as f64;
     score
         .parts
@@ -205,14 +293,48 @@ fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, 
     if n == 0 {
         return Err(AnalysisError::EmptyGrid);
     }
+    snap_each(score, applied, u64::from(n), |_| n)
+}
+
+/// A score with a few onsets (ornaments, odd tuplets) on no grid: each onset and end goes
+/// to the coarsest grid it lies on, the others to the nearest point of the finest grid.
+fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisError> {
+    let tpq = score.ticks_per_quarter;
+    let grids: Vec<u32> = usable_grids(tpq).collect();
+    let finest = grids.last().copied().unwrap_or(1);
+    let tolerance = grid_tolerance(tpq) as f64;
+    let grid_of = |tick: u64| {
+        grids
+            .iter()
+            .copied()
+            .find(|&n| grid_distance(tick, n, tpq) <= tolerance)
+            .unwrap_or(finest)
+    };
+    let bounds = score.parts.iter().flat_map(|p| &p.notes).flat_map(|n| [n.start, n.end()]);
+    let steps = bounds.fold(1, |l, tick| lcm(l, u64::from(grid_of(tick))));
+    snap_each(score, QuantizeMode::Exact, steps, grid_of)
+}
+
+/// Snaps every onset and end to the grid `grid_of` names for its tick (steps per quarter;
+/// each must divide `steps_per_quarter`). The resolution becomes lcm(tpq,
+/// steps_per_quarter); every note lasts at least one step of that finest grid.
+fn snap_each(
+    score: &Score,
+    applied: QuantizeMode,
+    steps_per_quarter: u64,
+    grid_of: impl Fn(u64) -> u32,
+) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = u64::from(score.ticks_per_quarter.max(1));
-    let new_tpq = lcm(tpq, u64::from(n));
+    let new_tpq = lcm(tpq, steps_per_quarter);
     let new_tpq32 = u32::try_from(new_tpq).map_err(|_| AnalysisError::Resolution {
         ticks_per_quarter: new_tpq,
     })?;
-    let (scale, unit) = (new_tpq / tpq, new_tpq / u64::from(n));
-    let snap = |t: u64| (t * u64::from(n) * 2 + tpq) / (2 * tpq) * unit;
-    let mut out = rescaled(score, new_tpq32, scale);
+    let unit = new_tpq / steps_per_quarter;
+    let snap = |t: u64| {
+        let n = u64::from(grid_of(t));
+        (t * n * 2 + tpq) / (2 * tpq) * (new_tpq / n)
+    };
+    let mut out = rescaled(score, new_tpq32, new_tpq / tpq);
     for (part, source) in out.parts.iter_mut().zip(&score.parts) {
         let snapped = source.notes.iter().map(|note| {
             let start = snap(note.start);
@@ -229,7 +351,25 @@ fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, 
         part.notes = separate_repeats(snapped.collect(), unit);
     }
     let errors = onset_errors(score, &out);
-    Ok((out, report(applied, n, &errors, score.tempo.at(0).bpm())))
+    let steps = u32::try_from(steps_per_quarter).unwrap_or(u32::MAX);
+    Ok((out, report(applied, steps, &errors, score.tempo.at(0).bpm())))
+}
+
+/// A coarse score (see `COARSE_TICKS_PER_QUARTER`) at a finer resolution, every tick
+/// scaled, notes included: the same music at the same seconds.
+fn refined(score: &Score) -> Result<Score, AnalysisError> {
+    let tpq = u64::from(score.ticks_per_quarter.max(1));
+    let new_tpq = lcm(tpq, REFINED_TICKS_PER_QUARTER);
+    let new_tpq32 = u32::try_from(new_tpq).map_err(|_| AnalysisError::Resolution {
+        ticks_per_quarter: new_tpq,
+    })?;
+    let scale = new_tpq / tpq;
+    let mut out = rescaled(score, new_tpq32, scale);
+    for note in out.parts.iter_mut().flat_map(|p| p.notes.iter_mut()) {
+        note.start *= scale;
+        note.duration *= scale;
+    }
+    Ok(out)
 }
 
 /// A copy of `score` at `ticks_per_quarter`, every tick multiplied by `scale` (the notes
@@ -409,8 +549,15 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
         });
         part.notes = separate_repeats(snapped.collect(), STEP_TICKS as u64);
     }
-    let metre = estimate_metre(&out);
-    apply_metre(&mut out, &metre);
+    let metre = if given.time_signature {
+        let metre = keep_stated_metre(score, &mut out);
+        out.pickup_ticks = metre.pickup_ticks;
+        metre
+    } else {
+        let metre = estimate_metre(&out);
+        apply_metre(&mut out, &metre);
+        metre
+    };
     let key = if given.key_signature {
         out.key_signatures = score
             .key_signatures
@@ -429,9 +576,35 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
     let errors = onset_errors(score, &out);
     let mut report = report(QuantizeMode::Performed, 4, &errors, bpm);
     report.triplet_beats = triplets.iter().filter(|&&(_, t)| t).count();
-    report.metre = Some(metre);
+    report.metre = (!given.time_signature).then_some(metre);
     report.key = key;
     (out, report)
+}
+
+/// The stated time signatures of a performance in the ticks of its quantized copy `out`:
+/// the first from the start, where its bars begin inferred from the notes (the ticks of a
+/// performance do not place them); each later one at the bar line of the signature before
+/// it nearest to its time in seconds. Returns the first signature with its downbeat.
+fn keep_stated_metre(performed: &Score, out: &mut Score) -> MetreEstimate {
+    let stated = &performed.time_signatures;
+    let first = stated.first().copied().unwrap_or(TimeSignature { tick: 0, numerator: 4, denominator: 4 });
+    let metre = estimate_downbeat(out, first.numerator, first.denominator);
+    let tpq = out.ticks_per_quarter;
+    let mut signatures = vec![TimeSignature { tick: 0, ..first }];
+    let mut bar_start = metre.pickup_ticks;
+    for change in stated.iter().skip(1) {
+        let Some(&previous) = signatures.last() else { break };
+        let bar = u64::from(previous.numerator) * u64::from(tpq) * 4 / u64::from(previous.denominator.max(1));
+        let tick = out.tick_at(performed.seconds_at(change.tick));
+        let bars = ((tick.saturating_sub(bar_start)) as f64 / bar.max(1) as f64).round() as u64;
+        let tick = bar_start + bars * bar;
+        if tick > previous.tick {
+            signatures.push(TimeSignature { tick, ..*change });
+            bar_start = tick;
+        }
+    }
+    out.time_signatures = signatures;
+    metre
 }
 
 /// The output frame of a performance: the beat grid in seconds, and where its points land

@@ -3,6 +3,12 @@
 //! The reader seeks (sample-accurately) to a little before the span start and then places
 //! every decoded packet by its own timestamp, so a span costs decoding the span plus a
 //! second, not the file before it.
+//!
+//! A damaged file is an error, never silence or shifted audio: a packet inside the span
+//! that does not decode, a hole between packets (one the reader skipped), or a stream
+//! that ends more than one packet before the length its header declares (a truncated
+//! FLAC, MP3 or WAV) fails the span with the time where it happened.
+//! A header sample rate of 0 is refused when the file is opened.
 
 use std::fs::File;
 use std::path::Path;
@@ -23,6 +29,10 @@ use super::MonoAudio;
 /// at low bitrates; after a bare seek symphonia's MP3 decoder outputs ~0.1 s of silence);
 /// the pre-rolled samples are decoded and dropped.
 const PRE_ROLL_S: f64 = 1.0;
+
+/// Samples reserved up front for a span at most (about 6 minutes at 48 kHz); longer
+/// spans grow as they decode.
+const MAX_RESERVED: usize = 1 << 24;
 
 /// Decodes [start_s, end_s) of the file at `path`, downmixed to mono (channel mean).
 pub fn decode_span(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
@@ -84,7 +94,11 @@ fn open(path: &Path) -> Result<Opened> {
         .as_ref()
         .and_then(|p| p.audio())
         .ok_or_else(|| anyhow!("no audio codec"))?;
-    let sample_rate = params.sample_rate.ok_or_else(|| anyhow!("no sample rate"))?;
+    let sample_rate = match params.sample_rate {
+        None => bail!("the header states no sample rate"),
+        Some(0) => bail!("the header states a sample rate of 0"),
+        Some(rate) => rate,
+    };
     let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .context("no decoder for the codec")?;
@@ -108,7 +122,7 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         track_id,
         sample_rate,
         time_base,
-        ..
+        num_frames,
     } = open(path)?;
 
     let first = (start_s * f64::from(sample_rate)).round() as u64;
@@ -128,8 +142,12 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         decoder.reset();
     }
 
-    let mut samples = Vec::with_capacity((last - first) as usize);
+    // Reserve what the span needs, but never more than a header's rate can make us
+    // reserve before a single sample is decoded.
+    let mut samples = Vec::with_capacity(usize::try_from(last - first).unwrap_or(usize::MAX).min(MAX_RESERVED));
     let mut planes: Vec<Vec<f32>> = Vec::new();
+    let mut largest_packet = 0u64;
+    let mut next_position: Option<i64> = None;
     while let Some(packet) = next_packet(format.as_mut())? {
         if packet.track_id != track_id {
             continue;
@@ -143,16 +161,46 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         }
         let buffer = match decoder.decode(&packet) {
             Ok(buffer) => buffer,
-            // A corrupt packet: skip it, the next one is placed by its own timestamp.
-            Err(SymphoniaError::DecodeError(_)) => continue,
-            Err(e) => return Err(e).context("decoding a packet"),
+            // A corrupt packet in the pre-roll only costs the decoder's warm-up.
+            Err(SymphoniaError::DecodeError(_)) if packet_end(&packet, time_base, sample_rate) <= first as i64 => continue,
+            Err(e) => {
+                let at = position.max(0) as f64 / f64::from(sample_rate);
+                return Err(e).with_context(|| format!("the packet at {at:.3} s does not decode: the file is damaged"));
+            }
         };
+        // A packet the reader dropped (a damaged FLAC frame is skipped at the next sync
+        // code) leaves a hole; appending the next one would shift the rest of the span.
+        if let Some(next) = next_position
+            && position > next + 1
+            && position > first as i64
+        {
+            let seconds = |frame: i64| frame.max(0) as f64 / f64::from(sample_rate);
+            bail!(
+                "the audio jumps from {:.3} s to {:.3} s: a damaged stretch of the file was skipped",
+                seconds(next),
+                seconds(position)
+            );
+        }
+        next_position = Some(position + buffer.frames() as i64);
+        largest_packet = largest_packet.max(buffer.frames() as u64);
         buffer.copy_to_vecs_planar(&mut planes);
         // The packet's frames inside [first, last), as the mean of the channels.
         let frames = planes.first().map_or(0, Vec::len) as i64;
         let from = (first as i64 - position).clamp(0, frames) as usize;
         let to = (last as i64 - position).clamp(0, frames) as usize;
         downmix_onto(&mut samples, &planes, from..to);
+    }
+    if let Some(declared) = num_frames {
+        let expected = declared.min(last).saturating_sub(first);
+        let got = samples.len() as u64;
+        if got + largest_packet < expected {
+            let seconds = |frames: u64| frames as f64 / f64::from(sample_rate);
+            bail!(
+                "the audio stops at {:.3} s but the header declares {:.3} s: the file is truncated or damaged",
+                seconds(first + got),
+                seconds(declared)
+            );
+        }
     }
     Ok(MonoAudio { sample_rate, samples })
 }
@@ -186,6 +234,11 @@ fn next_packet(
         Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
         Err(e) => Err(e).context("reading a packet"),
     }
+}
+
+/// The frame index just after `packet`'s last frame.
+fn packet_end(packet: &symphonia::core::packet::Packet, time_base: Option<TimeBase>, sample_rate: u32) -> i64 {
+    frame_of(packet.pts.saturating_add(packet.dur).get(), time_base, sample_rate)
 }
 
 /// A timestamp in the track's time base as a frame index at `sample_rate` (negative

@@ -9,12 +9,8 @@
 pub mod decode;
 pub mod wav;
 
-use anyhow::Result;
-
 pub use decode::{decode_span, frame_count};
 pub use wav::{encode_pcm16, pcm16_duration_s};
-
-use crate::clips::AudioSpan;
 
 /// Mono samples in [-1, 1] at `sample_rate`.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,10 +23,4 @@ impl MonoAudio {
     pub fn duration_s(&self) -> f64 {
         self.samples.len() as f64 / f64::from(self.sample_rate)
     }
-}
-
-/// The span as mono 16-bit PCM WAV bytes at the file's sample rate.
-pub fn span_wav(span: &AudioSpan) -> Result<Vec<u8>> {
-    let audio = decode_span(&span.path, span.start_s, span.end_s)?;
-    Ok(encode_pcm16(&audio))
 }

@@ -31,8 +31,9 @@ mod read;
 use std::path::PathBuf;
 
 use crate::abc::write::{AbcOptions, to_abc};
+use crate::audio::{decode_span, encode_pcm16};
 use crate::datasets::{Piece, Split};
-use crate::score::{Instrument, Score, gm_name};
+use crate::score::{Score, part_name};
 
 pub use read::{ReadError, clip_from_abc};
 
@@ -43,6 +44,15 @@ pub struct AudioSpan {
     pub path: PathBuf,
     pub start_s: f64,
     pub end_s: f64,
+}
+
+impl AudioSpan {
+    /// The span as mono 16-bit PCM WAV bytes at the file's sample rate (what the `clips`
+    /// table's Audio column holds).
+    pub fn wav(&self) -> anyhow::Result<Vec<u8>> {
+        let audio = decode_span(&self.path, self.start_s, self.end_s)?;
+        Ok(encode_pcm16(&audio))
+    }
 }
 
 /// One row of the `clips` table.
@@ -64,8 +74,9 @@ pub struct Clip {
     pub tempo_bpm: f64,
     pub metre: String,
     pub key: String,
-    /// General MIDI names of the instruments playing in the window, in voice order
-    /// (`Drums` for General MIDI percussion).
+    /// Names of the instruments playing in the window, in voice order, as the ABC names
+    /// its voices (`score::part_name`: the track name, else the General MIDI name, else
+    /// `Drums` for General MIDI percussion).
     pub instruments: Vec<String>,
     pub note_count: u32,
 }
@@ -234,7 +245,7 @@ fn nearest_line(seconds: &[f64], from: usize, target: f64) -> usize {
 
 /// One clip of `piece`: the window's ABC and the facts in force at its start.
 fn clip(piece: &Piece, index: u32, span: Span, window: &Score, abc: &AbcOptions) -> Clip {
-    let facts = Facts::of(window, window.parts.iter().map(instrument_name).collect());
+    let facts = Facts::of(window, window.parts.iter().map(|p| instrument_name(p, window.title.as_deref())).collect());
     Clip {
         id: format!("{}/{index:04}", piece.id),
         piece_id: piece.id.clone(),
@@ -257,13 +268,9 @@ fn clip(piece: &Piece, index: u32, span: Span, window: &Score, abc: &AbcOptions)
     }
 }
 
-/// The General MIDI name of a part's instrument (`Drums` for percussion).
-fn instrument_name(part: &crate::score::Part) -> String {
-    if part.is_drum {
-        Instrument::drums().name
-    } else {
-        gm_name(part.instrument.program).to_string()
-    }
+/// The name of a part's instrument, as its ABC voice is named (`score::part_name`).
+fn instrument_name(part: &crate::score::Part, title: Option<&str>) -> String {
+    part_name(part, title).to_string()
 }
 
 /// What a clip states about its music, read from the clip's score.

@@ -46,7 +46,7 @@ pub fn clip_from_abc(id: &str, split: Split, abc: &str) -> Result<Clip, ReadErro
         }
     }
     let score = &parsed.score;
-    let voices: Vec<String> = score.parts.iter().map(instrument_name).collect();
+    let voices: Vec<String> = score.parts.iter().map(|p| instrument_name(p, score.title.as_deref())).collect();
     let instruments = match staff_groups(abc) {
         Some(sizes) if sizes.iter().sum::<usize>() == voices.len() => {
             let mut first = 0;

@@ -9,7 +9,6 @@
 //! Every output is written to a temporary name and renamed, so an interrupted run never
 //! leaves a half-written `.abc` that looks complete, and `--skip-existing` resumes it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -114,7 +113,7 @@ pub fn run(options: &Midi2AbcOptions) -> Result<Outcome> {
     for (job, outcome) in jobs.iter().zip(outcomes) {
         match outcome {
             JobOutcome::Converted(Some(text)) => {
-                std::io::stdout().lock().write_all(text.as_bytes())?;
+                crate::output::write_stdout(text.as_bytes())?;
                 converted += 1;
             }
             JobOutcome::Converted(None) => converted += 1,

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod generate;
 pub mod merge;
 pub mod midi2abc;
+pub mod push;
 pub mod qa;
 pub mod reward;
 pub mod run;

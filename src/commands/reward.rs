@@ -1,9 +1,13 @@
 //! `prep reward`: score one prediction file against its truth, or serve scores over
 //! stdin/stdout as JSON lines for a training loop in another language.
 //!
-//! The JSON-lines mode is a long-lived subprocess: one request line in, one reply line
-//! out, flushed at once; a malformed line gets an `{"error": ...}` reply and the loop
-//! goes on. Scoring itself lives in `crate::reward`.
+//! The JSON-lines mode is a long-lived subprocess with a lock-step contract: every input
+//! line (empty, whitespace-only and invalid UTF-8 lines included) gets exactly one reply
+//! line, in order, flushed at once, so a training loop that writes a request and reads
+//! a reply never waits forever. A line that cannot be scored gets
+//! `{"id"?, "error", "line"}` (the request's `id` when one can be read from it) and the
+//! loop goes on; only failing to read stdin or write stdout ends it.
+//! Scoring itself lives in `crate::reward`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -13,7 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::reward::{Breakdown, RewardConfig, score};
+use crate::output::{write_error, write_stdout};
+use crate::reward::{Breakdown, RewardConfig, score_checked};
 
 /// What `prep reward` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,34 +37,20 @@ pub enum RewardMode {
 }
 
 pub fn run(options: RewardOptions) -> anyhow::Result<()> {
-    let cfg = load_config(options.config.as_deref())?;
+    let cfg = RewardConfig::load(options.config.as_deref())?;
     match options.mode {
         RewardMode::Files { truth, prediction, json } => {
             let read = |path: &Path| fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
-            let breakdown = score(&read(&prediction)?, &read(&truth)?, &cfg);
+            let breakdown = score_checked(&read(&prediction)?, &read(&truth)?, &cfg)
+                .with_context(|| format!("{}: not a truth to score against", truth.display()))?;
             let text = if json { serde_json::to_string_pretty(&breakdown)? } else { table(&breakdown, &cfg) };
-            println!("{text}");
+            write_stdout(format!("{text}\n").as_bytes())?;
         }
         RewardMode::Jsonl => {
-            serve_jsonl(io::stdin().lock(), io::stdout().lock(), &cfg)
-                .context("serving JSON lines on stdin/stdout")?;
+            serve_jsonl(io::stdin().lock(), io::stdout().lock(), &cfg)?;
         }
     }
     Ok(())
-}
-
-/// The default config, or the defaults overridden by a JSON file, validated.
-pub fn load_config(path: Option<&Path>) -> anyhow::Result<RewardConfig> {
-    let cfg = match path {
-        None => RewardConfig::default(),
-        Some(path) => {
-            let text =
-                fs::read_to_string(path).with_context(|| format!("reading reward config {}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("parsing reward config {}", path.display()))?
-        }
-    };
-    cfg.validate()?;
-    Ok(cfg)
 }
 
 #[derive(Deserialize)]
@@ -79,36 +70,69 @@ struct Reply<'a> {
 }
 
 #[derive(Serialize)]
-struct ErrorReply {
+struct ErrorReply<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a serde_json::Value>,
     error: String,
     line: usize,
 }
 
-/// Answers each non-empty input line with one JSON line, flushed; returns the number of
-/// lines answered. Only I/O errors stop it.
-pub fn serve_jsonl(input: impl BufRead, mut output: impl Write, cfg: &RewardConfig) -> io::Result<usize> {
+/// Answers every input line with one JSON line, flushed; returns the number of lines
+/// answered. Only failing to read `input` or to write `output` stops it (a closed
+/// output is `OutputClosed`).
+pub fn serve_jsonl(mut input: impl BufRead, mut output: impl Write, cfg: &RewardConfig) -> anyhow::Result<usize> {
+    let mut bytes = Vec::new();
     let mut answered = 0;
-    for (index, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes).context("reading requests from stdin")? == 0 {
+            return Ok(answered);
         }
-        let reply = match serde_json::from_str::<Request>(&line) {
-            Ok(request) => {
-                let breakdown = score(&request.prediction, &request.truth, cfg);
-                serde_json::to_string(&Reply { id: request.id.as_ref(), breakdown: &breakdown })
-            }
-            Err(err) => serde_json::to_string(&ErrorReply {
-                error: format!("expected {{\"truth\": string, \"prediction\": string}}: {err}"),
-                line: index + 1,
-            }),
-        }
-        .map_err(io::Error::other)?;
-        writeln!(output, "{reply}")?;
-        output.flush()?;
         answered += 1;
+        let reply = answer(&bytes, answered, cfg);
+        writeln!(output, "{reply}")
+            .and_then(|()| output.flush())
+            .map_err(|err| write_error(err, "stdout"))?;
     }
-    Ok(answered)
+}
+
+/// The reply to input line number `line` (its bytes, newline included).
+fn answer(bytes: &[u8], line: usize, cfg: &RewardConfig) -> String {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    let error = |id: Option<&serde_json::Value>, error: String| {
+        serde_json::to_string(&ErrorReply { id, error, line }).unwrap_or_default()
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let id = recover_id(&String::from_utf8_lossy(bytes));
+            return error(id.as_ref(), format!("the line is not valid UTF-8 ({err})"));
+        }
+    };
+    if text.trim().is_empty() {
+        return error(None, "empty line: expected {\"truth\": string, \"prediction\": string}".to_string());
+    }
+    let request = match serde_json::from_str::<Request>(text) {
+        Ok(request) => request,
+        Err(err) => {
+            let id = recover_id(text);
+            return error(id.as_ref(), format!("expected {{\"truth\": string, \"prediction\": string}}: {err}"));
+        }
+    };
+    match score_checked(&request.prediction, &request.truth, cfg) {
+        Ok(breakdown) => serde_json::to_string(&Reply { id: request.id.as_ref(), breakdown: &breakdown })
+            .unwrap_or_else(|err| error(request.id.as_ref(), format!("encoding the reply: {err}"))),
+        Err(err) => error(request.id.as_ref(), format!("truth: {err}")),
+    }
+}
+
+/// The `id` of a line that is a JSON object but not a valid request.
+fn recover_id(text: &str) -> Option<serde_json::Value> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(mut object)) => object.remove("id"),
+        _ => None,
+    }
 }
 
 /// The breakdown as a table a person reads.
@@ -153,20 +177,46 @@ pub fn table(b: &Breakdown, cfg: &RewardConfig) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn malformed_lines_get_error_replies_and_the_loop_goes_on() {
-        let input = "not json\n\n{\"truth\": 1}\n";
+    const TUNE: &str = "X:1\\nM:4/4\\nL:1/4\\nQ:1/4=120\\nK:C\\nCDEF|\\n";
+
+    /// The replies to `input`, one per line.
+    fn replies(input: &[u8]) -> Vec<serde_json::Value> {
         let mut output = Vec::new();
-        let answered = serve_jsonl(input.as_bytes(), &mut output, &RewardConfig::default()).expect("in-memory I/O");
-        assert_eq!(answered, 2);
+        let answered = serve_jsonl(input, &mut output, &RewardConfig::default()).expect("in-memory I/O");
         let lines: Vec<serde_json::Value> = String::from_utf8(output)
             .expect("utf-8")
             .lines()
             .map(|l| serde_json::from_str(l).expect("each reply is JSON"))
             .collect();
-        assert_eq!(lines[0]["line"], 1);
+        assert_eq!(lines.len(), answered);
+        lines
+    }
+
+    #[test]
+    fn every_line_gets_one_reply_and_errors_keep_the_id() {
+        let good = format!(r#"{{"id": 7, "truth": "{TUNE}", "prediction": "{TUNE}"}}"#);
+        let mut input = Vec::new();
+        input.extend_from_slice(b"not json\n");
+        input.extend_from_slice(b"   \n");
+        input.extend_from_slice(b"{\"id\": \"a\", \"truth\": 1}\n");
+        input.extend_from_slice(b"{\"id\": [1], \"truth\": \"\xff\xfe\", \"prediction\": \"\"}\n");
+        input.extend_from_slice(b"{\"id\": 3, \"truth\": \"a\", \"prediction\": \"a\"}\r\n");
+        input.extend_from_slice(good.as_bytes());
+        let lines = replies(&input);
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        for (index, reply) in lines.iter().take(5).enumerate() {
+            assert_eq!(reply["line"], index + 1, "{reply}");
+            assert!(reply["error"].is_string(), "{reply}");
+        }
         assert!(lines[0]["error"].as_str().is_some_and(|e| e.starts_with("expected {\"truth\"")));
-        assert_eq!(lines[1]["line"], 3);
+        assert!(lines[1]["error"].as_str().is_some_and(|e| e.starts_with("empty line")));
+        assert_eq!(lines[2]["id"], "a");
+        assert!(lines[3]["error"].as_str().is_some_and(|e| e.contains("not valid UTF-8")));
+        assert_eq!(lines[3]["id"], serde_json::json!([1]));
+        assert_eq!(lines[4]["id"], 3);
+        assert!(lines[4]["error"].as_str().is_some_and(|e| e.starts_with("truth: the truth has no K: field")));
+        assert_eq!(lines[5]["id"], 7);
+        assert_eq!(lines[5]["total"], 0.0);
     }
 
     #[test]
@@ -192,9 +242,9 @@ onset F1 0.000 (P 0.000, R 0.000)\nonset+pitch F1 0.000 (P 0.000, R 0.000)\nkey:
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("reward.json");
         fs::write(&path, r#"{"weights": {"pitch": 2.0}}"#).expect("write config");
-        assert_eq!(load_config(Some(&path)).expect("valid").weights.pitch, 2.0);
+        assert_eq!(RewardConfig::load(Some(&path)).expect("valid").weights.pitch, 2.0);
         fs::write(&path, r#"{"weights": {"pitch": -1.0}}"#).expect("write config");
-        let err = load_config(Some(&path)).expect_err("negative weight");
+        let err = RewardConfig::load(Some(&path)).expect_err("negative weight");
         assert!(err.to_string().contains("weights.pitch = -1"), "{err}");
     }
 }

@@ -221,7 +221,7 @@ impl PieceFiles {
 
 /// One performed note of a `Notes_` file.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct PerformedNote {
+pub struct PerformedNote {
     onset: f64,
     f0: f64,
     duration: f64,
@@ -234,11 +234,11 @@ impl PerformedNote {
 }
 
 /// A line of a `Notes_` file that does not parse: its 1-based number and why.
-type BadLine = (usize, String);
+pub type BadLine = (usize, String);
 
 /// Parses a `Notes_` file: the notes, and (1-based line, problem) for lines that are not
 /// three numbers with onset >= 0, f0 > 0 and duration > 0. Blank lines are skipped.
-fn parse_notes(text: &str) -> (Vec<PerformedNote>, Vec<BadLine>) {
+pub fn parse_notes(text: &str) -> (Vec<PerformedNote>, Vec<BadLine>) {
     let mut notes = Vec::new();
     let mut problems = Vec::new();
     for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

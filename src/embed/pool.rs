@@ -39,6 +39,16 @@ impl std::str::FromStr for Pooling {
     }
 }
 
+impl std::fmt::Display for Pooling {
+    /// The name `from_str` reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pooling::Exact => "exact",
+            Pooling::Llark => "llark",
+        })
+    }
+}
+
 /// Pooled frames and their rate in Hz (the `frame_rate_hz` column).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pooled {

@@ -20,7 +20,8 @@
 //! Resuming: each clip's pooled frames are kept in the resume store (`crate::store`)
 //! under `OUT/.prep/embeddings/<model>-<layer>-<pooling>/`, keyed by the audio file's
 //! bytes, the clip's id, split and span, and every setting that shapes the frames; a
-//! re-run embeds only clips without a valid entry and rewrites the table from the store.
+//! re-run embeds only clips without a valid entry and rewrites the table from the store;
+//! temporary files a killed run left in the dataset folder are removed first.
 //! A clip whose audio is missing or does not decode is reported with the file's name and
 //! left out; the run goes on. Nothing here prints.
 //!
@@ -111,7 +112,12 @@ pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Embed
         }
         None => None,
     };
+    // A shard writes only in its own folder; the shared one is the merge's.
     let out = shard.as_ref().map_or(out, |shard| shard.dir().to_path_buf());
+    // What a killed run was writing when it died (the card, the manifest).
+    for dir in [out.clone(), out.join(".prep")] {
+        crate::output::remove_stale_temp_files(&dir)?;
+    }
     let cache = Cache::open(&out, embedder, options)?;
     let mut writer = ShardWriter::<EmbeddingRow>::new(&out, options.shard)?;
     let (mut clips, mut reused) = (0, 0);
@@ -474,9 +480,7 @@ impl Stored {
 
     /// The frames in `bytes`, or `None` when they are not a `Stored`.
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let Some(header) = bytes.get(..HEADER_BYTES).filter(|h| h.starts_with(MAGIC)) else {
-            return None;
-        };
+        let header = bytes.get(..HEADER_BYTES).filter(|h| h.starts_with(MAGIC))?;
         let word = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or_default());
         let dim = u32::from_le_bytes(header[8..12].try_into().unwrap_or_default());
         let body = &bytes[HEADER_BYTES..];

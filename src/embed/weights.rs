@@ -25,7 +25,7 @@ use candle_nn::VarBuilder;
 use serde::Deserialize;
 
 pub use backend::Weights;
-pub use hub::{DEFAULT_ENDPOINT, HubSettings};
+pub use crate::hub::{DEFAULT_ENDPOINT, HubSettings};
 
 /// A model's configuration file, beside its weights.
 pub const CONFIG: &str = "config.json";
@@ -67,16 +67,9 @@ impl Source {
     }
 }
 
-/// `owner/name`: two non-empty parts of letters, digits, `-`, `_` and `.`, not starting
-/// with a dot (so `../x` stays a path).
+/// `owner/name` ([`crate::hub::RepoId`]; `../x` stays a path).
 fn is_repo_id(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('/').collect();
-    parts.len() == 2
-        && parts.iter().all(|part| {
-            !part.is_empty()
-                && !part.starts_with('.')
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        })
+    text.parse::<crate::hub::RepoId>().is_ok()
 }
 
 impl fmt::Display for Source {

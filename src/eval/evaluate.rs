@@ -61,7 +61,7 @@ pub struct EvalSummary {
     pub parse_failures: usize,
     pub mean_total: f64,
     pub files: Vec<PathBuf>,
-    /// Damaged cache entries asked again.
+    /// Damaged cache entries asked again, and fewer clips in the split than asked for.
     pub notes: Vec<String>,
 }
 
@@ -76,7 +76,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
     let clips = dataset.load(options.split)?;
     let chosen = sample::choose(&clips, options.split, options.samples, options.seed);
     if chosen.is_empty() {
-        let splits: Vec<&str> = dataset.splits()?.into_iter().map(Split::name).collect();
+        let mut splits: Vec<&str> = dataset.splits()?.into_iter().map(Split::name).collect();
+        splits.sort_unstable();
         bail!(
             "{} has no clip in split {:?} (splits found: {splits:?})",
             options.dataset.display(),
@@ -90,7 +91,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
             (0..options.runs).map(move |run| (clip, run))
         })
         .collect();
-    let (answers, notes) = answers(options, &chosen, &jobs)?;
+    let (answers, mut notes) = answers(options, &chosen, &jobs)?;
+    notes.extend(sample::shortfall(options.split, chosen.len(), options.samples));
 
     let mut rows: Vec<Row> = answers
         .par_iter()
@@ -105,7 +107,8 @@ pub fn run(options: &EvalOptions) -> Result<EvalSummary> {
         Some((truth.abc.as_str(), answer.text.as_str()))
     };
     let worst = report::worst_cases(&rows, options.worst, text_of);
-    let report = Report { settings: settings(options, chosen.len()), chosen, rows, summary, worst };
+    let settings = settings(options, chosen.len(), &report::fingerprint(&clips, options.split), question(&chosen, &clips));
+    let report = Report { settings, chosen, rows, summary, worst };
     let files = report::write_all(&report, &options.out)?;
     let total = report.summary.components.iter().find(|c| c.name == "total").map_or(f64::NAN, |c| c.mean);
     Ok(EvalSummary {
@@ -164,8 +167,16 @@ fn answers(options: &EvalOptions, chosen: &[Chosen], jobs: &[(&Clip, u32)]) -> R
     }
 }
 
+/// The question the chosen clips are asked: the clips' own when they all bring the same,
+/// else the default one (endpoint answers only; files and baselines ask nothing).
+fn question<'a>(chosen: &[Chosen], clips: &'a [Clip]) -> Option<&'a str> {
+    let mut asked = chosen.iter().map(|c| clips[c.index].question.as_deref().unwrap_or(super::endpoint::DEFAULT_QUESTION));
+    let first = asked.next()?;
+    asked.all(|q| q == first).then_some(first)
+}
+
 /// The settings listed at the top of the report.
-fn settings(options: &EvalOptions, chosen: usize) -> Vec<(String, String)> {
+fn settings(options: &EvalOptions, chosen: usize, fingerprint: &str, question: Option<&str>) -> Vec<(String, String)> {
     let source = match &options.source {
         Source::Predictions(path) => format!("predictions {}", path.display()),
         Source::Baseline(Baseline::Oracle) => "baseline oracle".to_string(),
@@ -176,13 +187,21 @@ fn settings(options: &EvalOptions, chosen: usize) -> Vec<(String, String)> {
         ),
     };
     let reward = options.reward_config.as_ref().map_or("default".to_string(), |p| p.display().to_string());
+    let prompt = match (&options.source, question) {
+        (Source::Endpoint(_), Some(question)) => question.to_string(),
+        (Source::Endpoint(_), None) => "each clip's own question".to_string(),
+        _ => "none (answers not asked of a model)".to_string(),
+    };
     [
+        ("prep version", env!("CARGO_PKG_VERSION").to_string()),
         ("dataset", options.dataset.display().to_string()),
+        ("dataset fingerprint", format!("{fingerprint} (BLAKE3 of the split's clip ids and ABC)")),
         ("split", options.split.name().to_string()),
         ("samples", format!("{chosen} (asked {})", options.samples)),
         ("runs", options.runs.to_string()),
         ("seed", options.seed.to_string()),
         ("answers from", source),
+        ("prompt", prompt),
         ("reward config", reward),
     ]
     .into_iter()

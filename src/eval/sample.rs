@@ -71,6 +71,14 @@ pub fn choose(clips: &[Clip], split: Split, samples: usize, seed: u64) -> Vec<Ch
         .collect()
 }
 
+/// What the user should hear when the split holds fewer clips than were asked for
+/// (every clip is then evaluated); `None` when there were enough.
+pub fn shortfall(split: Split, chosen: usize, asked: usize) -> Option<String> {
+    (chosen < asked).then(|| {
+        format!("the {split} split has only {chosen} clips: evaluated all {chosen} of the {asked} samples asked for")
+    })
+}
+
 /// The half-open range of sorted positions in bin `bin` of `bins` over `n` items; sizes
 /// differ by at most one and every bin is non-empty when `bins <= n`.
 fn bin_bounds(bin: usize, bins: usize, n: usize) -> (usize, usize) {
@@ -86,6 +94,15 @@ mod tests {
         let bounds: Vec<(usize, usize)> = (0..3).map(|b| bin_bounds(b, 3, 10)).collect();
         assert_eq!(bounds, [(0, 3), (3, 6), (6, 10)]);
         assert_eq!(bin_bounds(0, 1, 1), (0, 1));
+    }
+
+    #[test]
+    fn a_shortfall_is_named_only_when_there_is_one() {
+        assert_eq!(
+            shortfall(Split::Test, 4, 30).as_deref(),
+            Some("the test split has only 4 clips: evaluated all 4 of the 30 samples asked for")
+        );
+        assert_eq!(shortfall(Split::Test, 30, 30), None);
     }
 
     #[test]

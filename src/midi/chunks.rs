@@ -5,6 +5,17 @@
 //! piece. This module frames the chunks itself, checking every length against the bytes
 //! actually present (so a bogus 2 GB length costs nothing), and leaves the events inside
 //! each track to midly.
+//!
+//! Two framing quirks of real files are tolerated, as mido and pretty_midi tolerate them,
+//! without letting a truncated file through:
+//! - a last track whose length field overruns the end of the file by at most
+//!   `MAX_OVERRUN` bytes: its bytes are kept with the overrun noted (`TrackChunk::overrun`),
+//!   and the reader accepts the track only when its events end with an end-of-track event,
+//!   i.e. only the length field was wrong (writers that count the chunk header or a
+//!   padding into it);
+//! - `MTrk` chunks after the number the header declares: read as further tracks when they
+//!   are complete (a writer that counted wrong); anything else after the declared tracks
+//!   is ignored.
 
 /// How ticks relate to time, from the header's division field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,19 +32,32 @@ pub(super) enum Division {
 #[derive(Debug)]
 pub(super) struct Container<'a> {
     pub division: Division,
-    pub tracks: Vec<&'a [u8]>,
+    pub tracks: Vec<TrackChunk<'a>>,
+}
+
+/// Bytes by which a last track's length field may overrun the file (see the module doc):
+/// the 8 of a chunk header, the largest miscount seen in writers.
+const MAX_OVERRUN: usize = 8;
+
+/// The bytes of one `MTrk` chunk.
+#[derive(Debug)]
+pub(super) struct TrackChunk<'a> {
+    pub bytes: &'a [u8],
+    /// For a chunk whose length field runs past the end of the file (`bytes` then holds
+    /// what is there): the error to report unless those bytes hold the whole track.
+    pub overrun: Option<String>,
 }
 
 /// Splits a file into header and tracks. Unknown chunk types are skipped (as the standard
-/// asks); bytes after the last declared track are ignored. Errors name the problem and,
-/// where it helps, the byte offset.
+/// asks); complete `MTrk` chunks after the declared tracks are read too, other bytes after
+/// them are ignored. Errors name the problem and, where it helps, the byte offset.
 pub(super) fn split(bytes: &[u8]) -> Result<Container<'_>, String> {
     if !bytes.starts_with(b"MThd") {
         let start = &bytes[..bytes.len().min(4)];
         return Err(format!("expected the 'MThd' magic, found {}", printable(start)));
     }
     let mut rest = bytes;
-    let (_, header) = next_chunk(bytes, &mut rest)?;
+    let (_, header) = next_chunk(bytes, &mut rest).map_err(|overrun| overrun.reason)?;
     let [f0, f1, n0, n1, d0, d1, ..] = *header else {
         return Err(format!("header chunk has {} bytes, expected at least 6", header.len()));
     };
@@ -56,28 +80,51 @@ pub(super) fn split(bytes: &[u8]) -> Result<Container<'_>, String> {
                 tracks.len()
             ));
         }
-        let (id, data) = next_chunk(bytes, &mut rest)?;
+        match next_chunk(bytes, &mut rest) {
+            Ok((id, data)) if id == *b"MTrk" => tracks.push(TrackChunk { bytes: data, overrun: None }),
+            Ok(_) => {}
+            Err(Overrun { id, body, missing, reason }) if id == *b"MTrk" && missing <= MAX_OVERRUN => {
+                tracks.push(TrackChunk { bytes: body, overrun: Some(reason) });
+                rest = &[];
+            }
+            Err(overrun) => return Err(overrun.reason),
+        }
+    }
+    while let Ok((id, data)) = next_chunk(bytes, &mut rest) {
         if id == *b"MTrk" {
-            tracks.push(data);
+            tracks.push(TrackChunk { bytes: data, overrun: None });
         }
     }
     Ok(Container { division, tracks })
 }
 
+/// A chunk whose declared length runs past the end of the file (or whose 8-byte header
+/// is cut short: then `id` is blank and `body` empty).
+struct Overrun<'a> {
+    id: [u8; 4],
+    body: &'a [u8],
+    /// How many bytes the declared length wants beyond the end of the file.
+    missing: usize,
+    reason: String,
+}
+
 /// Reads the chunk at the front of `rest` (a suffix of `file`) and advances past it.
-fn next_chunk<'a>(file: &[u8], rest: &mut &'a [u8]) -> Result<([u8; 4], &'a [u8]), String> {
+fn next_chunk<'a>(file: &[u8], rest: &mut &'a [u8]) -> Result<([u8; 4], &'a [u8]), Overrun<'a>> {
     let offset = file.len() - rest.len();
     let Some((&[i0, i1, i2, i3, l0, l1, l2, l3], body)) = rest.split_first_chunk::<8>() else {
-        return Err(format!("chunk header at byte {offset} is cut short (truncated file?)"));
+        let reason = format!("chunk header at byte {offset} is cut short (truncated file?)");
+        return Err(Overrun { id: [0; 4], body: &[], missing: 8 - rest.len(), reason });
     };
     let id = [i0, i1, i2, i3];
     let declared = u32::from_be_bytes([l0, l1, l2, l3]);
     let Some(data) = usize::try_from(declared).ok().and_then(|len| body.get(..len)) else {
-        return Err(format!(
+        let reason = format!(
             "chunk {} at byte {offset} declares {declared} bytes but only {} remain (truncated file?)",
             printable(&id),
             body.len()
-        ));
+        );
+        let missing = usize::try_from(declared).map_or(usize::MAX, |len| len - body.len());
+        return Err(Overrun { id, body, missing, reason });
     };
     *rest = &body[data.len()..];
     Ok((id, data))

@@ -1,8 +1,8 @@
 //! Standard MIDI files <-> `Score`.
 //!
-//! Reading goes bytes -> chunks (`chunks`, strict: a truncated file is an error) -> events
-//! (midly, which handles running status) -> meaning (`read`: notes, parts, tempo, metre,
-//! key). Writing (`write`) produces a format-1 file that `read_bytes` turns back into the
+//! Reading goes bytes -> chunks (`chunks`: a truncated file is an error) -> events
+//! (midly, with running status carried across meta and sysex events as real files need)
+//! -> meaning (`read`: notes, parts, tempo, metre, key). Writing (`write`) produces a format-1 file that `read_bytes` turns back into the
 //! same `Score`; the one convention both sides share, how a pickup bar is spelled with
 //! time signatures, lives in `pickup`.
 //!
@@ -42,7 +42,10 @@ pub fn read_file_with_events(path: &Path) -> Result<(Score, SourceEvents), MidiE
 /// Reads MIDI bytes; `path` only names the source in errors.
 ///
 /// Interpretation (see `read` for the details):
-/// - formats 0 and 1; format 2 and truncated or malformed files are errors;
+/// - formats 0 and 1; format 2 and truncated or malformed files are errors; the quirks of
+///   real files that common readers accept are accepted too: running status across meta
+///   and sysex events, a missing end-of-track event, a last track's length overrunning the
+///   file by a few bytes when its events are complete, more tracks than the header says;
 /// - a note-on with velocity 0 is a note-off; overlapping notes of one pitch on one channel
 ///   are matched to note-offs first in, first out; a note never turned off ends at the last
 ///   event of its track; zero-length notes are dropped;

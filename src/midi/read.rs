@@ -11,14 +11,20 @@
 //!   kits, so all drum notes of a track form one part.
 //! - Meta events count wherever they appear (format 1 files keep them in the first track by
 //!   convention only); of two changes at one tick the later wins.
-//! - A track ends at its end-of-track event; bytes after it are ignored.
+//! - A track ends at its end-of-track event; bytes after it are ignored; a track without
+//!   one ends with its chunk (unless the chunk's length overran the file: see `chunks`).
+//! - Running status survives meta and sysex events. The standard says they cancel it, but
+//!   writers carry it across them (MusicNet's score MIDIs 2570-2573 do, after a meta
+//!   event), and mido, pretty_midi and MuseScore read such files. A data byte where a
+//!   status byte is due has no other meaning, so this never changes how a file that
+//!   follows the standard reads.
 //! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use midly::{EventIter, MetaMessage, MidiMessage, TrackEventKind};
 
-use super::chunks::{Container, Division};
+use super::chunks::{Container, Division, TrackChunk};
 use super::pickup;
 use crate::score::{
     Instrument, Key, KeyChange, Mode, Note, Part, Score, SourceEvents, TempoChange, TempoMap, TimeSignature,
@@ -34,8 +40,11 @@ pub(super) fn score(container: &Container) -> Result<(Score, SourceEvents), Stri
     let mut changes = Changes::default();
     let mut title = None;
     let mut parts = Vec::new();
-    for (index, bytes) in container.tracks.iter().enumerate() {
-        let track = read_track(bytes, &mut changes).map_err(|reason| format!("track {index}: {reason}"))?;
+    for (index, chunk) in container.tracks.iter().enumerate() {
+        let track = read_chunk(chunk, &mut changes).map_err(|reason| match chunk.overrun {
+            Some(_) => reason,
+            None => format!("track {index}: {reason}"),
+        })?;
         if index == 0 {
             title.clone_from(&track.name);
         }
@@ -124,19 +133,38 @@ struct Track {
     sounding: BTreeMap<(u8, u8), VecDeque<Sounding>>,
 }
 
-/// Reads one track's events, adding its tempo, metre and key changes to `changes`.
-fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<Track, String> {
+/// Reads one track chunk. A chunk whose length overran the file is accepted only when
+/// its events end with an end-of-track event; otherwise the file was cut short, and the
+/// overrun is the error (whatever the half event at the cut looks like).
+fn read_chunk(chunk: &TrackChunk, changes: &mut Changes) -> Result<Track, String> {
+    match (&chunk.overrun, read_track(chunk.bytes, changes)) {
+        (None, read) => read.map(|(track, _)| track),
+        (Some(_), Ok((track, true))) => Ok(track),
+        (Some(overrun), _) => Err(overrun.clone()),
+    }
+}
+
+/// Reads one track's events, adding its tempo, metre and key changes to `changes`. Also
+/// says whether the track ended with a complete end-of-track event.
+fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<(Track, bool), String> {
     let mut track =
         Track { tick: 0, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: BTreeMap::new() };
     let mut events = EventIter::new(bytes);
-    loop {
+    let ended = loop {
         let offset = bytes.len() - events.unread().len();
+        let running_status = events.running_status();
         match events.next() {
             Some(Ok(event)) => {
                 track.tick += u64::from(event.delta.as_int());
                 // Whatever follows the end of a track (padding, junk) is not part of it.
                 if event.kind == TrackEventKind::Meta(MetaMessage::EndOfTrack) {
-                    break;
+                    // Complete only with its length byte: midly forgives a meta event cut short.
+                    let read = bytes.len() - events.unread().len();
+                    break bytes[..read].ends_with(&[0xff, 0x2f, 0x00]);
+                }
+                // midly cancels running status at meta and sysex events; real files do not.
+                if !matches!(event.kind, TrackEventKind::Midi { .. }) {
+                    *events.running_status_mut() = running_status;
                 }
                 track.event(event.kind, changes);
             }
@@ -145,11 +173,11 @@ fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<Track, String> {
             None if offset < bytes.len() => {
                 return Err(format!("malformed or cut-short event at byte {offset} of the track"));
             }
-            None => break,
+            None => break false,
         }
-    }
+    };
     track.close_sounding_notes();
-    Ok(track)
+    Ok((track, ended))
 }
 
 impl Track {

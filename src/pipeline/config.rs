@@ -1,7 +1,14 @@
 //! The pipeline file: one YAML document naming the source, the clip, ABC, Q&A and shard
 //! settings, and the output folder. Unknown keys and wrong types are errors that name
 //! the file, the line and the column; every setting has a documented default.
+//!
+//! Settings are typed as they are read: `quantize`, `abc.layout`, `abc.unit`,
+//! `embeddings.model`... deserialize through the same `FromStr` the command line's
+//! `value_parser`s use, and counts that must be positive are `NonZero*`, so a value the
+//! CLI refuses is refused here too, with the key and the line, and nothing downstream
+//! parses a string again.
 
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::QuantizeMode;
 use crate::clips::ClipOptions;
-use crate::embed::EmbedderSpec;
+use crate::embed::pool::Pooling;
+use crate::embed::{DType, Device, EmbedderSpec, Model};
 use crate::scale::Partition;
 use crate::shards::ShardOptions;
 
@@ -27,8 +35,8 @@ pub struct Pipeline {
     #[serde(default)]
     pub splits: SplitsConfig,
     /// `auto`, `exact`, `performed`, `off` or `grid:N` (see `prep midi2abc --quantize`).
-    #[serde(default = "default_quantize")]
-    pub quantize: String,
+    #[serde(default, with = "text")]
+    pub quantize: QuantizeMode,
     #[serde(default)]
     pub clips: ClipsConfig,
     #[serde(default)]
@@ -48,10 +56,6 @@ pub struct Pipeline {
 
 fn default_title() -> String {
     "prep dataset".to_string()
-}
-
-fn default_quantize() -> String {
-    "auto".to_string()
 }
 
 /// Where the music comes from. (A flat struct rather than a tagged enum so that every
@@ -156,15 +160,22 @@ impl Default for ClipsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct AbcConfig {
     /// Unit note length like `1/16`; default: the one giving the shortest text.
-    pub unit: Option<String>,
+    #[serde(with = "unit_text")]
+    pub unit: Option<(u32, u32)>,
     /// `interleaved` or `voices`.
-    pub layout: String,
-    pub bars_per_line: usize,
+    #[serde(with = "text")]
+    pub layout: Layout,
+    pub bars_per_line: NonZeroUsize,
 }
 
 impl Default for AbcConfig {
     fn default() -> Self {
-        AbcConfig { unit: None, layout: "interleaved".to_string(), bars_per_line: 4 }
+        let defaults = AbcOptions::default();
+        AbcConfig {
+            unit: defaults.unit,
+            layout: defaults.layout,
+            bars_per_line: NonZeroUsize::new(defaults.bars_per_line).unwrap_or(NonZeroUsize::MIN),
+        }
     }
 }
 
@@ -181,16 +192,17 @@ pub struct QaConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ShardsConfig {
-    pub target_size_mb: u64,
-    pub row_group_mb: u64,
+    pub target_size_mb: NonZeroU64,
+    pub row_group_mb: NonZeroU64,
 }
 
 impl Default for ShardsConfig {
     fn default() -> Self {
         let defaults = ShardOptions::default();
+        let mb = |bytes: u64| NonZeroU64::new(bytes / 1_000_000).unwrap_or(NonZeroU64::MIN);
         ShardsConfig {
-            target_size_mb: defaults.target_shard_bytes / 1_000_000,
-            row_group_mb: defaults.row_group_bytes as u64 / 1_000_000,
+            target_size_mb: mb(defaults.target_shard_bytes),
+            row_group_mb: mb(defaults.row_group_bytes as u64),
         }
     }
 }
@@ -200,50 +212,43 @@ impl Default for ShardsConfig {
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingsConfig {
     /// mel, jukebox or whisper.
-    pub model: String,
+    #[serde(with = "text")]
+    pub model: Model,
     pub layer: Option<u32>,
     /// exact or llark.
-    #[serde(default = "default_pooling")]
-    pub pooling: String,
+    #[serde(default, with = "text")]
+    pub pooling: Pooling,
     /// A local path or a Hub repo id.
     pub weights: Option<String>,
     /// f32, bf16 or f16.
-    #[serde(default = "default_dtype")]
-    pub dtype: String,
+    #[serde(default, with = "text")]
+    pub dtype: DType,
     /// cpu, cuda or cuda:N.
-    #[serde(default = "default_device")]
-    pub device: String,
+    #[serde(default = "default_device", with = "text")]
+    pub device: Device,
     #[serde(default = "default_batch_size")]
-    pub batch_size: usize,
+    pub batch_size: NonZeroUsize,
 }
 
-fn default_pooling() -> String {
-    "exact".to_string()
+fn default_device() -> Device {
+    Device::Cpu
 }
 
-fn default_dtype() -> String {
-    "f32".to_string()
-}
-
-fn default_device() -> String {
-    "cpu".to_string()
-}
-
-fn default_batch_size() -> usize {
-    4
+fn default_batch_size() -> NonZeroUsize {
+    NonZeroUsize::new(4).unwrap_or(NonZeroUsize::MIN)
 }
 
 impl EmbeddingsConfig {
-    /// The embedder these settings describe; errors name the setting.
-    pub fn spec(&self) -> Result<EmbedderSpec> {
-        Ok(EmbedderSpec {
-            model: self.model.parse().context("embeddings.model")?,
+    /// The embedder these settings describe.
+    pub fn spec(&self) -> EmbedderSpec {
+        EmbedderSpec {
+            model: self.model,
             layer: self.layer,
-            pooling: self.pooling.parse().context("embeddings.pooling")?,
+            pooling: self.pooling,
             weights: self.weights.clone(),
-            dtype: self.dtype.parse().context("embeddings.dtype")?,
-            device: self.device.parse().context("embeddings.device")?,
-        })
+            dtype: self.dtype,
+            device: self.device,
+        }
     }
 }
 
@@ -254,48 +259,28 @@ impl Pipeline {
         Pipeline::parse(&text).with_context(|| format!("{}", path.display()))
     }
 
-    /// Parses and checks pipeline YAML (errors carry the line and column).
+    /// Parses and checks pipeline YAML (errors carry the key, the line and the column).
+    /// What typing cannot say (which source keys go together, clip lengths, split
+    /// fractions) is checked here, once.
     pub fn parse(text: &str) -> Result<Pipeline> {
         let pipeline: Pipeline = yaml_serde::from_str(text)?;
         pipeline.source.check()?;
-        pipeline.quantize_mode()?;
-        pipeline.abc_options()?;
-        pipeline.clip_options().validate()?;
+        pipeline.clip_options().validate().context("clips")?;
         for (name, fraction) in [("splits.validation", pipeline.splits.validation), ("splits.test", pipeline.splits.test)] {
             if !(0.0..1.0).contains(&fraction) {
                 bail!("{name} must be in [0, 1), got {fraction}");
             }
         }
-        if pipeline.shards.target_size_mb == 0 || pipeline.shards.row_group_mb == 0 {
-            bail!("shards.target_size_mb and shards.row_group_mb must be positive");
-        }
-        if let Some(embeddings) = &pipeline.embeddings {
-            embeddings.spec()?;
-            if embeddings.batch_size == 0 {
-                bail!("embeddings.batch_size must be at least 1");
-            }
-        }
         Ok(pipeline)
     }
 
-    pub fn quantize_mode(&self) -> Result<QuantizeMode> {
-        QuantizeMode::parse(&self.quantize).map_err(anyhow::Error::msg).context("quantize")
-    }
-
-    pub fn abc_options(&self) -> Result<AbcOptions> {
-        let layout = match self.abc.layout.as_str() {
-            "interleaved" => Layout::Interleaved,
-            "voices" => Layout::Voices,
-            other => bail!("abc.layout: expected interleaved or voices, got {other:?}"),
-        };
-        let unit = match &self.abc.unit {
-            None => None,
-            Some(text) => Some(crate::abc::write::parse_unit(text).map_err(anyhow::Error::msg).context("abc.unit")?),
-        };
-        if self.abc.bars_per_line == 0 {
-            bail!("abc.bars_per_line must be at least 1");
+    pub fn abc_options(&self) -> AbcOptions {
+        AbcOptions {
+            unit: self.abc.unit,
+            layout: self.abc.layout,
+            bars_per_line: self.abc.bars_per_line.get(),
+            ..AbcOptions::default()
         }
-        Ok(AbcOptions { unit, layout, bars_per_line: self.abc.bars_per_line, ..AbcOptions::default() })
     }
 
     pub fn clip_options(&self) -> ClipOptions {
@@ -304,15 +289,101 @@ impl Pipeline {
             hop_s: self.clips.hop_s.unwrap_or(self.clips.length_s),
             min_length_s: self.clips.min_length_s,
             at_bars: self.clips.at_bars,
-            abc: self.abc_options().unwrap_or_default(),
+            abc: self.abc_options(),
         }
     }
 
     pub fn shard_options(&self) -> ShardOptions {
+        let bytes = |mb: NonZeroU64| mb.get().saturating_mul(1_000_000);
         ShardOptions {
-            target_shard_bytes: self.shards.target_size_mb * 1_000_000,
-            row_group_bytes: (self.shards.row_group_mb * 1_000_000) as usize,
+            target_shard_bytes: bytes(self.shards.target_size_mb),
+            row_group_bytes: usize::try_from(bytes(self.shards.row_group_mb)).unwrap_or(usize::MAX),
             ..ShardOptions::default()
+        }
+    }
+}
+
+/// A setting written as text: read through its type's `FromStr` (the one the command
+/// line uses), written back through `Display` (for the settings hash). The text is
+/// parsed inside the YAML deserializer's visit of the scalar, so its errors carry the
+/// setting's key and line like any type error.
+mod text {
+    use std::fmt::{self, Display};
+    use std::marker::PhantomData;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    /// `T` parsed from a string scalar.
+    pub struct Text<T>(pub T);
+
+    impl<'de, T> Deserialize<'de> for Text<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_str(TextVisitor(PhantomData)).map(Text)
+        }
+    }
+
+    struct TextVisitor<T>(PhantomData<T>);
+
+    impl<T> de::Visitor<'_> for TextVisitor<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+            text.parse().map_err(|err| E::custom(format!("{err:#}")))
+        }
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        Text::deserialize(deserializer).map(|text| text.0)
+    }
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+}
+
+/// `abc.unit`: absent, or a length like `1/16` read by `abc::write::parse_unit`.
+mod unit_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::text::Text;
+
+    /// A unit note length as `parse_unit` reads it.
+    struct Unit((u32, u32));
+
+    impl std::str::FromStr for Unit {
+        type Err = String;
+
+        fn from_str(text: &str) -> Result<Self, String> {
+            crate::abc::write::parse_unit(text).map(Unit)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<(u32, u32)>, D::Error> {
+        Ok(Option::<Text<Unit>>::deserialize(deserializer)?.map(|unit| unit.0.0))
+    }
+
+    pub fn serialize<S: Serializer>(unit: &Option<(u32, u32)>, serializer: S) -> Result<S::Ok, S::Error> {
+        match unit {
+            None => serializer.serialize_none(),
+            Some((n, d)) => serializer.collect_str(&format_args!("{n}/{d}")),
         }
     }
 }

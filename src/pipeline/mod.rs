@@ -1,9 +1,10 @@
 //! `prep run PIPELINE.yaml`: a whole dataset from one file, resumable after a crash.
 //!
-//! Stages: list the source's pieces (cheap) -> per piece, in parallel: load, quantize
+//! Stages: list the source's pieces (cheap) -> per piece, in parallel: materialize (the
+//! demo renders its audio), load, quantize
 //! (inferring what the source did not state), cut into clips with their ABC, make Q&A
-//! pairs -> collect the per-piece records in piece order -> write the Parquet shards
-//! and the dataset card (`shards`).
+//! pairs -> collect the per-piece records in piece order -> write the Parquet shards,
+//! the chat export and the dataset card (`shards`).
 //!
 //! The embedding model, when the pipeline has an `embeddings` section, is loaded before
 //! any stage starts: missing weights (offline, say) fail the run in its first second,
@@ -47,12 +48,11 @@ use crate::datasets::split::SplitOptions;
 use crate::datasets::urmp::{Urmp, UrmpOptions};
 use crate::datasets::{PieceRef, Problem, Source};
 use crate::embed::table::{self, EmbedOptions};
-use crate::inputs::Audio;
 use crate::output::{Progress, write_atomically};
-use crate::qa::{QaPair, Templates, chat_jsonl_line, pairs_for_clip};
+use crate::qa::{QaPair, Templates, pairs_for_clip};
 use crate::scale::{Partition, ShardRun, Stage};
 use crate::shards::build::{self, ShardsOptions};
-use crate::store::{Key, KeyHasher, Store, file_hash, remove_temporary_files};
+use crate::store::{Key, KeyHasher, Store, file_hash};
 use config::SourceKind;
 
 /// What a run did.
@@ -88,10 +88,10 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         Some(embeddings) => {
             let options = EmbedOptions {
                 input: work.join("clips.jsonl"),
-                embedder: embeddings.spec()?,
+                embedder: embeddings.spec(),
                 out: Some(out.clone()),
                 clip_length_s: pipeline.clips.length_s,
-                batch_size: embeddings.batch_size,
+                batch_size: embeddings.batch_size.get(),
                 shard: pipeline.shard_options(),
                 partition: None,
             };
@@ -101,8 +101,9 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         }
         None => None,
     };
+    fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
     for dir in [out.clone(), work.clone(), out.join("audio")] {
-        remove_temporary_files(&dir)?;
+        crate::output::remove_stale_temp_files(&dir)?;
     }
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
@@ -118,7 +119,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let outcomes: Vec<Result<(Key, bool), Problem>> = pieces
         .par_iter()
         .map(|piece| {
-            let outcome = piece_key(piece, &settings).and_then(|key| {
+            let outcome = source.materialize(piece).and_then(|()| piece_key(piece, &settings)).and_then(|key| {
                 let reused = stored_records(&store, &key, &piece.id)?.is_some();
                 if !reused {
                     let records = piece_records(source.as_ref(), piece, pipeline, &templates)?;
@@ -145,7 +146,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     }
     let clips_path = work.join("clips.jsonl");
     let qa_path = work.join("qa.jsonl");
-    let (clips, pairs) = collect(&store, &stored, &clips_path, &qa_path, &out.join("chat.jsonl"))?;
+    let (clips, pairs) = collect(&store, &stored, &clips_path, &qa_path)?;
     store.retain_used()?;
     summary.clips = clips;
     summary.pairs = pairs;
@@ -156,6 +157,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         qa: Some(qa_path),
         out: out.clone(),
         title: pipeline.title.clone(),
+        recipe: Some(yaml_serde::to_string(pipeline).context("writing the pipeline as YAML for the card")?),
         shard: pipeline.shard_options(),
     };
     let written = build::run(&options)?;
@@ -224,7 +226,7 @@ fn settings_hash(pipeline: &Pipeline) -> Result<String> {
         "version": env!("CARGO_PKG_VERSION"),
         "source": pipeline.source,
         "splits": pipeline.splits,
-        "quantize": pipeline.quantize,
+        "quantize": pipeline.quantize.to_string(),
         "clips": pipeline.clips,
         "abc": pipeline.abc,
         "qa": pipeline.qa,
@@ -263,17 +265,17 @@ fn stored_records(store: &Store, key: &Key, id: &str) -> Result<Option<PieceReco
 /// Loads, quantizes, cuts and questions one piece.
 fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, templates: &Templates) -> Result<PieceRecords> {
     let mut loaded = source.load(piece)?;
-    let (score, _report) = prepare(&loaded.score, pipeline.quantize_mode()?, loaded.stated)?;
+    let (score, _report) = prepare(&loaded.score, pipeline.quantize, loaded.stated)?;
     loaded.score = score;
     let clips = cut_piece(&loaded, &pipeline.clip_options())?;
     let pairs = clips.iter().flat_map(|clip| pairs_for_clip(clip, templates, pipeline.qa.seed)).collect();
     Ok(PieceRecords { clips, pairs })
 }
 
-/// Concatenates the stored records, in piece order, into the clips, Q&A and chat JSONL
-/// files (each written atomically). Returns the numbers of clips and pairs.
-fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &Path, chat_path: &Path) -> Result<(usize, usize)> {
-    let (mut clips, mut qa, mut chat) = (Vec::new(), Vec::new(), Vec::new());
+/// Concatenates the stored records, in piece order, into the clips and Q&A JSONL files
+/// (each written atomically). Returns the numbers of clips and pairs.
+fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &Path) -> Result<(usize, usize)> {
+    let (mut clips, mut qa) = (Vec::new(), Vec::new());
     let (mut clip_count, mut pair_count) = (0, 0);
     for (key, id) in stored {
         let records = stored_records(store, key, id)?
@@ -283,16 +285,11 @@ fn collect(store: &Store, stored: &[(Key, &str)], clips_path: &Path, qa_path: &P
         }
         for pair in &records.pairs {
             writeln!(qa, "{}", serde_json::to_string(pair)?)?;
-            let clip = records.clips.iter().find(|c| c.id == pair.clip_id);
-            if let Some(reference) = clip.and_then(|c| c.audio.clone()).and_then(|span| Audio::Span(span).reference()) {
-                writeln!(chat, "{}", chat_jsonl_line(pair, &reference))?;
-            }
         }
         clip_count += records.clips.len();
         pair_count += records.pairs.len();
     }
     write_atomically(clips_path, &clips)?;
     write_atomically(qa_path, &qa)?;
-    write_atomically(chat_path, &chat)?;
     Ok((clip_count, pair_count))
 }

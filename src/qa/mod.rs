@@ -6,7 +6,7 @@
 //! from a hash of (seed, clip id, kind): the same inputs always give the same text, in
 //! any processing order. The answer is a fixed format derived from the clip, so that a
 //! model's answer can be checked exactly: `96 BPM`, `3/4`, `F# minor`, `Violin, Cello`,
-//! `2`, or the clip's ABC. `chat` exports a pair as a chat-format training example;
+//! `2`, or the clip's ABC. `chat` exports the pairs as chat-format training examples;
 //! `build` is the stage that questions clips given as ABC (`prep qa`).
 
 pub mod build;
@@ -20,7 +20,6 @@ use crate::clips::Clip;
 use crate::datasets::Split;
 use crate::score::{Key, LETTERS, Mode};
 
-pub use chat::chat_jsonl_line;
 pub use templates::{DEFAULT_TEMPLATES, Templates, TemplatesError};
 
 /// What a pair asks about.

@@ -7,6 +7,8 @@
 //! the losses, unweighted. `docs/reward.md` gives every formula and constant.
 //!
 //! [`score_parsed`] is pure and works on parsed tunes; [`score`] reads both texts first.
+//! [`score_checked`] also refuses a truth that is not an ABC tune (no `K:` header field
+//! or no notes), which [`score`] would silently compare against the reader's defaults.
 //! Nothing here panics, whatever the input.
 
 mod assignment;
@@ -84,6 +86,34 @@ pub fn score(prediction: &str, truth: &str, cfg: &RewardConfig) -> Breakdown {
     score_parsed(&parse(abc_block(prediction)), &parse(abc_block(truth)), cfg)
 }
 
+/// Why a truth cannot be scored against.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TruthError {
+    #[error("the truth has no K: field, so it is not an ABC tune")]
+    NoKey,
+    #[error("the truth holds no notes, so there is nothing to compare the answer's notes with")]
+    NoNotes,
+}
+
+/// Refuses a truth without a `K:` field (ABC's header ends with one) or without notes:
+/// any answer would score against the reader's defaults, which measures nothing.
+pub fn check_truth(truth: &ParsedAbc) -> Result<(), TruthError> {
+    if !truth.found.key {
+        Err(TruthError::NoKey)
+    } else if truth.score.note_count() == 0 {
+        Err(TruthError::NoNotes)
+    } else {
+        Ok(())
+    }
+}
+
+/// [`score`] for a truth that passes [`check_truth`].
+pub fn score_checked(prediction: &str, truth: &str, cfg: &RewardConfig) -> Result<Breakdown, TruthError> {
+    let truth = parse(abc_block(truth));
+    check_truth(&truth)?;
+    Ok(score_parsed(&parse(abc_block(prediction)), &truth, cfg))
+}
+
 /// Scores a parsed prediction against a parsed truth. Metre, tempo and key are those in
 /// force at the start of the clip.
 pub fn score_parsed(predicted: &ParsedAbc, truth: &ParsedAbc, cfg: &RewardConfig) -> Breakdown {
@@ -154,4 +184,25 @@ fn weighted_total(weights: &Weights, pitch: f64, metre: f64, tempo: f64, instrum
         terms.iter().map(|(_, loss)| loss).sum::<f64>() / terms.len() as f64
     };
     if total.is_nan() { 1.0 } else { total.clamp(0.0, 1.0) }
+}
+
+#[cfg(test)]
+mod truth_tests {
+    use super::*;
+
+    #[test]
+    fn a_truth_that_is_not_abc_is_refused_and_a_tune_is_scored() {
+        let cfg = RewardConfig::default();
+        let tune = "X:1\nM:4/4\nL:1/4\nQ:1/4=120\nK:C\nCDEF|\n";
+        for (truth, expected) in [
+            ("", TruthError::NoKey),
+            ("a", TruthError::NoKey),
+            ("X:1\nM:4/4\nK:C\n", TruthError::NoNotes),
+            ("X:1\nK:C\nz4|\n", TruthError::NoNotes),
+        ] {
+            assert_eq!(score_checked(tune, truth, &cfg), Err(expected), "truth {truth:?}");
+        }
+        let perfect = score_checked(tune, tune, &cfg).expect("a tune is a valid truth");
+        assert_eq!(perfect.total, 0.0);
+    }
 }

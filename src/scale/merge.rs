@@ -8,37 +8,47 @@
 //!   `OUTPUT/data/<config>/<split>-KKKKK-of-NNNNN.parquet`, numbered across the shards in
 //!   shard order; final-named files of an earlier run or merge that are not part of this
 //!   one are removed, so the card's globs see exactly the merged files;
-//! - (run) `chat.jsonl`, `.prep/clips.jsonl` and `.prep/qa.jsonl` are merged line by line
-//!   in piece order (each shard's lines are in piece order, and a piece lives in one
-//!   shard), which is the order and the bytes of a single-process run;
-//! - the manifest gets the merged tables (rows summed, clip statistics summed) and the
-//!   card is rendered from it;
+//! - (run) each clip's audio file `audio/clips/<clip id>.wav` is renamed into
+//!   `OUTPUT/audio/clips/`, and clip audio of an earlier run that no shard made is
+//!   removed; the demo source's whole-piece audio is already in `OUTPUT/audio/`, where
+//!   every shard renders it;
+//! - (run) `chat/<split>.jsonl`, `.prep/clips.jsonl` and `.prep/qa.jsonl` are merged
+//!   line by line in piece order (each shard's lines are in piece order, and a piece
+//!   lives in one shard), which is the order and the bytes of a single-process run; a
+//!   chat split that no shard has is removed;
+//! - the manifest (`.prep/manifest.json`, paths relative to `OUTPUT`) gets the merged
+//!   tables (rows, `num_bytes` and download sizes summed: a rename keeps the bytes), the
+//!   summed clip statistics and chat counts and the shards' recipe, and the one card is
+//!   rendered from it;
 //! - each shard's `done.json` becomes `merged.json`.
 //!
-//! Idempotent: a stage whose shards are all merged is left as it is. A merge killed half
-//! way resumes: the planned renames are written to `.prep/merge-<stage>.json` before the
-//! first one, and a re-run with the same plan accepts files already at their target.
-//! The row order inside the Parquet files is the shards' (shard 0's pieces first): the
-//! same rows as a single-process run, compared by id.
+//! Idempotent: a stage whose shards are all merged is left as it is. A merge killed at
+//! any moment resumes: the planned renames and the shards' markers are written to
+//! `.prep/merge-<stage>.json` before the first rename; a re-run that finds this journal
+//! for the same shards follows it (a file already at its target is done), rewrites the
+//! merged files (each through a temporary name), removes the temporary files a killed
+//! merge left and the journal last. The row order inside the Parquet files is the
+//! shards' (shard 0's pieces first): the same rows as a single-process run, compared by
+//! id.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Lines};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use super::Partition;
-use super::staging::{ShardState, Stage, mark_merged, parse_shard_dir, shard_state, shards_root};
+use super::staging::{Marker, ShardState, Stage, mark_merged, parse_shard_dir, shard_state, shards_root};
 use crate::datasets::Split;
-use crate::output::write_atomically;
+use crate::output::{remove_stale_temp_files, write_atomically, write_atomically_with};
+use crate::qa::chat::{CHAT_DIR, CLIP_AUDIO_DIR, remove_other_clip_audio};
 use crate::shards::card::ClipStats;
 use crate::shards::manifest::Manifest;
 use crate::shards::writer::{config_dir, shard_name};
 use crate::shards::{SplitFiles, TableFiles};
-use crate::store::remove_temporary_files;
 
 /// What a merge did, per stage.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +65,7 @@ pub struct StageMerge {
     pub shards: usize,
     /// Every shard had been merged before: nothing was done.
     pub already_merged: bool,
-    /// Parquet files renamed into the dataset.
+    /// Files renamed into the dataset (Parquet files and clip audio).
     pub files: usize,
     /// Rows per table (config name), all splits.
     pub rows: BTreeMap<String, u64>,
@@ -72,9 +82,14 @@ pub fn merge(output: &Path) -> Result<MergeSummary> {
     }
     let mut summary = MergeSummary { card: output.join("README.md"), ..MergeSummary::default() };
     for (stage, shards) in found {
-        let states = checked_states(output, stage, &shards)?;
+        let journal_path = journal_path(output, stage);
+        let journal = read_journal(&journal_path)?;
+        let states = checked_states(output, stage, &shards, journal.as_ref())?;
+        let markers: Vec<Marker> = states.iter().filter_map(ShardState::marker).cloned().collect();
+        let journal = journal.filter(|journal| journal.shards == markers);
         let dirs: Vec<PathBuf> = shards.into_iter().map(|(_, dir)| dir).collect();
-        if states.iter().all(|state| matches!(state, ShardState::Merged(_))) {
+        if journal.is_none() && states.iter().all(|state| matches!(state, ShardState::Merged(_))) {
+            remove_if_present(&journal_path)?;
             summary.stages.push(StageMerge {
                 stage,
                 shards: dirs.len(),
@@ -84,7 +99,7 @@ pub fn merge(output: &Path) -> Result<MergeSummary> {
             });
             continue;
         }
-        summary.stages.push(merge_stage(output, stage, &dirs)?);
+        summary.stages.push(merge_stage(output, stage, &dirs, markers, journal)?);
     }
     Ok(summary)
 }
@@ -114,8 +129,14 @@ fn find_shards(output: &Path) -> Result<BTreeMap<Stage, Vec<(Partition, PathBuf)
 }
 
 /// The state of each shard of a stage, once the stage is known to be complete and
-/// consistent; otherwise why not, naming the shards.
-fn checked_states(output: &Path, stage: Stage, shards: &[(Partition, PathBuf)]) -> Result<Vec<ShardState>> {
+/// consistent; otherwise why not, naming the shards. Some shards merged and others not
+/// is a merge killed half way when `journal` lists exactly these shards.
+fn checked_states(
+    output: &Path,
+    stage: Stage,
+    shards: &[(Partition, PathBuf)],
+    journal: Option<&Journal>,
+) -> Result<Vec<ShardState>> {
     let cannot = format!("cannot merge the {} stage of {}", stage.name(), output.display());
     let counts: BTreeSet<usize> = shards.iter().map(|(p, _)| p.count).collect();
     if counts.len() > 1 {
@@ -151,10 +172,8 @@ fn checked_states(output: &Path, stage: Stage, shards: &[(Partition, PathBuf)]) 
         bail!("{cannot}: {}", reasons.join("; "));
     }
     let mut by_fingerprint: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for state in &states {
-        if let ShardState::Done(marker) | ShardState::Merged(marker) = state {
-            by_fingerprint.entry(&marker.fingerprint).or_default().push(marker.partition.index.to_string());
-        }
+    for marker in states.iter().filter_map(ShardState::marker) {
+        by_fingerprint.entry(&marker.fingerprint).or_default().push(marker.partition.index.to_string());
     }
     if by_fingerprint.len() > 1 {
         let groups: Vec<String> = by_fingerprint
@@ -168,7 +187,9 @@ fn checked_states(output: &Path, stage: Stage, shards: &[(Partition, PathBuf)]) 
         );
     }
     let merged = states.iter().filter(|s| matches!(s, ShardState::Merged(_))).count();
-    if merged > 0 && merged < states.len() {
+    let markers: Vec<Marker> = states.iter().filter_map(ShardState::marker).cloned().collect();
+    let resuming = journal.is_some_and(|journal| journal.shards == markers);
+    if merged > 0 && merged < states.len() && !resuming {
         let rerun: Vec<String> = states
             .iter()
             .filter_map(|s| match s {
@@ -192,7 +213,34 @@ struct Move {
     to: PathBuf,
 }
 
-fn merge_stage(output: &Path, stage: Stage, dirs: &[PathBuf]) -> Result<StageMerge> {
+/// What a merge is doing, written before its first rename: the shards it merges (their
+/// markers) and every rename.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Journal {
+    shards: Vec<Marker>,
+    moves: Vec<Move>,
+}
+
+fn journal_path(output: &Path, stage: Stage) -> PathBuf {
+    output.join(".prep").join(format!("merge-{}.json", stage.name()))
+}
+
+/// A journal left by a merge that did not finish; one that does not read is ignored.
+fn read_journal(path: &Path) -> Result<Option<Journal>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn merge_stage(
+    output: &Path,
+    stage: Stage,
+    dirs: &[PathBuf],
+    markers: Vec<Marker>,
+    journal: Option<Journal>,
+) -> Result<StageMerge> {
     let manifests = dirs
         .iter()
         .map(|dir| {
@@ -205,49 +253,77 @@ fn merge_stage(output: &Path, stage: Stage, dirs: &[PathBuf]) -> Result<StageMer
             tables.entry(table.config.clone()).or_default().push((shard, table));
         }
     }
-    let mut moves = Vec::new();
     let mut merged_tables = Vec::new();
+    let mut planned = Vec::new();
     for (config, parts) in &tables {
         let (table, table_moves) = plan_table(output, config, parts, dirs)?;
-        moves.extend(table_moves);
+        planned.extend(table_moves);
         merged_tables.push(table);
     }
-    let journal = output.join(".prep").join(format!("merge-{}.json", stage.name()));
-    let resuming = read_journal(&journal)?.is_some_and(|planned| planned == moves);
-    write_atomically(&journal, &serde_json::to_vec_pretty(&moves)?)?;
-    for step in &moves {
+    let resuming = journal.is_some();
+    let journal = match journal {
+        // A killed merge moved some clip audio already: its plan, not the folders, says
+        // what goes where.
+        Some(journal) => journal,
+        None => {
+            if stage == Stage::Run {
+                planned.extend(plan_clip_audio(output, dirs)?);
+            }
+            Journal { shards: markers, moves: planned }
+        }
+    };
+    let journal_path = journal_path(output, stage);
+    write_atomically(&journal_path, &serde_json::to_vec_pretty(&journal)?)?;
+    for step in &journal.moves {
         apply(step, resuming)?;
     }
     for table in &merged_tables {
         remove_stale(&config_dir(output, &table.config), table)?;
     }
+    let mut manifest = Manifest::load_or_new(output, &manifests[0].title)?;
     if stage == Stage::Run {
+        let keep: BTreeSet<String> = journal
+            .moves
+            .iter()
+            .filter_map(|step| step.to.strip_prefix(output).ok())
+            .filter(|relative| relative.starts_with(CLIP_AUDIO_DIR))
+            .map(|relative| relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+            .collect();
+        remove_other_clip_audio(output, &keep)?;
         merge_records(output, dirs)?;
-        remove_temporary_files(&output.join("audio"))?;
-    }
-    let title = manifests.first().map(|m| m.title.clone()).unwrap_or_default();
-    let mut manifest = Manifest::load_or_new(output, &title)?;
-    if stage == Stage::Run {
-        manifest.title = title;
+        manifest.title.clone_from(&manifests[0].title);
         manifest.stats = manifests.iter().fold(ClipStats::default(), |mut stats, m| {
             stats.absorb(&m.stats);
             stats
         });
+        manifest.extras.chat = BTreeMap::new();
+        for shard in &manifests {
+            for (split, examples) in &shard.extras.chat {
+                *manifest.extras.chat.entry(*split).or_default() += examples;
+            }
+        }
+        manifest.extras.recipe.clone_from(&manifests[0].extras.recipe);
     }
     for table in &merged_tables {
         manifest.record(table);
     }
     manifest.save(output)?;
+    // What a killed merge (or a killed shard, for the shared audio folder) was writing.
+    let mut touched = vec![output.to_path_buf(), output.join(".prep"), output.join("audio"), output.join(CHAT_DIR)];
+    touched.extend(merged_tables.iter().map(|table| config_dir(output, &table.config)));
+    for dir in touched {
+        remove_stale_temp_files(&dir)?;
+    }
     for dir in dirs {
         mark_merged(dir)?;
     }
-    fs::remove_file(&journal).with_context(|| format!("removing {}", journal.display()))?;
+    remove_if_present(&journal_path)?;
     let rows = merged_tables.iter().map(|t| (t.config.clone(), t.splits.values().map(|s| s.rows).sum())).collect();
-    Ok(StageMerge { stage, shards: dirs.len(), already_merged: false, files: moves.len(), rows })
+    Ok(StageMerge { stage, shards: dirs.len(), already_merged: false, files: journal.moves.len(), rows })
 }
 
 /// The merged table of one config and the renames that make it: files numbered across
-/// the shards, split by split, in shard order.
+/// the shards, split by split, in shard order; sizes summed.
 fn plan_table(output: &Path, config: &str, parts: &[(usize, TableFiles)], dirs: &[PathBuf]) -> Result<(TableFiles, Vec<Move>)> {
     let with_rows: Vec<&TableFiles> =
         parts.iter().map(|(_, t)| t).filter(|t| t.splits.values().any(|s| s.rows > 0)).collect();
@@ -261,10 +337,12 @@ fn plan_table(output: &Path, config: &str, parts: &[(usize, TableFiles)], dirs: 
     let mut merged = BTreeMap::new();
     for split in splits {
         let mut sources = Vec::new();
-        let mut rows = 0;
+        let mut sizes = SplitFiles::default();
         for (shard, table) in parts {
             let Some(files) = table.splits.get(&split) else { continue };
-            rows += files.rows;
+            sizes.rows += files.rows;
+            sizes.num_bytes += files.num_bytes;
+            sizes.download_bytes += files.download_bytes;
             for file in &files.files {
                 let name = file.file_name().with_context(|| format!("{}: not a file name", file.display()))?;
                 sources.push(config_dir(&dirs[*shard], config).join(name));
@@ -273,22 +351,34 @@ fn plan_table(output: &Path, config: &str, parts: &[(usize, TableFiles)], dirs: 
         let total = sources.len();
         let targets: Vec<PathBuf> = (0..total).map(|k| target_dir.join(shard_name(split, k, total))).collect();
         moves.extend(sources.into_iter().zip(&targets).map(|(from, to)| Move { from, to: to.clone() }));
-        merged.insert(split, SplitFiles { rows, files: targets });
+        merged.insert(split, SplitFiles { files: targets, ..sizes });
     }
     let first = &parts[0].1;
     Ok((TableFiles { config: config.to_string(), schema: first.schema.clone(), dims, splits: merged }, moves))
 }
 
-fn read_journal(path: &Path) -> Result<Option<Vec<Move>>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+/// Renames of every shard's clip audio files to the same place under `output`.
+fn plan_clip_audio(output: &Path, dirs: &[PathBuf]) -> Result<Vec<Move>> {
+    let mut moves = Vec::new();
+    for dir in dirs {
+        let root = dir.join(CLIP_AUDIO_DIR);
+        if !root.is_dir() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+            let entry = entry.with_context(|| format!("listing {}", root.display()))?;
+            if !entry.file_type().is_file() || crate::output::is_temp_name(entry.file_name()) {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            moves.push(Move { from: entry.path().to_path_buf(), to: output.join(relative) });
+        }
     }
+    Ok(moves)
 }
 
-/// Renames one file into the dataset; when resuming the same plan, a file already at its
-/// target is fine.
+/// Renames one file into the dataset; when resuming, a file already at its target is
+/// done.
 fn apply(step: &Move, resuming: bool) -> Result<()> {
     if step.from.is_file() {
         if let Some(parent) = step.to.parent() {
@@ -321,73 +411,97 @@ fn remove_stale(dir: &Path, table: &TableFiles) -> Result<()> {
     Ok(())
 }
 
+fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(e).with_context(|| format!("removing {}", path.display())),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the id of the piece a JSONL record belongs to.
 type PieceOf = fn(&serde_json::Value) -> Option<String>;
 
-/// The run stage's JSONL records, merged in piece order.
+/// The run stage's JSONL records, merged in piece order: the clips and Q&A records a
+/// later `prep embed OUTPUT` reads, and the chat export, split by split.
 fn merge_records(output: &Path, dirs: &[PathBuf]) -> Result<()> {
-    let records: [(&str, PieceOf); 3] = [
-        (".prep/clips.jsonl", |line| line["piece_id"].as_str().map(str::to_string)),
-        (".prep/qa.jsonl", |line| line["clip_id"].as_str().and_then(|id| parent_id(id, 1))),
-        ("chat.jsonl", |line| line["id"].as_str().and_then(|id| parent_id(id, 2))),
-    ];
-    for (relative, piece_of) in records {
-        let inputs: Vec<PathBuf> = dirs.iter().map(|dir| dir.join(relative)).collect();
-        merge_sorted_lines(&inputs, piece_of, &output.join(relative))?;
+    let piece_of_clip: PieceOf = |line| line["piece_id"].as_str().map(str::to_string);
+    let piece_of_pair: PieceOf = |line| line["clip_id"].as_str().and_then(parent_id);
+    let mut records = vec![(PathBuf::from(".prep/clips.jsonl"), piece_of_clip, true)];
+    records.push((PathBuf::from(".prep/qa.jsonl"), piece_of_pair, true));
+    for split in [Split::Train, Split::Validation, Split::Test] {
+        records.push((Path::new(CHAT_DIR).join(format!("{split}.jsonl")), piece_of_pair, false));
+    }
+    for (relative, piece_of, always) in records {
+        let inputs: Vec<PathBuf> = dirs.iter().map(|dir| dir.join(&relative)).filter(|path| path.is_file()).collect();
+        let out = output.join(&relative);
+        if inputs.is_empty() && !always {
+            // No shard has examples of this split: neither has the dataset.
+            remove_if_present(&out)?;
+            continue;
+        }
+        merge_sorted_lines(&inputs, piece_of, &out)?;
     }
     Ok(())
 }
 
-/// `id` without its last `levels` `/`-separated parts (`a/b/0001/kind`, 2 -> `a/b`).
-fn parent_id(id: &str, levels: usize) -> Option<String> {
-    let mut id = id;
-    for _ in 0..levels {
-        id = id.rsplit_once('/')?.0;
+/// The piece id of a clip id (`demo/03/0001` -> `demo/03`).
+fn parent_id(id: &str) -> Option<String> {
+    id.rsplit_once('/').map(|(parent, _)| parent.to_string())
+}
+
+/// One input of a merge: its lines, and the line in hand with its piece.
+struct Input<'a> {
+    path: &'a Path,
+    lines: Lines<BufReader<File>>,
+    current: Option<String>,
+}
+
+impl Input<'_> {
+    /// The next non-empty line and its piece, if any.
+    fn advance(&mut self, key: PieceOf) -> Result<Option<String>> {
+        for line in self.lines.by_ref() {
+            let line = line.with_context(|| format!("reading {}", self.path.display()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(&line)
+                .with_context(|| format!("{}: a line that is not JSON", self.path.display()))?;
+            let piece = key(&value).with_context(|| format!("{}: a line without its piece's id", self.path.display()))?;
+            self.current = Some(line);
+            return Ok(Some(piece));
+        }
+        self.current = None;
+        Ok(None)
     }
-    Some(id.to_string())
 }
 
 /// Merges JSONL files each sorted by `key` into `out` (atomically), streaming: a line
 /// per input in memory. Equal keys keep input order.
 fn merge_sorted_lines(inputs: &[PathBuf], key: PieceOf, out: &Path) -> Result<()> {
-    let mut readers = inputs
+    let mut inputs = inputs
         .iter()
-        .map(|path| File::open(path).map(|f| BufReader::new(f).lines()).with_context(|| format!("opening {}", path.display())))
+        .map(|path| {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            Ok(Input { path, lines: BufReader::new(file).lines(), current: None })
+        })
         .collect::<Result<Vec<_>>>()?;
-    let mut current: Vec<Option<String>> = vec![None; inputs.len()];
     let mut heap = BinaryHeap::new();
-    let mut advance = |index: usize, heap: &mut BinaryHeap<Reverse<(String, usize)>>, current: &mut Vec<Option<String>>| -> Result<()> {
-        let path = &inputs[index];
-        for line in readers[index].by_ref() {
-            let line = line.with_context(|| format!("reading {}", path.display()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let value: serde_json::Value =
-                serde_json::from_str(&line).with_context(|| format!("{}: a line that is not JSON", path.display()))?;
-            let piece = key(&value).with_context(|| format!("{}: a line without its piece's id", path.display()))?;
+    for (index, input) in inputs.iter_mut().enumerate() {
+        if let Some(piece) = input.advance(key)? {
             heap.push(Reverse((piece, index)));
-            current[index] = Some(line);
-            break;
+        }
+    }
+    write_atomically_with(out, |writer| {
+        while let Some(Reverse((_, index))) = heap.pop() {
+            if let Some(line) = inputs[index].current.take() {
+                writeln!(writer, "{line}")?;
+            }
+            if let Some(piece) = inputs[index].advance(key)? {
+                heap.push(Reverse((piece, index)));
+            }
         }
         Ok(())
-    };
-    for index in 0..inputs.len() {
-        advance(index, &mut heap, &mut current)?;
-    }
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let temp = tempfile::NamedTempFile::new_in(parent).with_context(|| format!("creating a file in {}", parent.display()))?;
-    let mut writer = BufWriter::new(temp);
-    while let Some(Reverse((_, index))) = heap.pop() {
-        if let Some(line) = current[index].take() {
-            writeln!(writer, "{line}").with_context(|| format!("writing {}", out.display()))?;
-        }
-        advance(index, &mut heap, &mut current)?;
-    }
-    let temp = writer.into_inner().map_err(|e| anyhow!("writing {}: {}", out.display(), e.error()))?;
-    temp.persist(out).with_context(|| format!("renaming the temporary file to {}", out.display()))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -396,9 +510,9 @@ mod tests {
 
     #[test]
     fn parents_of_ids() {
-        assert_eq!(parent_id("demo/03/0001", 1).as_deref(), Some("demo/03"));
-        assert_eq!(parent_id("folder/a/b/0001/transcribe", 2).as_deref(), Some("folder/a/b"));
-        assert_eq!(parent_id("x", 1), None);
+        assert_eq!(parent_id("demo/03/0001").as_deref(), Some("demo/03"));
+        assert_eq!(parent_id("folder/a/b/0001").as_deref(), Some("folder/a/b"));
+        assert_eq!(parent_id("x"), None);
     }
 
     #[test]
@@ -419,5 +533,8 @@ mod tests {
             .map(|l| l.trim_start_matches("{\"piece_id\":\"").trim_end_matches("\"}").to_string())
             .collect();
         assert_eq!(merged, ["p1", "p1", "p2", "p3", "p3", "p4"]);
+        let names: Vec<String> =
+            fs::read_dir(dir.path()).expect("lists").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+        assert!(names.iter().all(|name| !name.contains(crate::output::TEMP_MARKER)), "{names:?}");
     }
 }

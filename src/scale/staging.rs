@@ -130,6 +130,16 @@ pub enum ShardState {
     Unfinished,
 }
 
+impl ShardState {
+    /// The marker of a finished or merged shard.
+    pub fn marker(&self) -> Option<&Marker> {
+        match self {
+            ShardState::Done(marker) | ShardState::Merged(marker) => Some(marker),
+            ShardState::Unfinished => None,
+        }
+    }
+}
+
 /// Reads the marker of the shard folder `dir`.
 pub fn shard_state(dir: &Path) -> Result<ShardState> {
     for (name, wrap) in [(DONE, ShardState::Done as fn(Marker) -> ShardState), (MERGED, ShardState::Merged)] {

@@ -2,14 +2,17 @@
 //! the `huggingface` Parquet schema-metadata key (`{"info": {"features": {...}}}`, the
 //! `Features.to_dict()` form) and the dataset card's `dataset_info.features` list (the
 //! `Features._to_yaml_list()` form). With them `datasets` decodes Audio and Array2D
-//! columns instead of guessing plain structs and nested lists.
+//! columns instead of guessing plain structs and nested lists. [`arrow_schema`] puts them,
+//! and the columns' descriptions, on a table's Arrow schema.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use arrow_schema::{Field, Schema, SchemaRef};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use super::schema::{ColumnType, TableSchema};
+use super::schema::{ColumnSchema, ColumnType, DESCRIPTION_KEY, TableSchema, arrow_type};
 use super::yaml::Yaml;
 
 /// The Parquet schema-metadata key `datasets` reads features from.
@@ -22,6 +25,24 @@ pub type ArrayDims = BTreeMap<String, usize>;
 #[error("column `{column}` is an Array2D but its inner dimension is not known (no row has set it)")]
 pub struct UnknownDim {
     pub column: String,
+}
+
+/// The Arrow schema of a table's files: column descriptions as field metadata, the
+/// `huggingface` features as schema metadata, and Array2D columns marked with the
+/// `datasets` extension type (see [`array2d_extension`]), whose inner dimension `dims`
+/// gives.
+pub fn arrow_schema(schema: &TableSchema, dims: &ArrayDims) -> Result<SchemaRef, UnknownDim> {
+    let fields = schema.columns.iter().map(|c| arrow_field(c, dims)).collect::<Result<Vec<Field>, _>>()?;
+    let metadata = HashMap::from([(HUGGINGFACE_KEY.to_string(), huggingface_metadata(schema, dims)?)]);
+    Ok(Arc::new(Schema::new_with_metadata(fields, metadata)))
+}
+
+fn arrow_field(column: &ColumnSchema, dims: &ArrayDims) -> Result<Field, UnknownDim> {
+    let mut metadata = HashMap::from([(DESCRIPTION_KEY.to_string(), column.description.clone())]);
+    if let ColumnType::Float16Array2 { .. } = column.column_type {
+        metadata.extend(array2d_extension(&column.name, dims)?);
+    }
+    Ok(Field::new(&column.name, arrow_type(&column.column_type), column.nullable).with_metadata(metadata))
 }
 
 /// `Features.to_dict()`: (column name, feature) in column order. A list of pairs, not a

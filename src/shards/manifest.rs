@@ -2,7 +2,8 @@
 //! card's title, the clip statistics and every table written so far. `prep shards` writes
 //! the clips and qa tables and `prep embed` the embeddings table later, each in its own
 //! run; both record their table here and re-render the card from the whole manifest, so
-//! the card always lists every table of the folder.
+//! the card always lists every table of the folder. Paths are stored relative to the
+//! dataset folder (`data/<config>/<file>`), so the folder can be moved or uploaded.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
 
-use super::card::{self, ClipStats};
+use super::card::{self, CardExtras, ClipStats};
 use super::features::ArrayDims;
 use super::schema::Table;
 use super::writer::{SplitFiles, TableFiles};
@@ -23,6 +24,9 @@ use crate::output::write_atomically;
 pub struct Manifest {
     pub title: String,
     pub stats: ClipStats,
+    /// The chat export and the recipe, for the card.
+    #[serde(default)]
+    pub extras: CardExtras,
     /// By config name.
     tables: BTreeMap<String, TableRecord>,
 }
@@ -40,6 +44,7 @@ impl Manifest {
         Ok(Manifest::load(dataset)?.unwrap_or_else(|| Manifest {
             title: title.to_string(),
             stats: ClipStats::default(),
+            extras: CardExtras::default(),
             tables: BTreeMap::new(),
         }))
     }
@@ -60,12 +65,21 @@ impl Manifest {
         }
     }
 
-    /// Records `table`, replacing what the manifest said about it before.
+    /// Records `table`, replacing what the manifest said about it before; its files are
+    /// kept by their path relative to the dataset folder.
     pub fn record(&mut self, table: &TableFiles) {
-        let record = TableRecord {
-            dims: table.dims.clone(),
-            splits: table.splits.clone(),
+        let relative = |path: &PathBuf| match path.file_name() {
+            Some(name) => Path::new("data").join(&table.config).join(name),
+            None => path.clone(),
         };
+        let splits = table
+            .splits
+            .iter()
+            .map(|(split, files)| {
+                (*split, SplitFiles { files: files.files.iter().map(relative).collect(), ..files.clone() })
+            })
+            .collect();
+        let record = TableRecord { dims: table.dims.clone(), splits };
         self.tables.insert(table.config.clone(), record);
     }
 
@@ -79,7 +93,7 @@ impl Manifest {
     pub fn save(&self, dataset: &Path) -> Result<PathBuf> {
         let tables = self.tables()?;
         let card_path = dataset.join("README.md");
-        let card = card::render(&self.title, &tables, &self.stats)?;
+        let card = card::render(&self.title, &tables, &self.stats, &self.extras)?;
         write_atomically(&Manifest::path(dataset), &serde_json::to_vec_pretty(self)?)?;
         write_atomically(&card_path, card.as_bytes())?;
         Ok(card_path)

@@ -6,13 +6,11 @@
 //! of rows or files.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Fields};
 use serde::Deserialize;
 use thiserror::Error;
 
-use super::features::{ArrayDims, HUGGINGFACE_KEY, UnknownDim, array2d_extension, huggingface_metadata};
 
 /// The tables of a prepared dataset; each is one Hugging Face config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,8 +101,6 @@ pub enum SchemaError {
     BadInnerDim { column: String, dim_column: String },
     #[error("column `{0}` appears twice")]
     DuplicateColumn(String),
-    #[error(transparent)]
-    UnknownDim(#[from] UnknownDim),
 }
 
 #[derive(Deserialize)]
@@ -165,20 +161,6 @@ impl TableSchema {
             }
         }
         Ok(())
-    }
-
-    /// The Arrow schema of the table's files: column descriptions as field metadata, the
-    /// `huggingface` features as schema metadata, and Array2D columns marked with the
-    /// `datasets` extension type (see `features::array2d_extension`), whose inner
-    /// dimension `dims` gives.
-    pub fn arrow_schema(&self, dims: &ArrayDims) -> Result<SchemaRef, UnknownDim> {
-        let fields = self
-            .columns
-            .iter()
-            .map(|c| arrow_field(c, dims))
-            .collect::<Result<Vec<Field>, _>>()?;
-        let metadata = HashMap::from([(HUGGINGFACE_KEY.to_string(), huggingface_metadata(self, dims)?)]);
-        Ok(Arc::new(Schema::new_with_metadata(fields, metadata)))
     }
 
     /// The columns whose per-row value fixes an Array2D column's inner dimension:
@@ -244,12 +226,4 @@ pub fn audio_fields() -> Fields {
         Field::new("bytes", DataType::Binary, true),
         Field::new("path", DataType::Utf8, true),
     ])
-}
-
-fn arrow_field(column: &ColumnSchema, dims: &ArrayDims) -> Result<Field, UnknownDim> {
-    let mut metadata = HashMap::from([(DESCRIPTION_KEY.to_string(), column.description.clone())]);
-    if let ColumnType::Float16Array2 { .. } = column.column_type {
-        metadata.extend(array2d_extension(&column.name, dims)?);
-    }
-    Ok(Field::new(&column.name, arrow_type(&column.column_type), column.nullable).with_metadata(metadata))
 }

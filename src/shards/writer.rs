@@ -17,8 +17,9 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use super::features::ArrayDims;
+use super::features::{self, ArrayDims};
 use super::schema::TableSchema;
 use super::tables::Row;
 use crate::datasets::Split;
@@ -46,11 +47,33 @@ impl Default for ShardOptions {
     }
 }
 
-/// The files and row count of one split of a finished table.
+/// The files, row count and sizes of one split of a finished table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SplitFiles {
     pub rows: u64,
     pub files: Vec<PathBuf>,
+    /// Bytes of the uncompressed column data (the row groups' `total_byte_size`): the
+    /// card's `num_bytes`, what the split takes once decoded.
+    #[serde(default)]
+    pub num_bytes: u64,
+    /// Bytes of the Parquet files: what a download of the split fetches.
+    #[serde(default)]
+    pub download_bytes: u64,
+}
+
+impl SplitFiles {
+    /// The split's files with their sizes read from their Parquet footers.
+    pub fn measured(rows: u64, files: Vec<PathBuf>) -> Result<SplitFiles> {
+        let (mut num_bytes, mut download_bytes) = (0, 0);
+        for path in &files {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            download_bytes += file.metadata().with_context(|| format!("reading {}", path.display()))?.len();
+            let reader = SerializedFileReader::new(file).with_context(|| format!("reading the footer of {}", path.display()))?;
+            let row_groups = reader.metadata().row_groups();
+            num_bytes += row_groups.iter().map(|group| u64::try_from(group.total_byte_size()).unwrap_or(0)).sum::<u64>();
+        }
+        Ok(SplitFiles { rows, files, num_bytes, download_bytes })
+    }
 }
 
 /// What `ShardWriter::finish` wrote.
@@ -143,13 +166,7 @@ impl<R: Row> ShardWriter<R> {
                 shards.closed.push(path);
             }
             let finals = rename_final(&self.dir, split, &shards.closed)?;
-            files.insert(
-                split,
-                SplitFiles {
-                    rows: shards.rows,
-                    files: finals,
-                },
-            );
+            files.insert(split, SplitFiles::measured(shards.rows, finals)?);
         }
         remove_stale(&self.dir, &files)?;
         Ok(TableFiles {
@@ -182,7 +199,7 @@ impl<R: Row> ShardWriter<R> {
                 arrow_schema.clone()
             }
             None => {
-                let arrow_schema = self.schema.arrow_schema(&dims)?;
+                let arrow_schema = features::arrow_schema(&self.schema, &dims)?;
                 self.fixed = Some((dims, arrow_schema.clone()));
                 arrow_schema
             }

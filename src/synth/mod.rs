@@ -46,7 +46,7 @@ fn timbre(family: Family) -> Timbre {
         }
         Family::Bass => shape(&[1.0, 0.6, 0.2, 0.1], 0.01, 0.8, 0.2, 0.2),
         // Bowed: slow attack, rich odd and even harmonics (sawtooth-like).
-        Family::Strings | Family::Ensemble | Family::Synth => {
+        Family::Strings | Family::Ensemble | Family::Voice | Family::Synth => {
             shape(&[1.0, 0.5, 0.33, 0.25, 0.2, 0.17, 0.14, 0.12], 0.08, 0.1, 0.85, 0.15)
         }
         Family::Brass => shape(&[1.0, 0.8, 0.6, 0.45, 0.3, 0.2, 0.12], 0.05, 0.1, 0.8, 0.1),

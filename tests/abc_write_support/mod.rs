@@ -1,4 +1,6 @@
 //! Hand-built scores shared by the ABC writer tests, one per feature.
+// Each test binary uses a subset of the helpers.
+#![allow(dead_code)]
 
 use prep::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
 
@@ -152,4 +154,81 @@ pub fn drums() -> Score {
 /// Unquantized timing: onsets off every grid.
 pub fn unquantized() -> Score {
     score(vec![part(0, &[(7, 233, 60), (241, 3, 62), (251, 700, 64), (1003, 38, 65), (1044, 890, 67)])])
+}
+
+/// A piano melody over a bass held across the first bar line, a bar of melody alone,
+/// then a short bass note again: one voice whose overlay sounds in bars 1, 2 and 4.
+pub fn held_bass_under_melody() -> Score {
+    let melody = melody(0, &[(Q, 72), (Q, 74), (Q, 76), (Q, 77), (4 * Q, 79), (4 * Q, 77), (4 * Q, 76)]);
+    let bass = [(2 * Q, 4 * Q, 48), (12 * Q, 2 * Q, 43)];
+    score(vec![part(0, &[&melody[..], &bass[..]].concat())])
+}
+
+/// A string quartet as notation programs export it: four tracks on channel 0, all on
+/// String Ensemble 1, named after their parts, with double stops (equal and unequal
+/// lengths) and held notes under moving ones, over the bar lines too.
+pub fn quartet() -> Score {
+    let named = |name: &str, notes: &[(u64, u64, u8)]| {
+        let mut p = part(48, notes);
+        p.name = Some(name.to_string());
+        p
+    };
+    let violin_one = [
+        &melody(0, &[(Q, 76), (Q, 77), (Q, 79), (Q, 81), (2 * Q, 83), (2 * Q, 84)])[..],
+        &[(8 * Q, 2 * Q, 72), (8 * Q, 2 * Q, 76), (10 * Q, 2 * Q, 74), (10 * Q, Q, 79), (11 * Q, Q, 77)],
+        &[(12 * Q, 4 * Q, 72), (12 * Q, Q, 79), (13 * Q, Q, 81), (14 * Q, 2 * Q, 79)],
+    ]
+    .concat();
+    let violin_two = [
+        &[(0, 6 * Q, 67)][..],
+        &melody(0, &[(2 * Q, 72), (2 * Q, 71), (2 * Q, 69), (2 * Q, 67)]),
+        &[(8 * Q, 4 * Q, 64), (12 * Q, 4 * Q, 67), (12 * Q, 4 * Q, 71)],
+    ]
+    .concat();
+    let viola = [(0, 4 * Q, 60), (0, 4 * Q, 64), (4 * Q, 2 * Q, 62), (6 * Q, 2 * Q, 59), (8 * Q, 8 * Q, 55)];
+    let cello = [
+        &melody(0, &[(2 * Q, 48), (2 * Q, 43), (4 * Q, 45)])[..],
+        &[(8 * Q, 8 * Q, 36), (8 * Q, 2 * Q, 48), (10 * Q, 2 * Q, 50), (12 * Q, 4 * Q, 43)],
+    ]
+    .concat();
+    score(vec![
+        named("Violin I", &violin_one),
+        named("Violin II", &violin_two),
+        named("Viola", &viola),
+        named("Cello", &cello),
+    ])
+}
+
+/// One part in two lines, the key changing from C to D at the bar's third beat: the
+/// melody plays F then F#, the bass under it F then F# too.
+pub fn key_change_under_overlay() -> Score {
+    let notes = [(0, Q, 65), (Q, Q, 65), (2 * Q, Q, 66), (3 * Q, Q, 66), (0, 2 * Q, 53), (2 * Q, 2 * Q, 54)];
+    let mut s = score(vec![part(0, &notes)]);
+    s.key_signatures =
+        vec![KeyChange { tick: 0, key: Key::default() }, KeyChange { tick: 2 * Q, key: Key::new(2, Mode::Major) }];
+    s
+}
+
+/// Sixteen parts, each a held note under two moving ones, the last on the same program
+/// as the second (so that it can share its MIDI channel).
+pub fn sixteen_parts() -> Score {
+    let parts = (0..16u8)
+        .map(|i| {
+            let program = if i == 15 { 5 } else { i * 5 };
+            let low = 36 + 3 * i;
+            part(program, &[(0, 4 * Q, low), (0, 2 * Q, low + 12), (2 * Q, 2 * Q, low + 14)])
+        })
+        .collect();
+    score(parts)
+}
+
+/// A held bass under a melody in 4/4, then in 3/4.
+pub fn overlay_across_metre_change() -> Score {
+    let notes = [&melody(0, &[(Q, 72); 4])[..], &melody(4 * Q, &[(Q, 74); 3]), &[(0, 4 * Q, 48), (4 * Q, 3 * Q, 43)]];
+    let mut s = score(vec![part(0, &notes.concat())]);
+    s.time_signatures = vec![
+        TimeSignature { tick: 0, numerator: 4, denominator: 4 },
+        TimeSignature { tick: 4 * Q, numerator: 3, denominator: 4 },
+    ];
+    s
 }

@@ -1,5 +1,7 @@
 //! abcMIDI's abc2midi as an independent referee: run it on ABC text and read the notes
 //! of the MIDI it writes with midly (not with prep's own reader).
+// Each test binary uses a subset of the helpers.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Command;
@@ -77,4 +79,40 @@ pub fn render(abc: &str, dir: &Path, name: &str) -> (Option<Vec<u8>>, String) {
     let run = Command::new(ABC2MIDI).arg(&input).arg("-o").arg(&output).output().expect("run abc2midi");
     let messages = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     (std::fs::read(&output).ok(), messages)
+}
+
+/// (pitch, onset in seconds) of every note of a MIDI file, through its tempo map
+/// (format 1: tempo events of every track apply to all), sorted by onset. abc2midi's
+/// one-tick-late start is given back, as in `midi_notes`.
+pub fn midi_onset_seconds(bytes: &[u8]) -> Vec<(u8, f64)> {
+    let smf = Smf::parse(bytes).expect("abc2midi writes valid MIDI");
+    let Timing::Metrical(tpq) = smf.header.timing else { panic!("abc2midi writes metrical timing") };
+    let tpq = f64::from(tpq.as_int());
+    let mut tempos: Vec<(u64, u32)> = Vec::new();
+    let mut onsets: Vec<(u8, u64)> = Vec::new();
+    for track in &smf.tracks {
+        let mut now = 0u64;
+        for event in track {
+            now += u64::from(event.delta.as_int());
+            match event.kind {
+                TrackEventKind::Meta(midly::MetaMessage::Tempo(micros)) => tempos.push((now, micros.as_int())),
+                TrackEventKind::Midi { message: MidiMessage::NoteOn { key, vel }, .. } if vel.as_int() > 0 => {
+                    onsets.push((key.as_int(), now.saturating_sub(1)));
+                }
+                _ => {}
+            }
+        }
+    }
+    tempos.sort_unstable();
+    let seconds = |tick: u64| {
+        let (mut at, mut micros, mut total) = (0u64, 500_000u32, 0.0);
+        for &(change, value) in tempos.iter().take_while(|t| t.0 <= tick) {
+            total += (change - at) as f64 * f64::from(micros) / tpq / 1e6;
+            (at, micros) = (change, value);
+        }
+        total + (tick - at) as f64 * f64::from(micros) / tpq / 1e6
+    };
+    let mut out: Vec<(u8, f64)> = onsets.into_iter().map(|(pitch, tick)| (pitch, seconds(tick))).collect();
+    out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    out
 }

@@ -6,7 +6,7 @@
 // Each test crate uses a different part of the generator.
 #![allow(dead_code)]
 
-use prep::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoMap, TimeSignature};
+use prep::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -233,4 +233,70 @@ pub fn perform(score: &Score, sigma: f64, seed: u64) -> Score {
         })
         .collect();
     performed
+}
+
+/// The score with an expressive tempo map, as notation programs export a score whose
+/// playback was shaped by hand or by a recording it was aligned to: a new tempo on every
+/// beat, wandering smoothly within 25% of the score's, slowing into the last bar.
+pub fn expressive(score: &Score, seed: u64) -> Score {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let base = f64::from(score.tempo.at(0).micros_per_quarter);
+    let end = score.parts.iter().flat_map(|p| &p.notes).map(Note::end).max().unwrap_or(0);
+    let mut factor = 1.0f64;
+    let mut changes = Vec::new();
+    let mut tick = 0;
+    while tick < end {
+        factor = (factor + rng.random_range(-0.06..0.06)).clamp(0.8, 1.25);
+        let ritardando = if tick + 4 * TPQ >= end { 1.3 } else { 1.0 };
+        changes.push(TempoChange {
+            tick,
+            micros_per_quarter: (base * factor * ritardando).round() as u32,
+        });
+        tick += TPQ;
+    }
+    Score {
+        tempo: TempoMap::from_changes(changes),
+        ..score.clone()
+    }
+}
+
+/// Where `ornamented` put notes off every grid: (part, start tick) of each grace note.
+pub type Ornaments = Vec<(usize, u64)>;
+
+/// The score with ornaments as notation programs export them: a grace note (a step
+/// above, 13 ticks long: off every grid up to 1/96 quarter) before one melody note on a
+/// beat in `every`, and one beat of the melody as a septuplet (its notes on no grid or on
+/// a fine one by chance). Returns the places of both; the other notes are untouched.
+pub fn ornamented(score: &Score, every: usize, seed: u64) -> (Score, Ornaments) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = score.clone();
+    let melody = &mut out.parts[0].notes;
+    let on_beat: Vec<Note> = melody
+        .iter()
+        .filter(|n| n.start >= TPQ && n.start.is_multiple_of(TPQ))
+        .copied()
+        .collect();
+    let mut places = Vec::new();
+    for main in on_beat.iter().filter(|_| rng.random_range(0..every) == 0) {
+        let grace = Note {
+            start: main.start - 13,
+            duration: 13,
+            pitch: main.pitch.saturating_add(2).min(127),
+            velocity: 60,
+        };
+        places.push((0, grace.start));
+        melody.push(grace);
+    }
+    // A septuplet on the second beat of the second bar (the bar's ticks are at least 2 beats).
+    let beat = if score.time_signatures[0].denominator == 8 { 3 * TPQ / 2 } else { TPQ };
+    let bar = 4 * TPQ * u64::from(score.time_signatures[0].numerator) / u64::from(score.time_signatures[0].denominator);
+    let start = score.pickup_ticks + bar + beat;
+    melody.retain(|n| n.start < start || n.start >= start + beat);
+    for k in 0..7 {
+        let tick = start + k * beat / 7;
+        melody.push(note(tick, start + (k + 1) * beat / 7 - tick, 72 + k as i64, 70));
+        places.push((0, tick));
+    }
+    melody.sort_by_key(|n| (n.start, n.pitch));
+    (out, places)
 }

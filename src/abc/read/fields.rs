@@ -41,9 +41,10 @@ pub(crate) fn parse_unit(value: &str) -> Result<Length, String> {
 }
 
 /// Reads `Q:` into microseconds per quarter note. Accepts `1/4=96`, `3/8=60`,
-/// `"Allegro" 1/4=120`, `1/8 1/4=60` (beats summed) and a bare `96`, which this reader
-/// takes as quarter = 96 (ABC 2.1 deprecates the bare form and reads it in units of
-/// `L:`; language models mean quarter notes by it, and so does the reference data).
+/// `1/8=139` (the same tempo as `1/4=69.5`), `1/512=8533`, `"Allegro" 1/4=120`,
+/// `1/8 1/4=60` (beats summed) and a bare `96`, which this reader takes as quarter = 96
+/// (ABC 2.1 deprecates the bare form and reads it in units of `L:`; language models
+/// mean quarter notes by it, and so does the reference data).
 pub(crate) fn parse_tempo(value: &str) -> Result<u32, String> {
     let unquoted = remove_quoted(value);
     let text = unquoted.trim();
@@ -53,12 +54,12 @@ pub(crate) fn parse_tempo(value: &str) -> Result<u32, String> {
         None => ("1/4", text),
     };
     let bpm = bpm.split_whitespace().next().and_then(|b| b.parse::<f64>().ok());
-    let bpm = bpm.filter(|b| b.is_finite() && *b >= 1.0 && *b <= 10_000.0).ok_or_else(expected)?;
+    let bpm = bpm.filter(|b| b.is_finite() && *b >= 1.0 && *b <= 100_000_000.0).ok_or_else(expected)?;
     let mut beat = 0.0;
     for fraction in beats.split_whitespace() {
         let (num, den) = fraction.split_once('/').ok_or_else(expected)?;
         let num = num.parse::<u32>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(expected)?;
-        let den = den.parse::<u32>().ok().filter(|d| (1..=1024).contains(d)).ok_or_else(expected)?;
+        let den = den.parse::<u32>().ok().filter(|d| (1..=65_536).contains(d)).ok_or_else(expected)?;
         beat += f64::from(num) / f64::from(den);
     }
     if beat <= 0.0 {
@@ -234,6 +235,10 @@ mod tests {
         assert_eq!(parse_tempo("96"), Ok(625_000));
         assert_eq!(parse_tempo("3/8=60"), Ok(666_667));
         assert_eq!(parse_tempo("\"Allegro\" 1/4=120"), Ok(500_000));
+        // Equivalent forms give the same tempo.
+        assert_eq!(parse_tempo("1/8=139"), parse_tempo("1/4=69.5"));
+        assert_eq!(parse_tempo("1/8=139"), Ok(863_309));
+        assert_eq!(parse_tempo("1/512=8533"), Ok(900_035));
         assert!(parse_tempo("\"Allegro\"").is_err());
     }
 

@@ -15,7 +15,10 @@
 //! - `M:none` and `K:none` leave the defaults (4/4, C major) and `FoundFields` false.
 //! - Decorations, grace notes, chord symbols, annotations, slurs and dynamics are
 //!   skipped; every note gets velocity 80.
-//! - `&` overlays go into the same part as their voice.
+//! - `&` overlays go into the same part as their voice and are read as abc2midi reads
+//!   them: from the bar's start, without the bar's accidentals, in the key the main line
+//!   ended the bar in, each overlay's ties continuing in the same overlay of the next bar.
+//! - `Q:` with any beat: `Q:1/8=139` and `Q:1/4=69.5` are the same tempo.
 //! - Caps on pathological input: no voice runs past `duration::MAX_TICKS` (100,000
 //!   quarter notes), at most `MAX_NOTES` notes are created and `MAX_DIAGNOSTICS`
 //!   diagnostics kept. The reader is a single pass, linear in the input.

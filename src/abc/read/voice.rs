@@ -89,6 +89,13 @@ pub(crate) struct Voice {
     bar_start: u64,
     /// Where the main line of the bar stopped when `&` went back to the bar's start.
     overlay_resume: Option<u64>,
+    /// The key at the end of the bar's main line, which its overlays are read in.
+    main_key: Option<Key>,
+    /// Which line of the bar is being read: 0 the main line, 1 after the first `&`, ...
+    line: usize,
+    /// Per line: its notes tied over the last bar line, waiting for that line's next
+    /// bar (abc2midi joins a tie to the same overlay line of the next bar).
+    line_ties: Vec<Vec<usize>>,
     accidentals: BarAccidentals,
     /// Notes (indices into `notes`) tied to the next element.
     open_ties: Vec<usize>,
@@ -116,6 +123,9 @@ impl Voice {
             first_bar_end: None,
             bar_start: 0,
             overlay_resume: None,
+            main_key: None,
+            line: 0,
+            line_ties: Vec::new(),
             accidentals: BarAccidentals::new(),
             open_ties: Vec::new(),
             last_notes: Vec::new(),
@@ -339,6 +349,8 @@ impl Voice {
         if let Some(resume) = self.overlay_resume.take() {
             self.time = self.time.max(resume);
         }
+        self.main_key = None;
+        self.switch_line(0);
         if self.first_bar_end.is_none() && self.time > 0 {
             self.first_bar_end = Some(self.time);
         }
@@ -348,13 +360,29 @@ impl Voice {
         self.last_notes.clear();
     }
 
-    /// `&`: the following music overlays the current bar from its start, in this voice.
+    /// `&`: the following music overlays the current bar from its start, in this voice,
+    /// as abc2midi reads it: in the key the main line ended the bar in, without the
+    /// bar's accidentals, its ties continuing the same overlay line of the previous bar.
     pub fn overlay(&mut self) {
         self.overlay_resume = Some(self.overlay_resume.unwrap_or(0).max(self.time));
         self.time = self.bar_start;
-        self.open_ties.clear();
+        self.key = *self.main_key.get_or_insert(self.key);
+        self.switch_line(self.line + 1);
+        self.accidentals.clear();
         self.last = None;
         self.last_notes.clear();
+        self.tuplet = None;
+        self.broken = None;
+    }
+
+    /// Puts the current line's open ties aside and takes up those of line `line`.
+    fn switch_line(&mut self, line: usize) {
+        if self.line_ties.len() <= self.line.max(line) {
+            self.line_ties.resize(self.line.max(line) + 1, Vec::new());
+        }
+        self.line_ties[self.line] = std::mem::take(&mut self.open_ties);
+        self.open_ties = std::mem::take(&mut self.line_ties[line]);
+        self.line = line;
     }
 }
 

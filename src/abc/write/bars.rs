@@ -1,18 +1,23 @@
-//! Engraving: one voice's chords -> a stream of `Token`s laid on the bar grid.
+//! Engraving: one line's chords -> a stream of `Token`s laid on the bar grid.
 //!
 //! Each bar is cut into contiguous segments (chords, and rests filling the gaps);
-//! chords crossing a bar line, a key change, or (in the first voice) a tempo change are
-//! split there and tied. Segments are grouped into plain runs and tuplets
+//! chords crossing a bar line, a key change (main lines), or a tempo change (the lead
+//! line) are split there and tied. Segments are grouped into plain runs and tuplets
 //! (`tuplets`), and each written length that is not a single notated length becomes
 //! tied notes, longest first (`rhythm`). Tokens know lengths in whole notes, not in
 //! `L:` units, so the unit can be chosen afterwards from their histogram.
+//!
+//! Overlay lines (`&`) carry no fields: metre, key and tempo belong to the voice's main
+//! line. They are spelled in the key in force at the end of each bar, the key abc2midi
+//! applies to an overlay after the main line's mid-bar `[K:]` (see docs/abc-dialect.md).
 
 use super::rhythm::{self, HISTOGRAM_SIZE, Len};
+use super::tempo::Tempo;
 use super::tuplets::{BarGrid, Ratio, Segment, group_bar};
-use super::voices::Voice;
+use super::voices::Line;
 use crate::score::{Key, Score};
 
-/// One written element of a voice.
+/// One written element of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token {
     /// Bar line after a bar.
@@ -21,8 +26,10 @@ pub enum Token {
     Metre(u8, u8),
     /// `[K:..]`.
     Key(Key),
-    /// `[Q:1/4=bpm]`.
-    Tempo(u32),
+    /// The key the following notes are spelled in, not written (overlay lines).
+    KeyInForce(Key),
+    /// `[Q:1/n=m]`.
+    Tempo(Tempo),
     /// `(p:q:r`: the next `r` notes and rests are a tuplet; `simple` when they are
     /// single notes and rests of one written length.
     Tuplet {
@@ -31,7 +38,7 @@ pub enum Token {
         simple: bool,
     },
     Rest(Len),
-    /// A note or chord (`pitches` indexes the voice's pitch pool); `tie` writes `-`.
+    /// A note or chord (`pitches` indexes the line's pitch pool); `tie` writes `-`.
     Note {
         pitches: (u32, u32),
         len: Len,
@@ -39,7 +46,7 @@ pub enum Token {
     },
 }
 
-/// Everything all voices share: bar lines, metres, key and tempo changes.
+/// Everything all lines share: bar lines, metres, key and tempo changes.
 #[derive(Debug, Clone)]
 pub struct Timeline {
     /// Ticks per whole note.
@@ -51,9 +58,9 @@ pub struct Timeline {
     pub first_key: Key,
     /// Key changes after tick 0 (each to a different key).
     pub keys: Vec<(u64, Key)>,
-    pub first_bpm: u32,
-    /// Tempo changes after tick 0 (each to a different integer BPM).
-    pub tempos: Vec<(u64, u32)>,
+    pub first_tempo: Tempo,
+    /// Tempo changes after tick 0 (each to a different written tempo).
+    pub tempos: Vec<(u64, Tempo)>,
     /// Ticks from the virtual downbeat of a pickup bar to tick 0.
     pub pickup_shift: u64,
     /// Snapping grid for unquantized positions: a 1/64 note, or the finest binary
@@ -81,18 +88,18 @@ impl Timeline {
                 keys.push((change.tick, change.key));
             }
         }
-        let first_bpm = bpm(score.tempo.at(0).micros_per_quarter);
-        let mut tempos: Vec<(u64, u32)> = Vec::new();
+        let first_tempo = Tempo::from_micros(score.tempo.at(0).micros_per_quarter);
+        let mut tempos: Vec<(u64, Tempo)> = Vec::new();
         for change in score.tempo.changes().iter().filter(|c| c.tick > 0) {
-            let value = bpm(change.micros_per_quarter);
-            if tempos.last().map_or(first_bpm, |t| t.1) != value {
+            let value = Tempo::from_micros(change.micros_per_quarter);
+            if tempos.last().map_or(first_tempo, |t| t.1) != value {
                 tempos.push((change.tick, value));
             }
         }
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
         let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);
-        Timeline { whole, bars, metres, first_key, keys, first_bpm, tempos, pickup_shift, snap }
+        Timeline { whole, bars, metres, first_key, keys, first_tempo, tempos, pickup_shift, snap }
     }
 
     pub fn bar_count(&self) -> usize {
@@ -100,18 +107,24 @@ impl Timeline {
     }
 }
 
-/// Integer quarter-note BPM of a tempo.
-fn bpm(micros_per_quarter: u32) -> u32 {
-    (60_000_000.0 / f64::from(micros_per_quarter.max(1))).round() as u32
+/// What a line writes besides its notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRole {
+    /// The main line of the first voice: metre, key and tempo changes.
+    Lead,
+    /// The main line of another voice: metre and key changes.
+    Main,
+    /// An overlay: no fields (see the module doc).
+    Overlay,
 }
 
-/// Engraves `voice` into `tokens` (one `Token::Bar` per bar) and counts every written
-/// length in `histogram`. `leads` marks the first voice, which carries tempo changes.
-/// Pitches of chords merged by snapping are appended to `voice.pitches`.
+/// Engraves `line` into `tokens` (one `Token::Bar` per bar) and counts every written
+/// length in `histogram`. Pitches of chords merged by snapping are appended to
+/// `line.pitches`.
 pub fn engrave(
-    voice: &mut Voice,
+    line: &mut Line,
     timeline: &Timeline,
-    leads: bool,
+    role: LineRole,
     tokens: &mut Vec<Token>,
     histogram: &mut [u32; HISTOGRAM_SIZE],
 ) {
@@ -122,22 +135,28 @@ pub fn engrave(
     let (mut chord_cursor, mut key_cursor, mut tempo_cursor) = (0, 0, 0);
     for bar in 0..timeline.bar_count() {
         let (start, end) = (timeline.bars[bar], timeline.bars[bar + 1]);
-        if bar > 0 && timeline.metres[bar] != timeline.metres[bar - 1] {
+        if role != LineRole::Overlay && bar > 0 && timeline.metres[bar] != timeline.metres[bar - 1] {
             let (n, d) = timeline.metres[bar];
             tokens.push(Token::Metre(n, d));
         }
-        while voice.chords.get(chord_cursor).is_some_and(|c| c.end <= start) {
+        while line.chords.get(chord_cursor).is_some_and(|c| c.end <= start) {
             chord_cursor += 1;
         }
         fields.clear();
         take_changes(&timeline.keys, &mut key_cursor, end, Token::Key, &mut fields);
-        if leads {
+        if role == LineRole::Overlay {
+            if let Some(&(_, Token::Key(key))) = fields.last() {
+                tokens.push(Token::KeyInForce(key));
+            }
+            fields.clear();
+        }
+        if role == LineRole::Lead {
             take_changes(&timeline.tempos, &mut tempo_cursor, end, Token::Tempo, &mut fields);
             fields.sort_by_key(|f| f.0);
         }
         splits.clear();
         splits.extend(fields.iter().map(|f| f.0));
-        cut_bar(voice, chord_cursor, start, end, &splits, &mut segments);
+        cut_bar(line, chord_cursor, start, end, &splits, &mut segments);
         let grid = BarGrid {
             start,
             end,
@@ -145,7 +164,7 @@ pub fn engrave(
             whole: timeline.whole,
             snap: timeline.snap,
         };
-        group_bar(&mut segments, &mut voice.pitches, &grid, &mut groups);
+        group_bar(&mut segments, &mut line.pitches, &grid, &mut groups);
         let mut pending = fields.iter().peekable();
         for group in &groups {
             let tuplet_at = tokens.len();
@@ -198,11 +217,11 @@ fn take_changes<T: Copy>(
     }
 }
 
-/// Cuts bar [start, end) of a voice into contiguous segments, split at `splits`.
-fn cut_bar(voice: &Voice, first_chord: usize, start: u64, end: u64, splits: &[u64], out: &mut Vec<Segment>) {
+/// Cuts bar [start, end) of a line into contiguous segments, split at `splits`.
+fn cut_bar(line: &Line, first_chord: usize, start: u64, end: u64, splits: &[u64], out: &mut Vec<Segment>) {
     out.clear();
     let mut at = start;
-    for chord in voice.chords[first_chord..].iter().take_while(|c| c.start < end) {
+    for chord in line.chords[first_chord..].iter().take_while(|c| c.start < end) {
         let from = chord.start.max(start);
         if from > at {
             out.push(Segment { start: at, end: from, pitches: None, tie: false });

@@ -1,16 +1,20 @@
-//! The tune header: `X:`, `T:`, `M:`, `L:`, `Q:`, `%%score`, one `V:` (with its clef
-//! and `%%MIDI` program or drum channel) per voice, and `K:` last.
+//! The tune header: `X:`, `T:`, `M:`, `L:`, `Q:`, one `V:` per part (its name, clef,
+//! `%%MIDI channel` and `%%MIDI program`), and `K:` last.
 
 use std::fmt::Write;
 
 use super::bars::Timeline;
 use super::voices::Voice;
-use crate::score::Score;
+use crate::score::{Score, part_name};
 
 /// General MIDI program of the viola, the one instrument written in the alto clef.
 const VIOLA: u8 = 41;
 /// Voices whose median pitch is below G3 are written in the bass clef.
 const BASS_CLEF_BELOW: u8 = 55;
+
+/// Channels (1-based) for the parts that are not drums, in order; drums play on 10.
+const CHANNELS: [u8; 15] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16];
+const DRUM_CHANNEL: u8 = 10;
 
 /// Writes the header of `score`, whose voices are `voices`, ending with the `K:` line.
 pub fn write_header(
@@ -28,15 +32,13 @@ pub fn write_header(
     let (n, d) = timeline.metres[0];
     let _ = writeln!(out, "M:{n}/{d}");
     let _ = writeln!(out, "L:{}/{}", unit.0, unit.1);
-    let _ = writeln!(out, "Q:1/4={}", timeline.first_bpm);
-    if voices.len() > 1 {
-        write_score_directive(out, voices);
-    }
-    for (number, voice) in voices.iter().enumerate() {
+    let _ = writeln!(out, "Q:{}", timeline.first_tempo);
+    let channels = midi_channels(score, voices);
+    for (number, (voice, channel)) in voices.iter().zip(channels).enumerate() {
         let Some(part) = voice.part.and_then(|p| score.parts.get(p)) else {
             continue;
         };
-        let name = one_line(&part.instrument.name).replace('"', "'");
+        let name = one_line(part_name(part, score.title.as_deref())).replace('"', "'");
         let clef = if part.is_drum {
             "perc"
         } else if part.instrument.program == VIOLA {
@@ -47,46 +49,52 @@ pub fn write_header(
             "treble"
         };
         let _ = writeln!(out, "V:{} name=\"{name}\" clef={clef}", number + 1);
-        if part.is_drum {
-            out.push_str("%%MIDI channel 10\n");
-        } else {
+        let _ = writeln!(out, "%%MIDI channel {channel}");
+        if !part.is_drum {
             let _ = writeln!(out, "%%MIDI program {}", part.instrument.program);
         }
     }
     let _ = writeln!(out, "K:{}", timeline.first_key);
 }
 
-/// `%%score 1 (2 3) 4`: one staff per part, the extra voices of a part sharing its staff.
-fn write_score_directive(out: &mut String, voices: &[Voice]) {
-    out.push_str("%%score");
-    let mut first = 0;
-    while first < voices.len() {
-        let count = voices[first..].iter().take_while(|v| v.part == voices[first].part).count();
-        out.push(' ');
-        if count > 1 {
-            out.push('(');
-        }
-        for number in first + 1..=first + count {
-            let _ = write!(out, "{number}");
-            if number < first + count {
-                out.push(' ');
+/// The MIDI channel each voice plays on, its overlays included: drums on 10, the other
+/// parts on 1-9 and 11-16 in order. Past 15 such parts a part shares the channel of an
+/// earlier part with the same program, failing that the channels are reused in turn;
+/// abc2midi refuses a tune whose voices need more than 16 channels.
+fn midi_channels(score: &Score, voices: &[Voice]) -> Vec<u8> {
+    let mut given: Vec<(u8, u8)> = Vec::new();
+    let mut reused = 0;
+    voices
+        .iter()
+        .map(|voice| {
+            let Some(part) = voice.part.and_then(|p| score.parts.get(p)) else { return CHANNELS[0] };
+            if part.is_drum {
+                return DRUM_CHANNEL;
             }
-        }
-        if count > 1 {
-            out.push(')');
-        }
-        first += count;
-    }
-    out.push('\n');
+            let program = part.instrument.program;
+            let channel = if given.len() < CHANNELS.len() {
+                CHANNELS[given.len()]
+            } else if let Some(&(_, channel)) = given.iter().find(|g| g.0 == program) {
+                channel
+            } else {
+                reused += 1;
+                CHANNELS[(reused - 1) % CHANNELS.len()]
+            };
+            given.push((program, channel));
+            channel
+        })
+        .collect()
 }
 
 /// Median pitch of a voice's notes (each chord note counted), `None` without notes.
 fn median_pitch(voice: &Voice) -> Option<u8> {
     let mut counts = [0u32; 128];
-    for &pitch in &voice.pitches {
+    let mut total = 0usize;
+    for pitch in voice.pitches() {
         counts[usize::from(pitch & 0x7f)] += 1;
+        total += 1;
     }
-    let middle = voice.pitches.len().checked_sub(1)? / 2;
+    let middle = total.checked_sub(1)? / 2;
     let mut seen = 0usize;
     (0u8..128).find(|&p| {
         seen += counts[usize::from(p)] as usize;

@@ -1,15 +1,18 @@
 //! Score -> ABC 2.1 text, to the contract in `docs/abc-dialect.md`.
 //!
-//! The pipeline: split each part into voices (`voices`), lay every voice on the shared
-//! bar grid as tokens with lengths in whole notes (`bars`, `tuplets`, `rhythm`), pick
-//! the unit `L:` from the lengths used, then spell and print (`text`, `spelling`) and
-//! arrange the lines (`layout`) under the header (`header`).
+//! The pipeline: each part is one voice, its overlapping notes split into lines
+//! (`voices`); lay every line on the shared bar grid as tokens with lengths in whole
+//! notes (`bars`, `tuplets`, `rhythm`), pick the unit `L:` from the lengths used, then
+//! spell and print each line (`text`, `spelling`), join a voice's lines bar by bar with
+//! `&` overlays, and arrange the voices (`layout`) under the header (`header`, with
+//! `tempo` choosing the `Q:` values).
 
 mod bars;
 mod header;
 mod layout;
 mod rhythm;
 mod spelling;
+mod tempo;
 mod text;
 mod tuplets;
 mod voices;
@@ -24,6 +27,28 @@ pub enum Layout {
     /// Voices interleaved line by line: `bars_per_line` bars of V:1, then of V:2, ...
     #[default]
     Interleaved,
+}
+
+impl std::str::FromStr for Layout {
+    type Err = String;
+
+    /// `interleaved` or `voices`, as `--layout` and pipeline files write it.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "interleaved" => Ok(Layout::Interleaved),
+            "voices" => Ok(Layout::Voices),
+            _ => Err(format!("expected interleaved or voices, got {text:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Layout::Interleaved => "interleaved",
+            Layout::Voices => "voices",
+        })
+    }
 }
 
 /// Options of the ABC writer.
@@ -62,17 +87,34 @@ pub fn parse_unit(text: &str) -> Result<(u32, u32), String> {
 /// A score without notes is a valid tune of one bar's rest.
 pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
     let timeline = bars::Timeline::new(score);
-    let mut voices = voices::split_voices(score);
+    let mut voices = voices::split_voices(score, &timeline.bars);
     let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
-    let mut tokens: Vec<Vec<bars::Token>> = Vec::with_capacity(voices.len());
-    for (index, voice) in voices.iter_mut().enumerate() {
-        let mut voice_tokens = Vec::with_capacity(voice.chords.len() * 2 + timeline.bar_count() * 2);
-        bars::engrave(voice, &timeline, index == 0, &mut voice_tokens, &mut histogram);
+    // Tokens of every line, voice by voice.
+    let mut tokens: Vec<Vec<Vec<bars::Token>>> = Vec::with_capacity(voices.len());
+    for (number, voice) in voices.iter_mut().enumerate() {
+        let mut voice_tokens = Vec::with_capacity(voice.lines.len());
+        for (index, line) in voice.lines.iter_mut().enumerate() {
+            let role = match (number, index) {
+                (0, 0) => bars::LineRole::Lead,
+                (_, 0) => bars::LineRole::Main,
+                _ => bars::LineRole::Overlay,
+            };
+            let mut line_tokens = Vec::with_capacity(line.chords.len() * 2 + timeline.bar_count() * 2);
+            bars::engrave(line, &timeline, role, &mut line_tokens, &mut histogram);
+            voice_tokens.push(line_tokens);
+        }
         tokens.push(voice_tokens);
     }
     let unit = options.unit.unwrap_or_else(|| rhythm::shortest_unit(&histogram));
-    let texts: Vec<text::VoiceText> =
-        voices.iter().zip(&tokens).map(|(v, t)| text::render(t, &v.pitches, timeline.first_key, unit)).collect();
+    let texts: Vec<text::VoiceText> = voices
+        .iter()
+        .zip(&tokens)
+        .map(|(voice, lines)| {
+            let rendered = voice.lines.iter().zip(lines);
+            let texts = rendered.map(|(l, t)| text::render(t, &l.pitches, timeline.first_key, unit)).collect();
+            text::join_lines(texts, &timeline.metres)
+        })
+        .collect();
     let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();
     let mut out = String::with_capacity(body_len + 256 + voices.len() * 64);
     header::write_header(&mut out, score, options.index, unit, &voices, &timeline);

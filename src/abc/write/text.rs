@@ -1,5 +1,6 @@
-//! Tokens -> ABC text for one voice, in a chosen unit note length: pitch spelling,
-//! length suffixes, ties, tuplet marks and inline fields.
+//! Tokens -> ABC text for one line, in a chosen unit note length: pitch spelling,
+//! length suffixes, ties, tuplet marks and inline fields; then a voice's lines joined
+//! bar by bar into one text with `&` overlays.
 
 use std::fmt::Write;
 
@@ -8,11 +9,14 @@ use super::rhythm::Suffix;
 use super::spelling::Speller;
 use crate::score::Key;
 
-/// One voice's music as text, with the byte offset just after each bar's bar line.
+/// One line's (or voice's) music as text, with the byte offset just after each bar's
+/// bar line.
 #[derive(Debug, Clone, Default)]
 pub struct VoiceText {
     pub text: String,
     pub bar_ends: Vec<usize>,
+    /// Per bar: whether it holds a note (an overlay bar of rests is left out).
+    pub sounding: Vec<bool>,
 }
 
 impl VoiceText {
@@ -23,16 +27,19 @@ impl VoiceText {
     }
 }
 
-/// Renders the tokens of one voice; `pitches` is the voice's pitch pool.
+/// Renders the tokens of one line; `pitches` is the line's pitch pool.
 pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> VoiceText {
-    let mut out = VoiceText { text: String::with_capacity(tokens.len() * 3), bar_ends: Vec::new() };
+    let mut out =
+        VoiceText { text: String::with_capacity(tokens.len() * 3), bar_ends: Vec::new(), sounding: Vec::new() };
     let mut speller = Speller::new(key);
+    let mut sounding = false;
     let text = &mut out.text;
     for token in tokens {
         match *token {
             Token::Bar => {
                 text.push('|');
                 out.bar_ends.push(text.len());
+                out.sounding.push(std::mem::take(&mut sounding));
                 speller.bar_line();
             }
             Token::Metre(n, d) => {
@@ -42,8 +49,9 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                 let _ = write!(text, "[K:{key}]");
                 speller.set_key(key);
             }
-            Token::Tempo(bpm) => {
-                let _ = write!(text, "[Q:1/4={bpm}]");
+            Token::KeyInForce(key) => speller.set_key(key),
+            Token::Tempo(tempo) => {
+                let _ = write!(text, "[Q:{tempo}]");
             }
             Token::Tuplet { ratio, count, simple } => {
                 // abc2midi warns about a bare `(3` over chords or unequal lengths.
@@ -58,6 +66,7 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                 Suffix::new(len, unit).push_to(text);
             }
             Token::Note { pitches: (from, to), len, tie } => {
+                sounding = true;
                 let chord = &pitches[from as usize..to as usize];
                 if chord.len() == 1 {
                     speller.write(chord[0], text);
@@ -74,6 +83,42 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                 }
             }
         }
+    }
+    out
+}
+
+/// Joins the lines of one voice bar by bar: each bar of the main line, then `&` and the
+/// same bar of each overlay, up to the last overlay that holds a note in that bar (an
+/// overlay of rests before it is written, to keep every overlay on its own line).
+/// `metres` gives each bar's metre: an overlay states a metre change again (`&[M:3/4]`)
+/// the first time it is written after it, since abc2midi keeps a metre per overlay.
+pub fn join_lines(mut lines: Vec<VoiceText>, metres: &[(u8, u8)]) -> VoiceText {
+    if lines.len() == 1 {
+        return lines.pop().unwrap_or_default();
+    }
+    let bars = lines.first().map_or(0, |l| l.bar_ends.len());
+    let capacity = lines.iter().map(|l| l.text.len()).sum();
+    let mut out = VoiceText { text: String::with_capacity(capacity), bar_ends: Vec::new(), sounding: Vec::new() };
+    let mut stated = vec![metres.first().copied(); lines.len()];
+    for bar in 0..bars {
+        let overlays = lines.iter().rposition(|l| l.sounding[bar]).unwrap_or(0);
+        for (index, line) in lines[..=overlays].iter().enumerate() {
+            if index > 0 {
+                out.text.push('&');
+                let metre = metres.get(bar).copied();
+                if stated[index] != metre {
+                    if let Some((n, d)) = metre {
+                        let _ = write!(out.text, "[M:{n}/{d}]");
+                    }
+                    stated[index] = metre;
+                }
+            }
+            let text = line.bars(bar, bar + 1);
+            out.text.push_str(&text[..text.len() - 1]);
+        }
+        out.text.push('|');
+        out.bar_ends.push(out.text.len());
+        out.sounding.push(lines.iter().any(|l| l.sounding[bar]));
     }
     out
 }

@@ -1,13 +1,22 @@
-//! Voice splitting: an ABC voice is a sequence of chords and rests that never overlap,
-//! while a MIDI part may hold overlapping notes. Notes with the same onset and duration
-//! form a chord; chords go, in onset order, to the first voice of their part that is
-//! free at their onset (greedy interval partitioning), and to a new voice of the same
-//! instrument when none is. No note is ever dropped.
+//! Voices and their lines: every part is one ABC voice (`V:`), and the notes of a part
+//! that overlap are spread over the fewest lines that can hold them, written as voice
+//! overlays (`&`) of that voice.
+//!
+//! A line is a sequence of chords and rests that never overlap. Notes of a part with the
+//! same onset and end form a chord (a double stop stays one chord). Chords go, in onset
+//! order, to a line of their part that is free at their onset, and to a new line only
+//! when none is: the interval partitioning that needs exactly as many lines as the most
+//! chords sounding at once, the part's polyphony. Among the free lines a chord takes the
+//! one that continues its register (see `line_cost`), so that a melody stays on one
+//! line and a held bass on another. Then, bar by bar, the lines that sound in a bar move
+//! to the lowest places where no note crosses the bar line (`compact`): the main line
+//! is silent only when a tied note holds an overlay's place, and an overlay that is
+//! silent in a bar is not written there. No note is ever dropped.
 
 use crate::score::{Part, Score};
 
 /// Notes sounding together from `start` to `end` (ticks); `pitches` indexes
-/// `Voice::pitches`, sorted ascending.
+/// `Line::pitches`, sorted ascending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chord {
     pub start: u64,
@@ -15,24 +24,24 @@ pub struct Chord {
     pub pitches: (u32, u32),
 }
 
-/// One ABC voice: the part it came from and its chords in onset order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Voice {
-    /// Index into `Score::parts`; `None` for the rest-only voice of an empty score.
-    pub part: Option<usize>,
+/// One line of a voice: its chords in onset order, none overlapping another.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Line {
     pub chords: Vec<Chord>,
     /// Pitch pool the chords index into.
     pub pitches: Vec<u8>,
 }
 
-impl Voice {
-    fn new(part: Option<usize>) -> Self {
-        Voice { part, chords: Vec::new(), pitches: Vec::new() }
-    }
-
+impl Line {
     /// Tick at which the last chord ends.
     fn free_from(&self) -> u64 {
         self.chords.last().map_or(0, |c| c.end)
+    }
+
+    /// Mean pitch of the last chord, `None` before the first.
+    fn last_pitch(&self) -> Option<f64> {
+        let chord = self.chords.last()?;
+        Some(mean_pitch(&self.pitches[chord.pitches.0 as usize..chord.pitches.1 as usize]))
     }
 
     fn push(&mut self, start: u64, end: u64, pitches: impl Iterator<Item = u8>) {
@@ -42,23 +51,40 @@ impl Voice {
     }
 }
 
-/// The voices of a score, part by part (every part gives at least one voice). A score
-/// without parts gives one rest-only voice.
-pub fn split_voices(score: &Score) -> Vec<Voice> {
-    let mut voices = Vec::with_capacity(score.parts.len());
+/// One ABC voice: the part it came from and its lines (the first is the voice's main
+/// line, the others its overlays). Every voice has at least one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voice {
+    /// Index into `Score::parts`; `None` for the rest-only voice of an empty score.
+    pub part: Option<usize>,
+    pub lines: Vec<Line>,
+}
+
+impl Voice {
+    /// Every pitch of the voice, each chord note counted.
+    pub fn pitches(&self) -> impl Iterator<Item = u8> + '_ {
+        self.lines.iter().flat_map(|l| l.pitches.iter().copied())
+    }
+}
+
+/// The voices of a score, one per part, on the bar lines `bars` (the first at tick 0).
+/// A score without parts gives one rest-only voice.
+pub fn split_voices(score: &Score, bars: &[u64]) -> Vec<Voice> {
+    let mut voices: Vec<Voice> = Vec::with_capacity(score.parts.len());
     let mut notes = Vec::new();
+    let whole = u64::from(score.ticks_per_quarter) * 4;
     for (index, part) in score.parts.iter().enumerate() {
-        split_part(index, part, &mut notes, &mut voices);
+        voices.push(Voice { part: Some(index), lines: compact(split_lines(part, whole, &mut notes), bars) });
     }
     if voices.is_empty() {
-        voices.push(Voice::new(None));
+        voices.push(Voice { part: None, lines: vec![Line::default()] });
     }
     voices
 }
 
-fn split_part(index: usize, part: &Part, notes: &mut Vec<(u64, u64, u8)>, voices: &mut Vec<Voice>) {
-    let first_voice = voices.len();
-    voices.push(Voice::new(Some(index)));
+/// A part's lines: as many as the most chords it sounds at once (at least one).
+fn split_lines(part: &Part, whole: u64, notes: &mut Vec<(u64, u64, u8)>) -> Vec<Line> {
+    let mut lines = vec![Line::default()];
     notes.clear();
     // Zero-length notes (invalid, but possible in broken input) last one tick.
     notes.extend(part.notes.iter().map(|n| (n.start, n.start + n.duration.max(1), n.pitch)));
@@ -67,18 +93,86 @@ fn split_part(index: usize, part: &Part, notes: &mut Vec<(u64, u64, u8)>, voices
     while i < notes.len() {
         let (start, end, _) = notes[i];
         // A chord: same onset and end, distinct pitches (a repeated pitch starts a new
-        // chord, which then lands in another voice).
+        // chord, which then lands on another line).
         let mut j = i + 1;
         while j < notes.len() && notes[j].0 == start && notes[j].1 == end && notes[j].2 != notes[j - 1].2 {
             j += 1;
         }
-        let target = (first_voice..voices.len()).find(|&v| voices[v].free_from() <= start).unwrap_or_else(|| {
-            voices.push(Voice::new(Some(index)));
-            voices.len() - 1
+        let pitch = mean_pitch(&notes[i..j].iter().map(|n| n.2).collect::<Vec<_>>());
+        let free = (0..lines.len()).filter(|&l| lines[l].free_from() <= start);
+        let target = free.min_by(|&a, &b| {
+            let cost = |l: usize| line_cost(&lines[l], l, start, pitch, whole);
+            cost(a).total_cmp(&cost(b))
         });
-        voices[target].push(start, end, notes[i..j].iter().map(|n| n.2));
+        let target = target.unwrap_or_else(|| {
+            lines.push(Line::default());
+            lines.len() - 1
+        });
+        lines[target].push(start, end, notes[i..j].iter().map(|n| n.2));
         i = j;
     }
+    lines
+}
+
+/// Moves, bar by bar, the lines that sound in the bar to the lowest places free at its
+/// start (no note of theirs crossing the bar line), in their present order, and the
+/// silent ones after them. A line's music keeps its place while a note crosses a bar
+/// line, so that ties stay within one overlay, as abc2midi reads them.
+fn compact(lines: Vec<Line>, bars: &[u64]) -> Vec<Line> {
+    if lines.len() < 2 {
+        return lines;
+    }
+    // Place of each line of `lines` in the output, and where each one stands.
+    let mut place: Vec<usize> = (0..lines.len()).collect();
+    let mut next = vec![0usize; lines.len()];
+    let mut busy_until = vec![0u64; lines.len()];
+    let mut out = vec![Line::default(); lines.len()];
+    let mut free: Vec<(bool, usize, usize)> = Vec::with_capacity(lines.len());
+    let mut free_places = Vec::with_capacity(lines.len());
+    for (bar, &start) in bars.iter().enumerate() {
+        let end = bars.get(bar + 1).copied().unwrap_or(u64::MAX);
+        free.clear();
+        for (l, line) in lines.iter().enumerate() {
+            if busy_until[l] <= start {
+                let sounds = line.chords.get(next[l]).is_some_and(|c| c.start < end);
+                free.push((!sounds, place[l], l));
+            }
+        }
+        free_places.clear();
+        free_places.extend(free.iter().map(|f| f.1));
+        free_places.sort_unstable();
+        free.sort_unstable();
+        for (&(_, _, l), &p) in free.iter().zip(&free_places) {
+            place[l] = p;
+        }
+        for (l, line) in lines.iter().enumerate() {
+            while let Some(chord) = line.chords.get(next[l]).filter(|c| c.start < end) {
+                let pitches = &line.pitches[chord.pitches.0 as usize..chord.pitches.1 as usize];
+                out[place[l]].push(chord.start, chord.end, pitches.iter().copied());
+                busy_until[l] = chord.end;
+                next[l] += 1;
+            }
+        }
+    }
+    out
+}
+
+/// How badly a chord at `start` with mean pitch `pitch` continues free line `index`
+/// (lower is better): a line whose last chord ends right at `start` costs the interval
+/// leapt; after a rest shorter than a whole note, an octave more; a line unused for a
+/// whole note or longer (or never) has lost its register and costs two octaves plus its
+/// index, so that music after a long rest returns to the main line.
+fn line_cost(line: &Line, index: usize, start: u64, pitch: f64, whole: u64) -> f64 {
+    const OCTAVE: f64 = 12.0;
+    match line.last_pitch() {
+        Some(last) if line.free_from() == start => (pitch - last).abs(),
+        Some(last) if start - line.free_from() < whole => OCTAVE + (pitch - last).abs(),
+        _ => 2.0 * OCTAVE + index as f64,
+    }
+}
+
+fn mean_pitch(pitches: &[u8]) -> f64 {
+    pitches.iter().map(|&p| f64::from(p)).sum::<f64>() / pitches.len().max(1) as f64
 }
 
 #[cfg(test)]
@@ -99,32 +193,91 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chords_and_overlaps() {
+    fn lines_of(notes: &[(u64, u64, u8)]) -> Vec<Line> {
         let mut score = Score::new(4);
-        // C-E chord (0..4), G overlapping (2..6), then D (4..8) fits voice 1 again.
-        score.parts.push(part(&[(0, 4, 60), (0, 4, 64), (2, 4, 67), (4, 4, 62)]));
-        let voices = split_voices(&score);
-        assert_eq!(voices.len(), 2);
-        assert_eq!(voices[0].chords.len(), 2);
-        assert_eq!(voices[0].chords[0].pitches, (0, 2));
-        assert_eq!(voices[0].pitches, vec![60, 64, 62]);
-        assert_eq!(voices[0].chords[1], Chord { start: 4, end: 8, pitches: (2, 3) });
-        assert_eq!(voices[1].chords, vec![Chord { start: 2, end: 6, pitches: (0, 1) }]);
+        score.parts.push(part(notes));
+        let bars: Vec<u64> = (0..=8).map(|b| b * 16).collect();
+        let mut voices = split_voices(&score, &bars);
+        assert_eq!(voices.len(), 1, "one voice per part");
+        voices.remove(0).lines
     }
 
     #[test]
-    fn repeated_pitch_goes_to_another_voice() {
-        let mut score = Score::new(4);
-        score.parts.push(part(&[(0, 4, 60), (0, 4, 60)]));
-        let voices = split_voices(&score);
-        assert_eq!(voices.len(), 2);
-        assert_eq!(voices[1].pitches, vec![60]);
+    fn chords_and_overlaps() {
+        // C-E chord (0..4), G overlapping (2..6), then D (4..8) fits line 1 again.
+        let lines = lines_of(&[(0, 4, 60), (0, 4, 64), (2, 4, 67), (4, 4, 62)]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].chords.len(), 2);
+        assert_eq!(lines[0].chords[0].pitches, (0, 2));
+        assert_eq!(lines[0].pitches, vec![60, 64, 62]);
+        assert_eq!(lines[0].chords[1], Chord { start: 4, end: 8, pitches: (2, 3) });
+        assert_eq!(lines[1].chords, vec![Chord { start: 2, end: 6, pitches: (0, 1) }]);
+    }
+
+    #[test]
+    fn a_held_note_under_moving_ones_takes_one_line_for_the_whole_piece() {
+        // Bar after bar: a whole-note bass under four quarters (16 ticks per whole note
+        // at 4 per quarter), and a double stop in the upper line.
+        let mut notes = Vec::new();
+        for bar in 0..8u64 {
+            notes.push((bar * 16, 16, 48));
+            for beat in 0..4 {
+                notes.push((bar * 16 + beat * 4, 4, 72 + beat as u8));
+            }
+            notes.push((bar * 16 + 12, 4, 67));
+        }
+        let lines = lines_of(&notes);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].pitches.iter().all(|&p| p >= 67), "upper line: {:?}", lines[0].pitches);
+        assert!(lines[1].pitches.iter().all(|&p| p == 48), "bass line: {:?}", lines[1].pitches);
+    }
+
+    #[test]
+    fn lines_follow_the_register_when_both_are_free() {
+        // Two lines end together at 8; the low note continues the low line even though
+        // it comes first in onset order.
+        let lines = lines_of(&[(0, 8, 72), (0, 4, 48), (4, 4, 50), (8, 4, 52), (8, 6, 74)]);
+        assert_eq!(lines.len(), 2);
+        let [upper, lower] = [&lines[0], &lines[1]].map(|l| l.pitches.clone());
+        let (upper, lower) = if upper[0] > lower[0] { (upper, lower) } else { (lower, upper) };
+        assert_eq!(upper, vec![72, 74]);
+        assert_eq!(lower, vec![48, 50, 52]);
+    }
+
+    #[test]
+    fn a_melody_after_a_long_rest_returns_to_the_main_line() {
+        // The low half note takes line 0 and the high whole note line 1; after two whole
+        // notes of rest the melody (nearer the high note) goes back to line 0.
+        let lines = lines_of(&[(0, 16, 72), (0, 8, 50), (48, 4, 66), (52, 4, 67)]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].pitches, vec![50, 66, 67]);
+    }
+
+    #[test]
+    fn sounding_lines_move_to_the_lowest_free_places_at_bar_lines() {
+        // Bar 1: a short upper note over a held low one (the low one takes line 1); the
+        // melody goes on in line 1, and from bar 2 on, alone, moves to line 0.
+        let lines = lines_of(&[(0, 4, 72), (0, 8, 60), (8, 8, 62), (16, 16, 64), (32, 16, 65)]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].pitches, vec![72, 64, 65]);
+        assert_eq!(lines[1].pitches, vec![60, 62]);
+        // A note tied over a bar line keeps its line for the next bar: the D crosses into
+        // bar 2, so the E after it stays on line 1; bar 3's F moves to line 0.
+        let lines = lines_of(&[(0, 4, 72), (0, 8, 60), (8, 16, 62), (24, 8, 64), (32, 8, 65)]);
+        assert_eq!(lines[0].pitches, vec![72, 65]);
+        assert_eq!(lines[1].pitches, vec![60, 62, 64]);
+    }
+
+    #[test]
+    fn repeated_pitch_goes_to_another_line() {
+        let lines = lines_of(&[(0, 4, 60), (0, 4, 60)]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].pitches, vec![60]);
     }
 
     #[test]
     fn empty_score_has_one_rest_voice() {
-        let voices = split_voices(&Score::new(480));
-        assert_eq!(voices, vec![Voice::new(None)]);
+        let voices = split_voices(&Score::new(480), &[0, 1920]);
+        assert_eq!(voices, vec![Voice { part: None, lines: vec![Line::default()] }]);
     }
 }

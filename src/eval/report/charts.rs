@@ -1,5 +1,7 @@
 //! The report's charts, as SVG written by hand: a box plot with every answer as a dot,
-//! per component, and each sample's total across its runs.
+//! per component, and each sample's total across its runs. Each chart is sized to its
+//! data: the loss axis runs from 0 to the largest loss shown, rounded up to a tenth, and
+//! the samples of the run-spread chart share its whole width.
 //!
 //! Hand-written rather than plotters: two chart types need about 150 lines, add no
 //! dependency (no font or image crates, nothing to build on CI), and produce the same
@@ -37,20 +39,23 @@ impl Export for Distributions {
 
     fn render(&self, report: &Report) -> Result<String> {
         let slot = 110.0;
+        let top = axis_top(report.rows.iter().flat_map(|r| COMPONENTS.map(|name| r.component(name))));
         let mut svg =
-            Svg::new(LEFT + slot * COMPONENTS.len() as f64 + 20.0, BOTTOM, "Loss per component (every answer)");
+            Svg::new(LEFT + slot * COMPONENTS.len() as f64 + 20.0, BOTTOM, "Loss per component (every answer)", top);
         for (i, name) in COMPONENTS.iter().enumerate() {
             let centre = LEFT + slot * (i as f64 + 0.5);
             let mut values: Vec<f64> = report.rows.iter().map(|r| r.component(name)).collect();
             values.sort_by(f64::total_cmp);
             if let Some([q1, median, q3]) = quartiles(&values) {
                 let (low, high) = (values[0], values[values.len() - 1]);
-                svg.line(centre, y(low), centre, y(high), "#555");
-                svg.rect(centre - 30.0, y(q3), 60.0, y(q1) - y(q3), BOX);
-                svg.line(centre - 30.0, y(median), centre + 30.0, y(median), "#000");
+                let (y_low, y_high, y_q1, y_q3, y_median) = (svg.y(low), svg.y(high), svg.y(q1), svg.y(q3), svg.y(median));
+                svg.line(centre, y_low, centre, y_high, "#555");
+                svg.rect(centre - 30.0, y_q3, 60.0, y_q1 - y_q3, BOX);
+                svg.line(centre - 30.0, y_median, centre + 30.0, y_median, "#000");
             }
             for (j, value) in values.iter().enumerate() {
-                svg.dot(centre + 40.0 * (jitter(j) - 0.5), y(*value), DOT);
+                let y_value = svg.y(*value);
+                svg.dot(centre + 40.0 * (jitter(j) - 0.5), y_value, DOT);
             }
             svg.text(centre, TOP + HEIGHT + 20.0, name, "middle", 0.0);
         }
@@ -67,17 +72,22 @@ impl Export for RunSpread {
     }
 
     fn render(&self, report: &Report) -> Result<String> {
-        let slot = 24.0;
         let mut samples: Vec<_> = report.summary.samples.iter().collect();
         samples.sort_by(|a, b| a.mean.total_cmp(&b.mean).then_with(|| a.id.cmp(&b.id)));
-        let width = (LEFT + slot * samples.len() as f64 + 20.0).max(MIN_WIDTH);
-        let mut svg = Svg::new(width, BOTTOM_TURNED, "Total loss per sample across runs (sorted by mean)");
+        let count = samples.len().max(1) as f64;
+        // 24 px per sample at least; fewer samples share the narrowest chart's width.
+        let slot = ((MIN_WIDTH - LEFT - 20.0) / count).max(24.0);
+        let width = LEFT + slot * count + 20.0;
+        let top = axis_top(report.rows.iter().map(|r| r.total));
+        let mut svg = Svg::new(width, BOTTOM_TURNED, "Total loss per sample across runs (sorted by mean)", top);
         for (i, sample) in samples.iter().enumerate() {
             let x = LEFT + slot * (i as f64 + 0.5);
-            svg.line(x, y(sample.min), x, y(sample.max), "#555");
-            svg.line(x - 6.0, y(sample.mean), x + 6.0, y(sample.mean), "#000");
+            let (y_min, y_max, y_mean) = (svg.y(sample.min), svg.y(sample.max), svg.y(sample.mean));
+            svg.line(x, y_min, x, y_max, "#555");
+            svg.line(x - 6.0, y_mean, x + 6.0, y_mean, "#000");
             for row in report.rows.iter().filter(|r| r.id == sample.id) {
-                svg.dot(x, y(row.total), DOT);
+                let y_total = svg.y(row.total);
+                svg.dot(x, y_total, DOT);
             }
             let label: String = sample.id.chars().take(24).collect();
             svg.text(x, TOP + HEIGHT + 12.0, &label, "end", -60.0);
@@ -86,9 +96,11 @@ impl Export for RunSpread {
     }
 }
 
-/// Vertical position of a loss in [0, 1] (clamped).
-fn y(loss: f64) -> f64 {
-    TOP + HEIGHT * (1.0 - if loss.is_nan() { 1.0 } else { loss.clamp(0.0, 1.0) })
+/// The top of the loss axis for `losses`: the largest, rounded up to a tenth, in
+/// [0.1, 1] (a NaN counts as the worst loss, 1).
+fn axis_top(losses: impl Iterator<Item = f64>) -> f64 {
+    let largest = losses.map(|l| if l.is_nan() { 1.0 } else { l }).fold(0.0, f64::max);
+    ((largest * 10.0 - 1e-9).ceil() / 10.0).clamp(0.1, 1.0)
 }
 
 /// A fixed spread in [0, 1) for the j-th dot (golden-ratio sequence): dots of equal
@@ -110,15 +122,17 @@ fn quartiles(sorted: &[f64]) -> Option<[f64; 3]> {
     Some([at(0.25), at(0.5), at(0.75)])
 }
 
-/// A minimal SVG document with a [0, 1] loss axis.
+/// A minimal SVG document with a [0, `top`] loss axis.
 struct Svg {
     out: String,
+    top: f64,
 }
 
 impl Svg {
-    fn new(width: f64, bottom: f64, title: &str) -> Self {
+    fn new(width: f64, bottom: f64, title: &str, top: f64) -> Self {
         let height = TOP + HEIGHT + bottom;
         let mut svg = Svg {
+            top,
             out: format!(
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
                  viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
@@ -126,12 +140,19 @@ impl Svg {
             ),
         };
         svg.text(width / 2.0, 22.0, title, "middle", 0.0);
-        for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
-            svg.line(LEFT, y(tick), width - 20.0, y(tick), "#e5e5e5");
-            svg.text(LEFT - 8.0, y(tick) + 4.0, &format!("{tick:.2}"), "end", 0.0);
+        for tick in [0.0, 0.25, 0.5, 0.75, 1.0].map(|f| f * top) {
+            let y_tick = svg.y(tick);
+            svg.line(LEFT, y_tick, width - 20.0, y_tick, "#e5e5e5");
+            svg.text(LEFT - 8.0, y_tick + 4.0, &format!("{tick:.3}"), "end", 0.0);
         }
         svg.text(16.0, TOP + HEIGHT / 2.0, "loss", "middle", -90.0);
         svg
+    }
+
+    /// Vertical position of a loss on the axis (clamped to it; NaN at the top).
+    fn y(&self, loss: f64) -> f64 {
+        let loss = if loss.is_nan() { self.top } else { loss.clamp(0.0, self.top) };
+        TOP + HEIGHT * (1.0 - loss / self.top)
     }
 
     fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, colour: &str) {
@@ -183,9 +204,19 @@ mod tests {
     }
 
     #[test]
-    fn loss_axis_runs_top_down() {
-        assert_eq!(y(1.0), TOP);
-        assert_eq!(y(0.0), TOP + HEIGHT);
-        assert_eq!(y(f64::NAN), TOP);
+    fn loss_axis_runs_top_down_to_the_largest_loss() {
+        let svg = Svg::new(MIN_WIDTH, BOTTOM, "t", 0.4);
+        assert_eq!(svg.y(0.4), TOP);
+        assert_eq!(svg.y(0.0), TOP + HEIGHT);
+        assert_eq!(svg.y(0.2), TOP + HEIGHT / 2.0);
+        assert_eq!(svg.y(f64::NAN), TOP);
+    }
+
+    #[test]
+    fn the_axis_top_is_the_largest_loss_rounded_up_to_a_tenth() {
+        assert_eq!(axis_top([0.05, 0.31].into_iter()), 0.4);
+        assert_eq!(axis_top([0.3].into_iter()), 0.3);
+        assert_eq!(axis_top([0.0].into_iter()), 0.1);
+        assert_eq!(axis_top([0.2, f64::NAN].into_iter()), 1.0);
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::eval::report::{Export, Report, charts};
+use crate::eval::report::{Export, Report, charts, stats};
 
 pub struct Markdown;
 
@@ -32,12 +32,22 @@ fn summary(out: &mut String, report: &Report) {
     let _ = write!(
         out,
         "\n## Summary\n\nLosses in [0, 1], lower is better; `total` is their weighted mean (docs/reward.md). \
-         Run spread: the mean over samples of the standard deviation across a sample's runs.\n\n\
-         | component | mean | median | std | run spread |\n| --- | ---: | ---: | ---: | ---: |\n"
+         95 % CI: percentile bootstrap of the mean over clips ({} resamples, fixed seed; a clip's runs stay \
+         together). Run spread: the mean over samples of the standard deviation across a sample's runs.\n\n\
+         | component | mean | 95 % CI | median | std | run spread |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+        stats::BOOTSTRAP_RESAMPLES
     );
     for c in &s.components {
-        let _ =
-            writeln!(out, "| {} | {:.4} | {:.4} | {} | {} |", c.name, c.mean, c.median, opt(c.std), opt(c.run_spread));
+        let ci = c.ci95.map_or("n/a".to_string(), |(low, high)| format!("[{low:.4}, {high:.4}]"));
+        let _ = writeln!(
+            out,
+            "| {} | {:.4} | {ci} | {:.4} | {} | {} |",
+            c.name,
+            c.mean,
+            c.median,
+            opt(c.std),
+            opt(c.run_spread)
+        );
     }
     let missing: Vec<String> =
         s.missing.iter().map(|(f, n)| format!("{} {n}", format!("{f:?}").to_lowercase())).collect();
@@ -45,6 +55,9 @@ fn summary(out: &mut String, report: &Report) {
         out,
         "\n{} answers; parse failures: {} (missing fields: {}).\n\
          Reported, not weighted: mean note onset F1 {:.4}, key accuracy {:.1}%.\n\n\
+         Box plots: the box spans the first to the third quartile (linear interpolation), the line is the \
+         median, the whiskers run from the minimum to the maximum (no outlier rule), and each dot is one \
+         answer.\n\n\
          ![Distribution of each component]({})\n\n![Total per sample across runs]({})\n",
         s.answers,
         s.parse_failures,

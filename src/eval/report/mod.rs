@@ -113,6 +113,21 @@ pub fn exports() -> Vec<Box<dyn Export>> {
     ]
 }
 
+/// A fingerprint of the clips of `split` evaluated from: BLAKE3 over each clip's id and
+/// true ABC, in id order, so two reports name the same data exactly when they agree.
+pub fn fingerprint(clips: &[crate::eval::Clip], split: crate::datasets::Split) -> String {
+    let mut chosen: Vec<&crate::eval::Clip> = clips.iter().filter(|c| c.split == split).collect();
+    chosen.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut hasher = blake3::Hasher::new();
+    for clip in chosen {
+        for text in [&clip.id, &clip.abc] {
+            hasher.update(&(text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
+    }
+    hasher.finalize().to_hex()[..16].to_string()
+}
+
 /// Writes every export into `dir`, each atomically; returns the paths written.
 pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     exports()
@@ -126,8 +141,9 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
-/// The `count` answers with the highest total above 0 (ties: by id, then run), with
-/// their texts.
+/// The `count` clips with the highest total above 0, each by its worst run (ties: by id,
+/// then run), with their texts. One case per clip: three bad runs of one clip would
+/// otherwise fill the list and hide the other clips.
 pub fn worst_cases<'a>(
     rows: &[Row],
     count: usize,
@@ -135,9 +151,10 @@ pub fn worst_cases<'a>(
 ) -> Vec<WorstCase> {
     let mut order: Vec<&Row> = rows.iter().collect();
     order.sort_by(|a, b| b.total.total_cmp(&a.total).then_with(|| a.id.cmp(&b.id)).then(a.run.cmp(&b.run)));
+    let mut seen = std::collections::BTreeSet::new();
     order
         .into_iter()
-        .filter(|row| row.total > 0.0)
+        .filter(|row| row.total > 0.0 && seen.insert(row.id.as_str()))
         .take(count)
         .filter_map(|row| {
             let (truth, prediction) = texts(&row.id, row.run)?;
@@ -150,4 +167,33 @@ pub fn worst_cases<'a>(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, run: u32, total: f64) -> Row {
+        Row {
+            id: id.to_string(),
+            run,
+            pitch: 0.0,
+            metre: 0.0,
+            tempo: 0.0,
+            instrument: 0.0,
+            total,
+            parse_ok: true,
+            missing: Vec::new(),
+            onset_f1: 1.0,
+            key_exact: true,
+        }
+    }
+
+    #[test]
+    fn worst_cases_show_each_clip_once_by_its_worst_run() {
+        let rows = [row("a", 0, 0.9), row("a", 1, 0.95), row("a", 2, 0.8), row("b", 0, 0.5), row("c", 0, 0.0)];
+        let worst = worst_cases(&rows, 3, |_, _| Some(("truth", "answer")));
+        let shown: Vec<(&str, u32)> = worst.iter().map(|w| (w.id.as_str(), w.run)).collect();
+        assert_eq!(shown, [("a", 1), ("b", 0)], "c scored 0 and is not a bad case");
+    }
 }

@@ -6,6 +6,11 @@
 //! over samples of the standard deviation across a sample's runs: how much the model's
 //! answers vary for the same clip, apart from how hard the clips are.
 //!
+//! The 95 % confidence interval of a component's mean is a percentile bootstrap over
+//! clips (runs stay with their clip, since answers to one clip are not independent):
+//! [`BOOTSTRAP_RESAMPLES`] resamples of the clips with replacement, drawn by a ChaCha8
+//! generator with a fixed seed, so the same scores always give the same interval.
+//!
 //! The per-sample aggregations use polars' eager `GroupBy` methods, which polars marks
 //! deprecated in favour of its lazy API; the lazy API would add the query planner and
 //! engine crates, several minutes of build on a 2-core CI machine, for four numbers.
@@ -25,6 +30,48 @@ pub struct ComponentStats {
     pub std: Option<f64>,
     /// Mean over samples of the standard deviation across runs.
     pub run_spread: Option<f64>,
+    /// 95 % confidence interval of the mean, bootstrapped over clips; `None` with fewer
+    /// than two clips.
+    pub ci95: Option<(f64, f64)>,
+}
+
+/// Resamples of the clips behind each confidence interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+/// The bootstrap's generator seed (fixed: the interval is a function of the scores).
+const BOOTSTRAP_SEED: u64 = 0x5eed_b007;
+
+/// The percentile-bootstrap 95 % interval of the mean of per-answer values grouped by
+/// clip: each resample draws as many clips as there are, with replacement, and takes the
+/// mean over all their answers. `None` with fewer than two clips.
+pub fn bootstrap_ci95(clips: &[Vec<f64>]) -> Option<(f64, f64)> {
+    use rand::{RngExt, SeedableRng};
+    if clips.len() < 2 {
+        return None;
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let mut means: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let (mut sum, mut count) = (0.0, 0usize);
+            for _ in 0..clips.len() {
+                let clip = &clips[rng.random_range(0..clips.len())];
+                sum += clip.iter().sum::<f64>();
+                count += clip.len();
+            }
+            sum / count.max(1) as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((q * (means.len() - 1) as f64).round() as usize).min(means.len() - 1)];
+    Some((at(0.025), at(0.975)))
+}
+
+/// Each clip's values of component `name`, clips in id order.
+fn by_clip(rows: &[Row], name: &str) -> Vec<Vec<f64>> {
+    let mut clips: std::collections::BTreeMap<&str, Vec<f64>> = std::collections::BTreeMap::new();
+    for row in rows {
+        clips.entry(row.id.as_str()).or_default().push(row.component(name));
+    }
+    clips.into_values().collect()
 }
 
 /// One sample's total across its runs.
@@ -81,6 +128,7 @@ pub fn summarize(rows: &[Row]) -> Result<Summary> {
             median: values.median().unwrap_or(f64::NAN),
             std: values.std(1),
             run_spread: spread.mean(),
+            ci95: bootstrap_ci95(&by_clip(rows, name)),
         });
     }
     let ids = per_sample.column("id")?.str()?;
@@ -178,5 +226,23 @@ mod tests {
         assert_eq!(summary.components[4].std, None);
         assert_eq!(summary.components[4].run_spread, None);
         assert_eq!(summary.samples[0].std, None);
+    }
+}
+
+#[cfg(test)]
+mod bootstrap_tests {
+    use super::*;
+
+    #[test]
+    fn the_bootstrap_interval_brackets_the_mean_and_is_reproducible() {
+        let clips: Vec<Vec<f64>> = (0..30).map(|i| vec![f64::from(i) / 30.0; 3]).collect();
+        let (low, high) = bootstrap_ci95(&clips).expect("30 clips");
+        let mean = 29.0 / 60.0;
+        assert!(low < mean && mean < high, "{low} {mean} {high}");
+        // The standard error of the mean of 30 uniform values on [0, 1) is about 0.053:
+        // the interval is about 4 of them wide.
+        assert!((0.15..0.28).contains(&(high - low)), "{low} {high}");
+        assert_eq!(bootstrap_ci95(&clips), Some((low, high)));
+        assert_eq!(bootstrap_ci95(&clips[..1]), None);
     }
 }

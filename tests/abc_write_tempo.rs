@@ -1,0 +1,99 @@
+//! Tempo that reproduces the timing: a MIDI file at 69.503 BPM (MusicNet 2207, Bach's
+//! fugue 10, whose `Q:1/4=70` once ended 0.75 s early) with a change to 66.667 BPM,
+//! through `prep midi2abc`'s path, must play back within 5 ms per minute of music, read
+//! by prep's reader and rendered by abcMIDI's abc2midi.
+
+mod abcmidi;
+
+use std::path::Path;
+
+use abcmidi::{ABC2MIDI, midi_onset_seconds};
+use prep::abc::read::parse;
+use prep::abc::write::{AbcOptions, to_abc};
+use prep::analysis::{QuantizeMode, prepare};
+use prep::midi;
+use prep::score::{Instrument, Note, Part, Score, TempoChange, TempoMap};
+
+/// Largest drift allowed, in seconds per minute of music.
+const DRIFT_PER_MINUTE: f64 = 0.005;
+
+/// Four minutes of quarter notes at 480 per quarter: 69.503 BPM, then 66.667 BPM from
+/// the 140th quarter.
+fn fugue_tempo() -> Score {
+    let mut score = Score::new(480);
+    score.tempo = TempoMap::from_changes(vec![
+        TempoChange { tick: 0, micros_per_quarter: 863_272 },
+        TempoChange { tick: 140 * 480, micros_per_quarter: 900_000 },
+    ]);
+    let notes = (0..272u64).map(|i| Note { start: i * 480, duration: 480, pitch: 60 + (i % 12) as u8, velocity: 80 });
+    score.parts.push(Part {
+        name: Some("Harpsichord".into()),
+        instrument: Instrument::from_program(6),
+        channel: Some(0),
+        is_drum: false,
+        notes: notes.collect(),
+    });
+    score
+}
+
+/// Onset seconds of `score`'s notes, sorted as `midi_onset_seconds` sorts them.
+fn onset_seconds(score: &Score) -> Vec<(u8, f64)> {
+    let mut out: Vec<(u8, f64)> =
+        score.parts.iter().flat_map(|p| p.notes.iter().map(|n| (n.pitch, score.seconds_at(n.start)))).collect();
+    out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// The largest onset difference, in seconds per minute of the original's music.
+fn drift_per_minute(original: &[(u8, f64)], played: &[(u8, f64)]) -> f64 {
+    assert_eq!(original.len(), played.len());
+    let minutes = original.last().map_or(1.0, |n| n.1 / 60.0);
+    let worst = original.iter().zip(played).map(|(a, b)| (a.1 - b.1).abs()).fold(0.0, f64::max);
+    worst / minutes
+}
+
+fn written_abc() -> (Score, String) {
+    let original = fugue_tempo();
+    let bytes = midi::to_bytes(&original);
+    let (read, stated) = midi::read_bytes_with_events(&bytes, Path::new("fugue.mid")).expect("read back");
+    let (quantized, _) = prepare(&read, QuantizeMode::Auto, stated).expect("score MIDI is on a grid");
+    let abc = to_abc(&quantized, &AbcOptions::default());
+    (original, abc)
+}
+
+#[test]
+fn the_written_tempo_is_the_coarsest_exact_one() {
+    let (_, abc) = written_abc();
+    assert!(abc.contains("\nQ:1/8=139\n"), "{abc}");
+    assert!(abc.contains("[Q:1/512=8533]"), "{abc}");
+}
+
+#[test]
+fn prep_reads_the_timing_back_within_5_ms_per_minute() {
+    let (original, abc) = written_abc();
+    let parsed = parse(&abc);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let drift = drift_per_minute(&onset_seconds(&original), &onset_seconds(&parsed.score));
+    assert!(drift < DRIFT_PER_MINUTE, "{drift} s per minute\n{abc}");
+}
+
+#[test]
+fn abc2midi_plays_the_timing_within_5_ms_per_minute() {
+    if !Path::new(ABC2MIDI).exists() {
+        println!("skipped: {ABC2MIDI} is not installed");
+        return;
+    }
+    let (original, abc) = written_abc();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("fugue.abc");
+    let output = dir.path().join("fugue.mid");
+    std::fs::write(&input, &abc).expect("write the ABC file");
+    let run = std::process::Command::new(ABC2MIDI).arg(&input).arg("-o").arg(&output).output().expect("abc2midi");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let played = midi_onset_seconds(&std::fs::read(&output).expect("abc2midi wrote MIDI"));
+    let drift = drift_per_minute(&onset_seconds(&original), &played);
+    assert!(drift < DRIFT_PER_MINUTE, "{drift} s per minute\n{abc}");
+    // What the old whole-BPM tempo (`Q:1/4=70`, then 67) drifted, for scale: over 0.4 s
+    // a minute, against under 0.003 s now.
+    assert!(drift < 0.003, "{drift}");
+}
