@@ -1,7 +1,9 @@
 //! The Kubernetes manifest: valid against the batch/v1 Job schema (`kubernetes-validate`
 //! from PyPI, offline; skipped when it is not installed), its shard count stated
 //! consistently, and its pods' shard taken by the same code path as SLURM's
-//! (`JOB_COMPLETION_INDEX` read by prep, checked against `--num-shards`).
+//! (`JOB_COMPLETION_INDEX` read by prep's `Partition::resolve`, checked against
+//! `--num-shards`): the pods' own args run every shard of a small demo, the merge Job's
+//! wait script sees them finish and its args merge them. No Kubernetes cluster runs.
 
 mod scale_support;
 
@@ -64,4 +66,35 @@ fn the_shard_count_agrees_and_pods_take_their_index_like_slurm_tasks() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("shard index {completions} is not below the number of shards {completions}")), "{stderr}");
+
+    // Every pod, as the Job starts it (its args, JOB_COMPLETION_INDEX 0..completions), on a
+    // small demo; the merge Job's wait script then finds every done marker, and its
+    // `prep merge` assembles the shards.
+    let out = dir.path().join("out");
+    std::fs::write(&pipeline, format!("output: {}\nsource:\n  kind: demo\n  pieces: 2\nclips:\n  length_s: 10\n", out.display()))
+        .expect("writes");
+    let at_output = args.iter().position(|a| *a == "--output").expect("--output") + 1;
+    let out_text = out.to_str().expect("utf-8").to_string();
+    args[at_output] = &out_text;
+    for index in 0..completions {
+        scale_support::ok(prep(&args, &[("JOB_COMPLETION_INDEX", &index.to_string())]));
+    }
+    let init = &merge["spec"]["template"]["spec"]["initContainers"][0];
+    let script = init["args"][0].as_str().expect("the wait script").replace("/data/out", &out_text);
+    let waited = Command::new("timeout")
+        .args(["10", "sh", "-c", &script])
+        .env("SHARDS", completions.to_string())
+        .status()
+        .expect("runs the wait script");
+    assert!(waited.success(), "the merge Job's wait script does not see the shards' done markers");
+    let merge_args: Vec<String> = merge["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("a string").replace("/data/out", &out_text))
+        .collect();
+    let merge_args: Vec<&str> = merge_args.iter().map(String::as_str).collect();
+    let merged = scale_support::ok(prep(&merge_args, &[]));
+    assert!(merged.contains(&format!("run ({completions} shards)")), "{merged}");
+    assert!(out.join("data/clips").is_dir() && out.join("chat").is_dir());
 }

@@ -1,7 +1,8 @@
 //! Scale-out without a scheduler: three shards of a demo pipeline run as plain processes
 //! at once, each told its shard the way an engine tells it (SLURM array variables,
 //! Kubernetes' JOB_COMPLETION_INDEX, the flags); `prep merge` then gives exactly the
-//! dataset of a single-process run, and refuses missing, unfinished and mismatched shards.
+//! dataset of a single-process run (tables, ABC, chat files, audio bytes, embeddings),
+//! resumes when killed, and refuses missing, unfinished and mismatched shards.
 
 mod scale_support;
 
@@ -78,6 +79,20 @@ fn three_shards_merge_into_the_single_process_dataset_and_bad_shards_are_refused
     assert_eq!(fs::read(out.join("README.md")).expect("card"), card);
     assert_same_dataset(&single, &out);
     assert!(shards.join("run-0000-of-0003/merged.json").is_file());
+
+    // A merge killed at any moment resumes: the re-run gives the same dataset and leaves
+    // no temporary file. (Where the kill lands varies; every outcome must be right.)
+    for (attempt, delay_ms) in [0u64, 3, 10, 30, 80].into_iter().enumerate() {
+        let killed = dir.path().join(format!("killed-{attempt}"));
+        copy_tree(&unmerged, &killed);
+        let mut merge = spawn(&["merge", killed.to_str().expect("utf-8")], &[]);
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        merge.kill().expect("kills the merge");
+        merge.wait().expect("reaps it");
+        ok(prep(&["merge", killed.to_str().expect("utf-8")], &[]));
+        assert_same_dataset(&single, &killed);
+        fs::remove_dir_all(&killed).expect("cleans up");
+    }
 
     // Refusals, on copies of the unmerged shards.
     let missing = dir.path().join("missing");

@@ -73,13 +73,53 @@ pub fn tables(dataset: &Path) -> BTreeMap<(String, String, String), Vec<ArrayRef
     rows
 }
 
-/// The `num_examples` lines of a card's front matter, in order.
-pub fn card_counts(dataset: &Path) -> Vec<String> {
+/// The card with its byte sizes and file counts masked: a merged table has a file per
+/// shard, and Parquet files cut elsewhere hold the same rows in other row groups, so
+/// `num_bytes` and the download sizes may differ by a few bytes.
+pub fn card_without_sizes(dataset: &Path) -> String {
     let card = fs::read_to_string(dataset.join("README.md")).expect("reads the card");
-    card.lines().filter(|line| line.contains("num_examples") || line.contains("config_name")).map(str::to_string).collect()
+    let sized = ["num_bytes", "download_size", "dataset_size", "MB", "kB", "bytes"];
+    card.lines()
+        .filter(|line| !sized.iter().any(|word| line.contains(word)))
+        .map(|line| match line.strip_suffix(" |").and_then(|rest| rest.rsplit_once(" | ")) {
+            // A row of the configs table: `| config | split | rows | files |`.
+            Some((row, files)) if line.matches('|').count() == 5 && files.parse::<u32>().is_ok() => format!("{row} |"),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// Asserts that `merged` holds exactly the dataset `single` holds.
+/// Every file under `dir` (recursively), relative to `root`, with its bytes.
+pub fn files_under(root: &Path, dir: &str) -> BTreeMap<PathBuf, Vec<u8>> {
+    let base = root.join(dir);
+    if !base.exists() {
+        return BTreeMap::new();
+    }
+    walkdir::WalkDir::new(&base)
+        .into_iter()
+        .map(|entry| entry.expect("entry"))
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            let relative = entry.path().strip_prefix(root).expect("inside").to_path_buf();
+            (relative, fs::read(entry.path()).expect("reads"))
+        })
+        .collect()
+}
+
+/// Panics if a temporary file of prep's output writer is left anywhere under `dir`.
+pub fn assert_no_temporary_files(dir: &Path) {
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy();
+        assert!(!name.contains(".prep-tmp-") && !name.ends_with(".partial"), "left behind: {}", entry.path().display());
+    }
+}
+
+/// Asserts that `merged` holds exactly the dataset `single` holds: every table's rows
+/// by id (ABC, audio bytes and embeddings included), the chat export and the JSONL
+/// records byte for byte, every clip's and piece's audio file, the card (sizes aside)
+/// and a manifest of relative paths.
 pub fn assert_same_dataset(single: &Path, merged: &Path) {
     let (expected, actual) = (tables(single), tables(merged));
     assert!(!expected.is_empty());
@@ -92,9 +132,31 @@ pub fn assert_same_dataset(single: &Path, merged: &Path) {
             assert!(a.as_ref() == b.as_ref(), "{key:?}: column {column} differs");
         }
     }
-    for relative in ["chat.jsonl", ".prep/clips.jsonl", ".prep/qa.jsonl"] {
+    for dir in ["chat", "audio"] {
+        let (a, b) = (files_under(single, dir), files_under(merged, dir));
+        assert!(!a.is_empty(), "the single run wrote nothing under {dir}/");
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "other files under {dir}/");
+        for (path, bytes) in &a {
+            assert!(bytes == &b[path], "{} differs", path.display());
+        }
+    }
+    for relative in [".prep/clips.jsonl", ".prep/qa.jsonl"] {
         let read = |root: &Path| fs::read(root.join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
         assert!(read(single) == read(merged), "{relative} differs");
     }
-    assert_eq!(card_counts(single), card_counts(merged));
+    assert_eq!(card_without_sizes(single), card_without_sizes(merged));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(merged.join(".prep/manifest.json")).expect("a manifest")).expect("JSON");
+    let tables = manifest["tables"].as_object().expect("tables");
+    assert_eq!(tables.len(), 3);
+    for (config, table) in tables {
+        for (split, files) in table["splits"].as_object().expect("splits") {
+            let files = files["files"].as_array().expect("files");
+            for (k, file) in files.iter().enumerate() {
+                let expected = format!("data/{config}/{split}-{k:05}-of-{:05}.parquet", files.len());
+                assert_eq!(file.as_str(), Some(expected.as_str()), "the manifest's paths are relative, renumbered");
+            }
+        }
+    }
+    assert_no_temporary_files(merged);
 }
