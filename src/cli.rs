@@ -71,8 +71,9 @@ pub enum Command {
         shards: ShardArgs,
     },
     /// Assemble the finished shards of a job array (`--num-shards`) into the dataset:
-    /// renames their Parquet files, writes one card and manifest; refuses while a shard is
-    /// missing, unfinished or made with other settings.
+    /// renames their Parquet files and clip audio, merges the chat files, writes one card
+    /// and manifest; refuses while a shard is missing, unfinished or made with other
+    /// settings. Resumes when killed; a second merge changes nothing.
     Merge {
         /// The output folder the shards were written in.
         output: PathBuf,

@@ -1,10 +1,10 @@
 //! `prep run PIPELINE.yaml`: a whole dataset from one file, resumable after a crash.
 //!
 //! Stages: list the source's pieces (cheap) -> per piece, in parallel: materialize (the
-//! demo renders its audio), load, quantize
-//! (inferring what the source did not state), cut into clips with their ABC, make Q&A
-//! pairs -> collect the per-piece records in piece order -> write the Parquet shards,
-//! the chat export and the dataset card (`shards`).
+//! demo renders its audio), load, quantize (inferring what the source did not state),
+//! cut into clips with their ABC, make Q&A pairs -> collect the per-piece records in
+//! piece order -> write the Parquet shards, the chat export and the dataset card
+//! (`shards`).
 //!
 //! The embedding model, when the pipeline has an `embeddings` section, is loaded before
 //! any stage starts: missing weights (offline, say) fail the run in its first second,
@@ -20,12 +20,14 @@
 //! they are simply redone; the result is byte for byte the dataset of a clean run.
 //! Nothing here prints but the progress bar: the summary goes back to the caller.
 //!
-//! Sharded (`Pipeline::partition`, one task of a job array): the run keeps the pieces
-//! whose id hashes to its shard and writes everything (shards, records, resume store)
-//! into its own folder `OUTPUT/.prep/shards/run-IIII-of-NNNN/`, with a `done.json`
-//! marker last; the demo source's audio still goes to the shared `OUTPUT/audio`, so the
-//! clips point where a single-process run's do. `prep merge` assembles the shards
-//! (`crate::scale`).
+//! Sharded (`Pipeline::partition`, one task of a job array): the run lists every piece
+//! (cheap; the split needs them all), keeps and materializes only those whose id hashes
+//! to its shard, and writes everything (Parquet, chat files, clip audio, records, resume
+//! store) into its own folder `OUTPUT/.prep/shards/run-IIII-of-NNNN/`, with a
+//! `done.json` marker last; it cleans only its own folder, never the shared one. The
+//! demo source's whole-piece audio still goes to the shared `OUTPUT/audio` (one file per
+//! piece, so no two tasks write the same file), so the clip records point where a
+//! single-process run's do. `prep merge` assembles the shards (`crate::scale`).
 
 pub mod config;
 
