@@ -16,7 +16,7 @@ use crate::commands::generate::{self, GenerateOptions};
 use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
 use crate::commands::push;
 use crate::commands::reward::{self, RewardMode, RewardOptions};
-use crate::commands::{embed, eval, qa, shards};
+use crate::commands::{embed, eval, merge, qa, shards};
 use crate::corpus::PieceOptions;
 use crate::datasets::Split;
 use crate::embed::pool::Pooling;
@@ -31,6 +31,7 @@ use crate::hub::push::{FILES_PER_COMMIT, PushOptions};
 use crate::hub::{RepoId, Retry};
 use crate::pipeline::Pipeline;
 use crate::qa::build::QaOptions;
+use crate::scale::Partition;
 use crate::shards::ShardOptions;
 use crate::shards::build::ShardsOptions;
 
@@ -66,6 +67,16 @@ pub enum Command {
         /// Output folder, overriding the file's `output`.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        shards: ShardArgs,
+    },
+    /// Assemble the finished shards of a job array (`--num-shards`) into the dataset:
+    /// renames their Parquet files and clip audio, merges the chat files, writes one card
+    /// and manifest; refuses while a shard is missing, unfinished or made with other
+    /// settings. Resumes when killed; a second merge changes nothing.
+    Merge {
+        /// The output folder the shards were written in.
+        output: PathBuf,
     },
     /// Write the Hugging Face dataset folder (Parquet shards + README.md card) from
     /// clips/qa JSONL.
@@ -195,14 +206,16 @@ pub struct EmbedArgs {
     /// Clips per forward pass, for the learned models (at least 1).
     #[arg(long, default_value = "4")]
     pub batch_size: NonZeroUsize,
+    #[command(flatten)]
+    pub shards: ShardArgs,
     /// Nominal clip length in seconds: shorter clips are padded to it.
     #[arg(long, default_value_t = 25.0)]
     pub clip_length: f64,
 }
 
 impl EmbedArgs {
-    fn options(self) -> EmbedOptions {
-        EmbedOptions {
+    fn options(self) -> Result<EmbedOptions> {
+        Ok(EmbedOptions {
             input: self.input,
             embedder: EmbedderSpec {
                 model: self.model,
@@ -216,7 +229,27 @@ impl EmbedArgs {
             clip_length_s: self.clip_length,
             batch_size: self.batch_size.get(),
             shard: ShardOptions::default(),
-        }
+            partition: self.shards.partition()?,
+        })
+    }
+}
+
+/// Which shard of a job array this task is (`crate::scale`).
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Split the work into N shards, one per task of a job array (SLURM, Kubernetes);
+    /// `prep merge` assembles them. Default: SLURM_ARRAY_TASK_COUNT in a SLURM array.
+    #[arg(long)]
+    pub num_shards: Option<usize>,
+    /// This task's shard, 0 to N-1. Default: the SLURM array task's position
+    /// (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) or JOB_COMPLETION_INDEX (Kubernetes).
+    #[arg(long)]
+    pub shard_index: Option<usize>,
+}
+
+impl ShardArgs {
+    fn partition(&self) -> Result<Option<Partition>> {
+        Partition::resolve(self.num_shards, self.shard_index, |name| std::env::var(name).ok())
     }
 }
 
@@ -538,14 +571,16 @@ fn run(command: Command) -> Result<Outcome> {
         }
         Command::Eval(args) => eval::run(&args.options()?),
         Command::Generate(args) => generate::run(&args.options()),
-        Command::Run { pipeline, output } => {
+        Command::Run { pipeline, output, shards } => {
             let mut pipeline = Pipeline::load(&pipeline)?;
             if let Some(output) = output {
                 pipeline.output = output;
             }
+            pipeline.partition = shards.partition()?;
             crate::commands::run::run(&pipeline)
         }
-        Command::Embed(args) => embed::run(&args.options()),
+        Command::Embed(args) => embed::run(&args.options()?),
+        Command::Merge { output } => merge::run(&output),
         Command::Shards(args) => shards::run(&args.options()),
         Command::Push(args) => push::run(&args.options()),
     }

@@ -24,6 +24,7 @@ pub mod output;
 pub mod pipeline;
 pub mod qa;
 pub mod reward;
+pub mod scale;
 pub mod score;
 pub mod shards;
 pub mod store;

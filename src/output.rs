@@ -5,7 +5,7 @@
 mod file;
 mod stdout;
 
-pub use file::{TEMP_MARKER, is_temp_name, remove_stale_temp_files, write_atomically};
+pub use file::{TEMP_MARKER, is_temp_name, remove_stale_temp_files, write_atomically, write_atomically_with};
 pub use stdout::{OutputClosed, is_output_closed, write_error, write_stdout};
 
 use std::io::IsTerminal;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use prep::datasets::{DemoSource, Source, Split};
+use prep::datasets::{DemoSource, PieceRef, Problem, Source, Split};
 
 /// RMS of 16-bit samples in [start, end) seconds of a 44.1 kHz mono WAV file.
 fn rms(path: &std::path::Path, start: f64, end: f64) -> f64 {
@@ -17,14 +17,35 @@ fn rms(path: &std::path::Path, start: f64, end: f64) -> f64 {
     (window.iter().map(|x| x * x).sum::<f64>() / window.len() as f64).sqrt()
 }
 
+/// The source's pieces, each materialized (its audio rendered).
+fn listed(source: &DemoSource) -> (Vec<PieceRef>, Vec<Problem>) {
+    let (pieces, problems) = source.list().expect("lists");
+    for piece in &pieces {
+        source.materialize(piece).expect("renders");
+    }
+    (pieces, problems)
+}
+
+#[test]
+fn listing_renders_nothing_until_a_piece_is_materialized() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let source = DemoSource::new(10_000, 1, temp.path());
+    let (pieces, _) = source.list().expect("lists");
+    assert_eq!(pieces.len(), 10_000);
+    assert!(pieces.iter().all(|piece| !piece.files[0].exists()), "listing rendered audio");
+    source.materialize(&pieces[17]).expect("renders");
+    assert!(pieces[17].files[0].is_file());
+    assert_eq!(std::fs::read_dir(temp.path()).expect("lists").count(), 1);
+}
+
 #[test]
 fn the_same_seed_writes_the_same_bytes() {
     let (a, b) = (
         tempfile::tempdir().expect("temp dir"),
         tempfile::tempdir().expect("temp dir"),
     );
-    let (first, _) = DemoSource::new(3, 42, a.path()).list().expect("lists");
-    let (second, _) = DemoSource::new(3, 42, b.path()).list().expect("lists");
+    let (first, _) = listed(&DemoSource::new(3, 42, a.path()));
+    let (second, _) = listed(&DemoSource::new(3, 42, b.path()));
     for (x, y) in first.iter().zip(&second) {
         assert_eq!(x.id, y.id);
         assert_eq!(x.split, y.split);
@@ -34,7 +55,7 @@ fn the_same_seed_writes_the_same_bytes() {
         );
         assert!(bx == by, "{} differs between runs", x.id);
     }
-    let (other, _) = DemoSource::new(3, 43, a.path()).list().expect("lists");
+    let (other, _) = listed(&DemoSource::new(3, 43, a.path()));
     assert_ne!(
         std::fs::read(&other[0].files[0]).expect("wav"),
         std::fs::read(&second[0].files[0]).expect("wav")
@@ -45,7 +66,7 @@ fn the_same_seed_writes_the_same_bytes() {
 fn twelve_pieces_are_varied_split_by_piece_and_audible() {
     let temp = tempfile::tempdir().expect("temp dir");
     let source = DemoSource::new(12, 7, temp.path());
-    let (pieces, problems) = source.list().expect("lists");
+    let (pieces, problems) = listed(&source);
     assert!(problems.is_empty());
     let ids: Vec<String> = pieces.iter().map(|p| p.id.clone()).collect();
     assert_eq!(ids, (0..12).map(|i| format!("{i:02}")).collect::<Vec<_>>());

@@ -146,6 +146,7 @@ fn options(input: &Path) -> EmbedOptions {
         clip_length_s: 25.0,
         batch_size: 4,
         shard: ShardOptions::default(),
+        partition: None,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod embed;
 pub mod eval;
 pub mod generate;
+pub mod merge;
 pub mod midi2abc;
 pub mod push;
 pub mod qa;

@@ -6,16 +6,17 @@
 //! length in bars is chosen to aim at 50 s from the piece's own metre and tempo), so
 //! that every piece gives two clips of the recipe's 25 s (the second at least 20 s long):
 //! the number of test clips is twice the number of test pieces. Metre,
-//! key, tempo and their mid-piece changes vary as the generator varies them. `list`
-//! writes each mixture as `<out_dir>/<id>.wav` (44.1 kHz mono 16-bit, written
-//! atomically; the same seed gives the same bytes), so the listed files exist and can be
-//! hashed; `load` regenerates the score, which is exactly what was rendered.
+//! key, tempo and their mid-piece changes vary as the generator varies them. `list` only
+//! names the pieces and splits them (cheap: a shard of a job array lists 10,000 pieces
+//! in milliseconds); `materialize` renders one piece's mixture as `<out_dir>/<id>.wav`
+//! (44.1 kHz mono 16-bit, written atomically; the same seed gives the same bytes), so
+//! the listed file exists and can be hashed; `load` regenerates the score, which is
+//! exactly what was rendered.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 
 use super::split::{SplitOptions, assign};
 use super::{Piece, PieceRef, Problem, Source, Split};
@@ -109,22 +110,20 @@ impl Source for DemoSource {
     }
 
     fn list(&self) -> Result<(Vec<PieceRef>, Vec<Problem>)> {
-        let mut pieces = (0..self.pieces)
-            .into_par_iter()
+        let mut pieces: Vec<PieceRef> = (0..self.pieces)
             .map(|index| {
                 let id = Self::id(index);
-                let path = self.audio_path(&id);
-                let samples = synth::render(&self.score(index), synth::SAMPLE_RATE);
-                write_atomically(&path, &synth::wav_bytes(&samples, synth::SAMPLE_RATE)?)?;
-                Ok(PieceRef {
-                    id,
-                    split: Split::Train,
-                    files: vec![path],
-                })
+                let files = vec![self.audio_path(&id)];
+                PieceRef { id, split: Split::Train, files }
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         assign(&mut pieces, &self.split);
         Ok((pieces, Vec::new()))
+    }
+
+    fn materialize(&self, piece: &PieceRef) -> Result<()> {
+        let samples = synth::render(&self.score(Self::index(&piece.id)?), synth::SAMPLE_RATE);
+        write_atomically(&self.audio_path(&piece.id), &synth::wav_bytes(&samples, synth::SAMPLE_RATE)?)
     }
 
     fn load(&self, piece: &PieceRef) -> Result<Piece> {

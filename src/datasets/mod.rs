@@ -97,8 +97,15 @@ impl fmt::Display for Problem {
 pub trait Source: Send + Sync {
     /// The source's name as it appears in piece ids (`urmp`, ...).
     fn name(&self) -> &str;
-    /// Every piece found, with its split, and the problems found while listing.
+    /// Every piece found, with its split, and the problems found while listing. Cheap:
+    /// a source that generates its files makes them in [`Source::materialize`].
     fn list(&self) -> anyhow::Result<(Vec<PieceRef>, Vec<Problem>)>;
+    /// Makes the listed piece's `files` exist, for a source that generates them (the
+    /// demo's rendered audio); nothing for a source that reads a dataset. A run calls it
+    /// for the pieces it processes only (one shard's, in a job array), before hashing them.
+    fn materialize(&self, _piece: &PieceRef) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Loads one listed piece.
     fn load(&self, piece: &PieceRef) -> anyhow::Result<Piece>;
 }

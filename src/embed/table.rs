@@ -24,6 +24,11 @@
 //! temporary files a killed run left in the dataset folder are removed first.
 //! A clip whose audio is missing or does not decode is reported with the file's name and
 //! left out; the run goes on. Nothing here prints.
+//!
+//! Sharded (`partition`, one GPU per task of a job array): only the clips whose id
+//! hashes to the task's shard are embedded, into `OUT/.prep/shards/embed-IIII-of-NNNN/`
+//! with its own store and a `done.json` marker written last; `prep merge OUT` renames the
+//! shards' files into `OUT/data/embeddings/` (`crate::scale`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +45,7 @@ use crate::embed::window::{ClipAudio, clip_audio};
 use crate::embed::{Embedder, EmbedderSpec, Frames, Pooling, pool};
 use crate::inputs::{self, AUDIO_EXTENSIONS, Audio, FileKind, Input};
 use crate::output::Progress;
+use crate::scale::{Partition, ShardRun, Stage};
 use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
 use crate::store::{Key, KeyHasher, Store, file_hash};
@@ -58,6 +64,9 @@ pub struct EmbedOptions {
     /// Clips per forward pass, for models that batch (`Embedder::parallel_clips` false).
     pub batch_size: usize,
     pub shard: ShardOptions,
+    /// This task's shard of a job array: only the clips whose id hashes to it are
+    /// embedded, into the shard's own folder (`crate::scale`), for `prep merge`.
+    pub partition: Option<Partition>,
 }
 
 /// What `run` wrote and what went wrong per clip.
@@ -94,11 +103,21 @@ pub fn check(options: &EmbedOptions) -> Result<()> {
 pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<EmbedSummary> {
     check(options)?;
     let (items, out, mut problems) = items(options)?;
+    let mut jobs = jobs(&items, options.clip_length_s, &mut problems);
+    let shard = match options.partition {
+        Some(partition) => {
+            jobs.retain(|job| partition.contains(&job.id));
+            let settings = serde_json::json!({ "embedder": cache_settings(embedder, options), "input": options.input });
+            Some(ShardRun::begin(&out, Stage::Embed, partition, &settings)?)
+        }
+        None => None,
+    };
+    // A shard writes only in its own folder; the shared one is the merge's.
+    let out = shard.as_ref().map_or(out, |shard| shard.dir().to_path_buf());
     // What a killed run was writing when it died (the card, the manifest).
     for dir in [out.clone(), out.join(".prep")] {
         crate::output::remove_stale_temp_files(&dir)?;
     }
-    let jobs = jobs(&items, options.clip_length_s, &mut problems);
     let cache = Cache::open(&out, embedder, options)?;
     let mut writer = ShardWriter::<EmbeddingRow>::new(&out, options.shard)?;
     let (mut clips, mut reused) = (0, 0);
@@ -126,6 +145,9 @@ pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Embed
     let mut manifest = Manifest::load_or_new(&out, "prep embeddings")?;
     manifest.record(&table);
     manifest.save(&out)?;
+    if let Some(shard) = &shard {
+        shard.finish(clips)?;
+    }
     Ok(EmbedSummary { table, clips, reused, problems, notes: cache.store.take_notes() })
 }
 
@@ -376,6 +398,19 @@ fn store(native: &Frames, audio: &ClipAudio, embedder: &dyn Embedder, pooling: P
     })
 }
 
+/// Every setting that shapes a clip's frames.
+fn cache_settings(embedder: &dyn Embedder, options: &EmbedOptions) -> serde_json::Value {
+    let spec = &options.embedder;
+    serde_json::json!({
+        "model": embedder.name(),
+        "layer": embedder.layer(),
+        "pooling": format!("{:?}", spec.pooling).to_lowercase(),
+        "weights": spec.weights,
+        "dtype": spec.dtype.to_string(),
+        "clip_length_s": options.clip_length_s,
+    })
+}
+
 /// The per-clip store of one model, layer and pooling.
 struct Cache {
     store: Store,
@@ -386,17 +421,9 @@ struct Cache {
 
 impl Cache {
     fn open(out: &Path, embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Self> {
-        let spec = &options.embedder;
-        let pooling = format!("{:?}", spec.pooling).to_lowercase();
+        let pooling = format!("{:?}", options.embedder.pooling).to_lowercase();
         let name = format!("{}-{}-{pooling}", embedder.name(), embedder.layer());
-        let settings = serde_json::json!({
-            "model": embedder.name(),
-            "layer": embedder.layer(),
-            "pooling": pooling,
-            "weights": spec.weights,
-            "dtype": spec.dtype.to_string(),
-            "clip_length_s": options.clip_length_s,
-        });
+        let settings = cache_settings(embedder, options);
         Ok(Cache {
             store: Store::open(&out.join(".prep").join("embeddings").join(name))?,
             settings: settings.to_string(),

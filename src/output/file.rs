@@ -43,9 +43,16 @@ const MAX_NAME_IN_TEMP: usize = 200;
 /// Writes `bytes` to `path`: atomically for a regular file, a missing path or a link to
 /// one, straight through for a FIFO or character device (see the module doc).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with(path, |out| out.write_all(bytes).map_err(Into::into))
+}
+
+/// As [`write_atomically`], the content streamed by `fill` into a buffered writer rather
+/// than held whole in memory (a file merged from several others, say). An error from
+/// `fill` leaves the final name as it was and no temporary file behind.
+pub fn write_atomically_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     match destination(path)? {
-        Destination::Replace { file, through_link } => replace(&file, through_link, bytes),
-        Destination::Stream(node) => write_through(&node, bytes),
+        Destination::Replace { file, through_link } => replace(&file, through_link, fill),
+        Destination::Stream(node) => write_through(&node, fill),
     }
 }
 
@@ -146,7 +153,7 @@ fn is_stream(_kind: &fs::FileType) -> bool {
 
 /// Writes a temporary file beside `file` and renames it over `file`. The folder is
 /// created when `file` was named directly, not when a link points into it.
-fn replace(file: &Path, through_link: bool, bytes: &[u8]) -> Result<()> {
+fn replace(file: &Path, through_link: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let name = file
         .file_name()
         .with_context(|| format!("{} does not name a file", file.display()))?;
@@ -166,7 +173,11 @@ fn replace(file: &Path, through_link: bool, bytes: &[u8]) -> Result<()> {
     let mut temp = builder
         .tempfile_in(parent)
         .with_context(|| format!("creating a temporary file in {} for {}", parent.display(), file.display()))?;
-    temp.write_all(bytes).with_context(|| format!("writing {}", file.display()))?;
+    let mut buffered = io::BufWriter::new(&mut temp);
+    fill(&mut buffered)
+        .and_then(|()| buffered.flush().map_err(Into::into))
+        .with_context(|| format!("writing {}", file.display()))?;
+    drop(buffered);
     temp.persist(file)
         .map_err(|err| err.error)
         .with_context(|| format!("renaming the temporary file to {}", file.display()))?;
@@ -174,13 +185,15 @@ fn replace(file: &Path, through_link: bool, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes into an existing FIFO or character device without truncating or replacing it.
-fn write_through(node: &Path, bytes: &[u8]) -> Result<()> {
-    let mut out = OpenOptions::new()
+fn write_through(node: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let out = OpenOptions::new()
         .write(true)
         .open(node)
         .with_context(|| format!("opening {}", node.display()))?;
-    out.write_all(bytes).with_context(|| format!("writing {}", node.display()))?;
-    out.flush().with_context(|| format!("writing {}", node.display()))
+    let mut out = io::BufWriter::new(out);
+    fill(&mut out)
+        .and_then(|()| out.flush().map_err(Into::into))
+        .with_context(|| format!("writing {}", node.display()))
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.

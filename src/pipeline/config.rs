@@ -19,6 +19,7 @@ use crate::analysis::QuantizeMode;
 use crate::clips::ClipOptions;
 use crate::embed::pool::Pooling;
 use crate::embed::{DType, Device, EmbedderSpec, Model};
+use crate::scale::Partition;
 use crate::shards::ShardOptions;
 
 /// A whole pipeline file.
@@ -47,6 +48,10 @@ pub struct Pipeline {
     /// The embeddings table, when set (`prep embed` with these options after the shards).
     #[serde(default)]
     pub embeddings: Option<EmbeddingsConfig>,
+    /// The shard this task runs, when the job is an array (`crate::scale`); not a key
+    /// of the file: it comes from the command line or the engine.
+    #[serde(skip)]
+    pub partition: Option<Partition>,
 }
 
 fn default_title() -> String {

@@ -1,9 +1,10 @@
 //! `prep run PIPELINE.yaml`: a whole dataset from one file, resumable after a crash.
 //!
-//! Stages: list the source's pieces (cheap) -> per piece, in parallel: load, quantize
-//! (inferring what the source did not state), cut into clips with their ABC, make Q&A
-//! pairs -> collect the per-piece records in piece order -> write the Parquet shards,
-//! the chat export and the dataset card (`shards`).
+//! Stages: list the source's pieces (cheap) -> per piece, in parallel: materialize (the
+//! demo renders its audio), load, quantize (inferring what the source did not state),
+//! cut into clips with their ABC, make Q&A pairs -> collect the per-piece records in
+//! piece order -> write the Parquet shards, the chat export and the dataset card
+//! (`shards`).
 //!
 //! The embedding model, when the pipeline has an `embeddings` section, is loaded before
 //! any stage starts: missing weights (offline, say) fail the run in its first second,
@@ -18,6 +19,15 @@
 //! Collecting and sharding are deterministic and cheap next to the per-piece work, so
 //! they are simply redone; the result is byte for byte the dataset of a clean run.
 //! Nothing here prints but the progress bar: the summary goes back to the caller.
+//!
+//! Sharded (`Pipeline::partition`, one task of a job array): the run lists every piece
+//! (cheap; the split needs them all), keeps and materializes only those whose id hashes
+//! to its shard, and writes everything (Parquet, chat files, clip audio, records, resume
+//! store) into its own folder `OUTPUT/.prep/shards/run-IIII-of-NNNN/`, with a
+//! `done.json` marker last; it cleans only its own folder, never the shared one. The
+//! demo source's whole-piece audio still goes to the shared `OUTPUT/audio` (one file per
+//! piece, so no two tasks write the same file), so the clip records point where a
+//! single-process run's do. `prep merge` assembles the shards (`crate::scale`).
 
 pub mod config;
 
@@ -42,6 +52,7 @@ use crate::datasets::{PieceRef, Problem, Source};
 use crate::embed::table::{self, EmbedOptions};
 use crate::output::{Progress, write_atomically};
 use crate::qa::{QaPair, Templates, pairs_for_clip};
+use crate::scale::{Partition, ShardRun, Stage};
 use crate::shards::build::{self, ShardsOptions};
 use crate::store::{Key, KeyHasher, Store, file_hash};
 use config::SourceKind;
@@ -71,7 +82,8 @@ struct PieceRecords {
 
 /// Runs a pipeline; problems with single pieces are collected, not fatal.
 pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
-    let out = &pipeline.output;
+    let shard = pipeline.partition.map(|partition| shard_run(pipeline, partition)).transpose()?;
+    let out = &shard.as_ref().map_or_else(|| pipeline.output.clone(), |shard| shard.dir().to_path_buf());
     let work = out.join(".prep");
     // The model first: weights that cannot be found stop the run before any work.
     let embedding = match &pipeline.embeddings {
@@ -83,6 +95,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
                 clip_length_s: pipeline.clips.length_s,
                 batch_size: embeddings.batch_size.get(),
                 shard: pipeline.shard_options(),
+                partition: None,
             };
             table::check(&options)?;
             let embedder = options.embedder.build().context("loading the embedding model")?;
@@ -97,6 +110,9 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;
     pieces.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(partition) = pipeline.partition {
+        pieces.retain(|piece| partition.contains(&piece.id));
+    }
     let templates = Templates::load(pipeline.qa.templates.as_deref())?;
     let settings = settings_hash(pipeline)?;
     let store = Store::open(&work.join("pieces"))?;
@@ -105,7 +121,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     let outcomes: Vec<Result<(Key, bool), Problem>> = pieces
         .par_iter()
         .map(|piece| {
-            let outcome = piece_key(piece, &settings).and_then(|key| {
+            let outcome = source.materialize(piece).and_then(|()| piece_key(piece, &settings)).and_then(|key| {
                 let reused = stored_records(&store, &key, &piece.id)?.is_some();
                 if !reused {
                     let records = piece_records(source.as_ref(), piece, pipeline, &templates)?;
@@ -148,14 +164,32 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     };
     let written = build::run(&options)?;
     problems.extend(written.problems);
-    if let Some((options, embedder)) = &embedding {
+    // A shard can hold no piece at all (more shards than pieces): nothing to embed.
+    if let Some((options, embedder)) = &embedding
+        && summary.clips > 0
+    {
         let embedded = table::run_with(embedder.as_ref(), options)?;
         summary.embedded = embedded.clips;
         problems.extend(embedded.problems);
         summary.notes.extend(embedded.notes);
     }
     summary.problems = problems;
+    if let Some(shard) = &shard {
+        shard.finish(summary.pieces)?;
+    }
     Ok(summary)
+}
+
+/// Starts this task's shard of the job: its own output folder under the pipeline's, and
+/// the fingerprint of every setting that shapes a shard (`crate::scale`).
+fn shard_run(pipeline: &Pipeline, partition: Partition) -> Result<ShardRun> {
+    let settings = serde_json::json!({
+        "records": settings_hash(pipeline)?,
+        "title": pipeline.title,
+        "shards": pipeline.shards,
+        "embeddings": pipeline.embeddings,
+    });
+    ShardRun::begin(&pipeline.output, Stage::Run, partition, &settings)
 }
 
 fn open_source(pipeline: &Pipeline) -> Result<Box<dyn Source>> {

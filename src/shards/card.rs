@@ -39,6 +39,15 @@ impl ClipStats {
         }
         self.sources.insert(clip.source.clone());
     }
+
+    /// Adds the statistics of other clips (another shard's).
+    pub fn absorb(&mut self, other: &ClipStats) {
+        self.audio_seconds += other.audio_seconds;
+        for (instrument, count) in &other.instruments {
+            *self.instruments.entry(instrument.clone()).or_default() += count;
+        }
+        self.sources.extend(other.sources.iter().cloned());
+    }
 }
 
 /// A source the card cites when its clips are present.

@@ -54,7 +54,7 @@ impl Manifest {
     }
 
     /// The folder's manifest, if a command wrote one.
-    fn load(dataset: &Path) -> Result<Option<Manifest>> {
+    pub fn load(dataset: &Path) -> Result<Option<Manifest>> {
         let path = Manifest::path(dataset);
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -83,14 +83,15 @@ impl Manifest {
         self.tables.insert(table.config.clone(), record);
     }
 
+    /// Every table the manifest lists, with its schema.
+    pub fn tables(&self) -> Result<Vec<TableFiles>> {
+        self.tables.iter().map(|(config, record)| table_files(config, record)).collect()
+    }
+
     /// Writes the manifest and the card (`README.md`) rendered from it; returns the card's
     /// path.
     pub fn save(&self, dataset: &Path) -> Result<PathBuf> {
-        let tables = self
-            .tables
-            .iter()
-            .map(|(config, record)| table_files(config, record))
-            .collect::<Result<Vec<_>>>()?;
+        let tables = self.tables()?;
         let card_path = dataset.join("README.md");
         let card = card::render(&self.title, &tables, &self.stats, &self.extras)?;
         write_atomically(&Manifest::path(dataset), &serde_json::to_vec_pretty(self)?)?;
