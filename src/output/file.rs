@@ -21,7 +21,12 @@
 //! jobs, Ctrl-C, OOM kills) never leaves a half-written file under its final name; a
 //! power cut or kernel crash can, like most build tools. What a resumed run finds is
 //! checked before it is reused, which is the place to catch that case. Temporary files
-//! a killed process left behind are removed by [`remove_stale_temp_files`].
+//! a killed process left behind are removed by [`remove_stale_temp_files`]: prep's own
+//! `.<name>.prep-tmp-XXXXXX` in any folder it is asked to clean, and in the folders only
+//! prep writes ([`TempFolder::PrepOnly`]: a dataset's `audio/` and `.prep/`) also the
+//! `.tmpXXXXXX` names earlier prep versions used (the `tempfile` crate's default: `.tmp`
+//! and six letters or digits). Elsewhere such a name may be another tool's file at work,
+//! so it is left alone.
 
 use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
@@ -49,11 +54,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Removes the temporary files (`.<name>.prep-tmp-XXXXXX`) in `dir`, not in its
-/// subfolders, that a killed run left behind; returns what it removed. A missing folder
-/// holds none. Call it only while no other prep process writes into `dir`: their
-/// temporary files look the same.
-pub fn remove_stale_temp_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// What else may write into a folder that stale temporary files are removed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TempFolder {
+    /// A folder the user names or may share with other tools (an output root, `-o DIR`,
+    /// `--cache DIR`): only prep's `.<name>.prep-tmp-XXXXXX` names are removed.
+    Shared,
+    /// A folder inside a dataset that only prep writes (`audio/`, `.prep/`): the
+    /// `.tmpXXXXXX` names of earlier prep versions are removed too.
+    PrepOnly,
+}
+
+/// Removes the temporary files in `dir`, not in its subfolders, that a killed run left
+/// behind (which names, by `folder`: see the module documentation); returns what it
+/// removed. A missing folder holds none. Call it only while no other prep process writes
+/// into `dir`: their temporary files look the same.
+pub fn remove_stale_temp_files(dir: &Path, folder: TempFolder) -> Result<Vec<PathBuf>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -63,7 +79,8 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in entries {
         let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && is_temp_name(&entry.file_name()) {
+        let name = entry.file_name();
+        if is_file && (is_temp_name(&name) || (folder == TempFolder::PrepOnly && is_legacy_temp_name(&name))) {
             let path = entry.path();
             match fs::remove_file(&path) {
                 Ok(()) => removed.push(path),
@@ -81,6 +98,14 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn is_temp_name(name: &OsStr) -> bool {
     let name = name.to_string_lossy();
     name.starts_with('.') && name.contains(TEMP_MARKER)
+}
+
+/// Whether `name` is a temporary file of a prep version before `.prep-tmp-` names:
+/// `.tmp` and exactly six ASCII letters or digits, as `tempfile::NamedTempFile` makes them.
+fn is_legacy_temp_name(name: &OsStr) -> bool {
+    name.to_str()
+        .and_then(|name| name.strip_prefix(".tmp"))
+        .is_some_and(|random| random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// Where the bytes of a write go.
@@ -202,7 +227,7 @@ mod tests {
         let path = dir.path().join("a/b/out.abc");
         write_atomically(&path, b"X:1\n").expect("write");
         assert_eq!(fs::read(&path).expect("read"), b"X:1\n");
-        assert!(remove_stale_temp_files(&dir.path().join("a/b")).expect("clean").is_empty());
+        assert!(remove_stale_temp_files(&dir.path().join("a/b"), TempFolder::Shared).expect("clean").is_empty());
     }
 
     #[cfg(unix)]
@@ -281,7 +306,7 @@ mod tests {
             fs::write(dir.path().join(name), "x").expect("write");
         }
         fs::create_dir(dir.path().join(".sub.prep-tmp-dir")).expect("mkdir");
-        let removed = remove_stale_temp_files(dir.path()).expect("clean");
+        let removed = remove_stale_temp_files(dir.path(), TempFolder::Shared).expect("clean");
         assert_eq!(
             removed,
             vec![dir.path().join(".a.wav.prep-tmp-AbC123"), dir.path().join(".b.json.prep-tmp-x")]
@@ -292,7 +317,23 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, [".hidden", ".sub.prep-tmp-dir", "keep.wav", "x.prep-tmp-1"]);
-        assert!(remove_stale_temp_files(&dir.path().join("missing")).expect("missing folder").is_empty());
+        assert!(remove_stale_temp_files(&dir.path().join("missing"), TempFolder::Shared).expect("missing folder").is_empty());
+    }
+
+    #[test]
+    fn old_versions_temp_names_are_removed_only_where_prep_alone_writes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = [".tmpAb3xYz", ".tmp000000"];
+        let not_old = [".tmpAb3xY", ".tmpAb3xYz1", ".tmpAb3-Yz", ".tmpAb3xYz.wav", "tmpAb3xYz", ".TMPAb3xYz"];
+        for name in old.iter().chain(&not_old) {
+            fs::write(dir.path().join(name), "x").expect("write");
+        }
+        assert!(remove_stale_temp_files(dir.path(), TempFolder::Shared).expect("clean").is_empty());
+        let removed = remove_stale_temp_files(dir.path(), TempFolder::PrepOnly).expect("clean");
+        assert_eq!(removed, [dir.path().join(".tmp000000"), dir.path().join(".tmpAb3xYz")]);
+        for name in not_old {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
     }
 
     #[test]
