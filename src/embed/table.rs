@@ -39,7 +39,7 @@ use crate::embed::pool::Pooled;
 use crate::embed::window::{ClipAudio, clip_audio};
 use crate::embed::{Embedder, EmbedderSpec, Frames, Pooling, pool};
 use crate::inputs::{self, AUDIO_EXTENSIONS, Audio, FileKind, Input};
-use crate::output::Progress;
+use crate::output::{Progress, TempFolder, remove_stale_temp_files};
 use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
 use crate::store::{Key, KeyHasher, Store, file_hash};
@@ -95,8 +95,8 @@ pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Embed
     check(options)?;
     let (items, out, mut problems) = items(options)?;
     // What a killed run was writing when it died (the card, the manifest).
-    for dir in [out.clone(), out.join(".prep")] {
-        crate::output::remove_stale_temp_files(&dir)?;
+    for (dir, folder) in [(out.clone(), TempFolder::Shared), (out.join(".prep"), TempFolder::PrepOnly)] {
+        remove_stale_temp_files(&dir, folder)?;
     }
     let jobs = jobs(&items, options.clip_length_s, &mut problems);
     let cache = Cache::open(&out, embedder, options)?;
