@@ -107,6 +107,11 @@ fn a_full_stdout_is_an_error_and_a_closed_one_a_quiet_exit() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("error: writing to stdout: No space left on device"), "{}", stderr(&output));
 
+    // `-o /dev/stdout` with stdout a pipe: written through the pipe, not renamed over.
+    let output = prep(&["midi2abc", midi.to_str().expect("utf-8"), "-o", "/dev/stdout"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("X:1\n"), "{}", stderr(&output));
+
     // The reader of stdout is gone before the first reply: exit 0, nothing on stderr.
     let mut child = Command::new(PREP)
         .args(["reward", "--jsonl"])

@@ -101,19 +101,23 @@ fn mutate(rng: &mut ChaCha8Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Runs `target` on its corpus and its mutants; panics naming the first input that fails.
-fn replay(target: &Target) {
+/// Runs `target` on its corpus and its mutants; the first input that fails, named, with
+/// where its bytes were kept.
+fn replay(target: &Target) -> Result<(), String> {
     let inputs = corpus(target);
-    assert!(!inputs.is_empty(), "{}: no committed inputs", target.name);
+    if inputs.is_empty() {
+        return Err(format!("{}: no committed inputs", target.name));
+    }
     let run = |label: &str, bytes: &[u8]| {
-        if catch_unwind(AssertUnwindSafe(|| (target.body)(bytes))).is_err() {
-            let kept = failing_input_path(target.name, label);
-            std::fs::write(&kept, bytes).expect("keep the failing input");
-            panic!("fuzz target {}: {label} fails; its bytes are in {}", target.name, kept.display());
+        if catch_unwind(AssertUnwindSafe(|| (target.body)(bytes))).is_ok() {
+            return Ok(());
         }
+        let kept = failing_input_path(target.name, label);
+        std::fs::write(&kept, bytes).expect("keep the failing input");
+        Err(format!("fuzz target {}: {label} fails; its bytes are in {}", target.name, kept.display()))
     };
     for (name, bytes) in &inputs {
-        run(name, bytes);
+        run(name, bytes)?;
     }
     let seed = target.name.bytes().fold(0u64, |hash, b| hash.wrapping_mul(31).wrapping_add(u64::from(b)));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -121,8 +125,9 @@ fn replay(target: &Target) {
         let (name, input) = &inputs[mutant % inputs.len()];
         let other = &inputs[rng.random_range(0..inputs.len())].1;
         let bytes = mutate(&mut rng, input, other);
-        run(&format!("mutant {mutant} (of {name})"), &bytes);
+        run(&format!("mutant {mutant} (of {name})"), &bytes)?;
     }
+    Ok(())
 }
 
 fn failing_input_path(target: &str, label: &str) -> PathBuf {
@@ -132,36 +137,29 @@ fn failing_input_path(target: &str, label: &str) -> PathBuf {
     dir.join(format!("{target}-{label}"))
 }
 
-#[test]
-fn abc_read() {
-    replay(&Target { name: "abc_read", body: fuzz_support::abc_read::run, more_corpora: &[], mutants: 3000 });
-}
+/// Every target, with its extra corpora and mutant count.
+const TARGETS: [Target; 6] = [
+    Target { name: "abc_read", body: fuzz_support::abc_read::run, more_corpora: &[], mutants: 3000 },
+    Target { name: "reward", body: fuzz_support::reward::run, more_corpora: &[], mutants: 1000 },
+    Target {
+        name: "midi_read",
+        body: fuzz_support::midi_read::run,
+        more_corpora: &["tests/fixtures/realworld"],
+        mutants: 1500,
+    },
+    Target { name: "audio_decode", body: fuzz_support::audio_decode::run, more_corpora: &[], mutants: 2000 },
+    Target { name: "labels", body: fuzz_support::labels::run, more_corpora: &[], mutants: 3000 },
+    Target { name: "pipeline_yaml", body: fuzz_support::pipeline_yaml::run, more_corpora: &["pipelines"], mutants: 5000 },
+];
 
 #[test]
-fn reward() {
-    replay(&Target { name: "reward", body: fuzz_support::reward::run, more_corpora: &[], mutants: 1000 });
-}
-
-#[test]
-fn midi_read() {
-    let more = &["tests/fixtures/realworld"];
-    replay(&Target { name: "midi_read", body: fuzz_support::midi_read::run, more_corpora: more, mutants: 1500 });
-}
-
-#[test]
-fn audio_decode() {
-    replay(&Target { name: "audio_decode", body: fuzz_support::audio_decode::run, more_corpora: &[], mutants: 2000 });
-}
-
-#[test]
-fn labels() {
-    replay(&Target { name: "labels", body: fuzz_support::labels::run, more_corpora: &[], mutants: 3000 });
-}
-
-#[test]
-fn pipeline_yaml() {
-    let more = &["pipelines"];
-    replay(&Target { name: "pipeline_yaml", body: fuzz_support::pipeline_yaml::run, more_corpora: more, mutants: 5000 });
+fn every_target_survives_its_corpus_regressions_and_mutants() {
+    // One thread per target: the targets are independent and their costs differ.
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = TARGETS.iter().map(|target| scope.spawn(|| replay(target))).collect();
+        runs.into_iter().filter_map(|run| run.join().expect("a replay thread").err()).collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

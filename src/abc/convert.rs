@@ -73,7 +73,6 @@ struct Job {
     output: Option<PathBuf>,
 }
 
-
 /// Converts one MIDI file to the text of one ABC tune.
 pub fn convert_file(path: &Path, options: &ConvertOptions) -> Result<String> {
     let (score, stated) = midi::read_file_with_events(path)?;

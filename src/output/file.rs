@@ -9,7 +9,9 @@
 //!   dangling link creates its target, as a shell's `>` would; the target's folder must
 //!   exist.
 //! - A FIFO or a character device is written straight through: renaming over it would
-//!   replace the node (as root, `-o /dev/stdout` would destroy the device).
+//!   replace the node (as root, `-o /dev/stdout` would destroy the device). The same
+//!   holds behind the kernel's magic links: `-o /dev/stdout` with stdout a pipe names
+//!   `/proc/self/fd/1` -> `pipe:[N]`, which is no path but is a FIFO.
 //! - A folder, a block device or a socket is refused with a message.
 //!
 //! Modes follow the umask: a written file gets `0666 & !umask`, as a file a shell or `cp`
@@ -119,6 +121,13 @@ enum Destination {
 
 /// Follows `path` through its links to what a write should replace or stream into.
 fn destination(path: &Path) -> Result<Destination> {
+    // What the path finally names, by stat: it also follows the kernel's magic links
+    // (`/dev/stdout` -> `/proc/self/fd/1` -> `pipe:[N]`), whose targets are no paths.
+    match fs::metadata(path) {
+        Ok(meta) if is_stream(&meta.file_type()) => return Ok(Destination::Stream(path.to_path_buf())),
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => bail!(not_writable(&path.display().to_string())),
+        _ => {}
+    }
     let mut current = path.to_path_buf();
     for hops in 0..=MAX_LINKS {
         let through_link = hops > 0;
@@ -140,13 +149,15 @@ fn destination(path: &Path) -> Result<Destination> {
         } else if is_stream(&kind) {
             return Ok(Destination::Stream(current));
         } else {
-            bail!(
-                "{} is a block device or socket; prep writes regular files, FIFOs and character devices",
-                shown(path, &current)
-            );
+            bail!(not_writable(&shown(path, &current)));
         }
     }
     bail!("{}: more than {MAX_LINKS} levels of symbolic links", path.display())
+}
+
+/// Why the node `shown` is not written.
+fn not_writable(shown: &str) -> String {
+    format!("{shown} is a block device or socket; prep writes regular files, FIFOs and character devices")
 }
 
 /// `path`, and where its links lead when that is elsewhere.
@@ -296,6 +307,38 @@ mod tests {
         assert_eq!(reader.join().expect("reader thread"), b"through the pipe");
         use std::os::unix::fs::FileTypeExt;
         assert!(fs::symlink_metadata(&fifo).expect("lstat").file_type().is_fifo());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_behind_a_magic_link_is_written_through() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        // `/dev/stdout` when stdout is a pipe: `/proc/self/fd/N` names `pipe:[inode]`.
+        let (mut reader, writer) = std::io::pipe().expect("a pipe");
+        let path = PathBuf::from(format!("/proc/self/fd/{}", writer.as_raw_fd()));
+        write_atomically(&path, b"through the pipe").expect("write");
+        drop(writer);
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).expect("read the pipe");
+        assert_eq!(got, b"through the pipe");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_socket_is_refused_and_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind a socket");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&socket, &link).expect("link");
+        for path in [&socket, &link] {
+            let error = write_atomically(path, b"x").expect_err("a socket");
+            let expected = format!("{} is a block device or socket; prep writes regular files", path.display());
+            assert!(error.to_string().starts_with(&expected), "{error}");
+        }
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::symlink_metadata(&socket).expect("lstat").file_type().is_socket());
     }
 
     #[test]
