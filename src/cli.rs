@@ -13,7 +13,8 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
 use crate::commands::generate::{self, GenerateOptions};
-use crate::commands::midi2abc::{self, Midi2AbcOptions, Window};
+use crate::abc::convert::{ConvertOptions, Midi2AbcOptions, Window};
+use crate::commands::midi2abc;
 use crate::commands::push;
 use crate::commands::reward::{self, RewardMode, RewardOptions};
 use crate::commands::{embed, eval, merge, qa, shards};
@@ -514,11 +515,9 @@ impl Midi2AbcArgs {
             (start, end, _, _) => Some(Window::Seconds { start: start.unwrap_or(0.0), end }),
         };
         Midi2AbcOptions {
-            abc: self.abc.options(),
             inputs: self.inputs,
             output: self.output,
-            quantize: self.quantize,
-            window,
+            convert: ConvertOptions { abc: self.abc.options(), quantize: self.quantize, window },
             skip_existing: self.skip_existing,
         }
     }
@@ -548,14 +547,14 @@ pub fn main() -> ExitCode {
     match run(cli.command) {
         Ok(outcome) => {
             for line in outcome.lines() {
-                eprintln!("{line}");
+                crate::output::write_diagnostic(&line);
             }
             ExitCode::from(outcome.status())
         }
         // The reader of stdout went away (`| head`): nothing is wrong, stop quietly.
         Err(error) if crate::output::is_output_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            crate::output::write_diagnostic(&format!("error: {error:#}"));
             ExitCode::from(outcome::ERROR)
         }
     }

@@ -1,12 +1,12 @@
 //! The edge where prep touches the terminal and the file system: progress bars, output
-//! files written whole (`file`) and results on stdout (`stdout`). Logic modules never
-//! print or write files themselves.
+//! files written whole (`file`), results on stdout and diagnostics on stderr
+//! (`streams`). Logic modules never print or write files themselves.
 
 mod file;
-mod stdout;
+mod streams;
 
-pub use file::{TEMP_MARKER, is_temp_name, remove_stale_temp_files, write_atomically, write_atomically_with};
-pub use stdout::{OutputClosed, is_output_closed, write_error, write_stdout};
+pub use file::{TEMP_MARKER, TempFolder, is_temp_name, remove_stale_temp_files, write_atomically, write_atomically_with};
+pub use streams::{OutputClosed, is_output_closed, write_diagnostic, write_error, write_stdout};
 
 use std::io::IsTerminal;
 

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
-use crate::output::write_atomically;
+use crate::output::{TempFolder, write_atomically};
 
 /// The first bytes of every entry (the format's version is its last digit).
 const MAGIC: &[u8; 8] = b"PREPSTO1";
@@ -102,7 +102,7 @@ impl Store {
     /// The store in `dir` (created when first written), with the temporary files of a
     /// killed run removed.
     pub fn open(dir: &Path) -> Result<Store> {
-        crate::output::remove_stale_temp_files(dir)?;
+        crate::output::remove_stale_temp_files(dir, TempFolder::Shared)?;
         Ok(Store { dir: dir.to_path_buf(), used: Mutex::default(), notes: Mutex::default() })
     }
 

@@ -28,7 +28,7 @@ use abcmidi::{ABC2MIDI, render};
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 use prep::abc::write::AbcOptions;
 use prep::analysis::QuantizeMode;
-use prep::commands::midi2abc::{Midi2AbcOptions, convert_file};
+use prep::abc::convert::{ConvertOptions, convert_file};
 
 const ONSET_TOLERANCE_S: f64 = 0.05;
 const OFFSET_RATIO: f64 = 0.2;
@@ -316,14 +316,7 @@ fn outcomes() -> &'static [Outcome] {
     static OUTCOMES: OnceLock<Vec<Outcome>> = OnceLock::new();
     OUTCOMES.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let options = Midi2AbcOptions {
-            inputs: Vec::new(),
-            output: None,
-            abc: AbcOptions::default(),
-            quantize: QuantizeMode::Auto,
-            window: None,
-            skip_existing: false,
-        };
+        let options = ConvertOptions { abc: AbcOptions::default(), quantize: QuantizeMode::Auto, window: None };
         fixtures()
             .iter()
             .map(|path| {

@@ -1,6 +1,7 @@
 //! Damaged audio files are errors naming the file and what is wrong, never silence: a
 //! truncated FLAC or MP3 (the fixtures, cut short here), a WAV whose header states a
-//! sample rate of 0, a WAV whose data chunk declares more than the file holds.
+//! sample rate of 0, a WAV whose data chunk declares more than the file holds, a float
+//! WAV holding NaN or infinity (found by the `audio_decode` fuzz target).
 
 use std::path::{Path, PathBuf};
 
@@ -70,6 +71,26 @@ fn a_wav_with_sample_rate_0_says_so() {
     ] {
         assert!(error.contains(&path.display().to_string()), "{error}");
         assert!(error.contains("sample rate of 0"), "{error}");
+    }
+}
+
+#[test]
+fn a_float_wav_holding_nan_or_infinity_is_damaged_at_that_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = hound::WavSpec { channels: 2, sample_rate: 8000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    for (name, bad) in [("nan.wav", f32::NAN), ("inf.wav", f32::INFINITY)] {
+        let path = dir.path().join(name);
+        let mut writer = hound::WavWriter::create(&path, spec).expect("create");
+        for frame in 0..800 {
+            // Frame 400 (0.050 s) is bad in the right channel only.
+            writer.write_sample(0.25f32).expect("left");
+            writer.write_sample(if frame == 400 { bad } else { -0.25 }).expect("right");
+        }
+        writer.finalize().expect("finalize");
+        let error = format!("{:#}", decode_span(&path, 0.0, 0.1).expect_err("not finite"));
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert!(error.contains("the sample at 0.050 s is not a number (NaN or infinite): the file is damaged"), "{error}");
+        assert_eq!(decode_span(&path, 0.0, 0.04).expect("before the bad sample").samples.len(), 320);
     }
 }
 

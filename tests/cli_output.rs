@@ -1,7 +1,8 @@
 //! How the binary writes: files get `0666 & !umask` whatever they are (ABC, README.md,
 //! chat.jsonl, audio, the resumable work area, Parquet), `-o` onto a symbolic link writes
-//! its target, a full disk on stdout is an error and a closed stdout a quiet exit 0, and
-//! an output folder that cannot be made is named in the message.
+//! its target, a full disk on stdout is an error and a closed stdout a quiet exit 0, a
+//! closed or full stderr never a panic, and an output folder that cannot be made is named
+//! in the message.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -106,6 +107,11 @@ fn a_full_stdout_is_an_error_and_a_closed_one_a_quiet_exit() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("error: writing to stdout: No space left on device"), "{}", stderr(&output));
 
+    // `-o /dev/stdout` with stdout a pipe: written through the pipe, not renamed over.
+    let output = prep(&["midi2abc", midi.to_str().expect("utf-8"), "-o", "/dev/stdout"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("X:1\n"), "{}", stderr(&output));
+
     // The reader of stdout is gone before the first reply: exit 0, nothing on stderr.
     let mut child = Command::new(PREP)
         .args(["reward", "--jsonl"])
@@ -124,6 +130,27 @@ fn a_full_stdout_is_an_error_and_a_closed_one_a_quiet_exit() {
     let output = child.wait_with_output().expect("wait");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn a_closed_or_full_stderr_never_makes_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let midi = midi_file(dir.path());
+    let abc = dir.path().join("x.abc");
+    let (midi, abc) = (midi.to_str().expect("utf-8"), abc.to_str().expect("utf-8"));
+    let missing = dir.path().join("missing.mid");
+    // A success (the summary goes to stderr) and an error (the message goes to stderr).
+    let runs: [(&[&str], i32); 2] = [(&["midi2abc", midi, "-o", abc], 0), (&["midi2abc", missing.to_str().expect("utf-8")], 2)];
+    for (args, status) in runs {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("open /dev/full");
+        let output = Command::new(PREP).args(args).stderr(full).output().expect("run prep");
+        assert_eq!(output.status.code(), Some(status), "stderr on /dev/full: {args:?}");
+        // `2>&-`: the descriptor is closed, not redirected.
+        let output =
+            Command::new("sh").arg("-c").arg("exec \"$0\" \"$@\" 2>&-").arg(PREP).args(args).output().expect("run sh");
+        assert_eq!(output.status.code(), Some(status), "stderr closed: {args:?}");
+    }
+    assert!(std::fs::read_to_string(abc).expect("read").contains("K:"));
 }
 
 #[test]

@@ -123,3 +123,57 @@ fn missing_audio_can_be_allowed() {
         )
     );
 }
+
+#[test]
+fn extensions_match_in_any_case_and_colliding_files_are_refused_by_name() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let root = temp.path();
+    // Mixed-case extensions pair up; `.smf` is MIDI too.
+    write(&root.join("Loud.MID"), midi(3));
+    write(&root.join("Loud.Wav"), b"RIFF");
+    write(&root.join("quiet.smf"), midi(2));
+    write(&root.join("quiet.FLAC"), b"fLaC");
+    // Two MIDI files with one id: neither is used, each names the other.
+    write(&root.join("twin.mid"), midi(1));
+    write(&root.join("twin.MID"), midi(1));
+    write(&root.join("twin.wav"), b"RIFF");
+    // Two recordings of one MIDI file: skipped, both named.
+    write(&root.join("both.mid"), midi(1));
+    write(&root.join("both.wav"), b"RIFF");
+    write(&root.join("both.ogg"), b"OggS");
+    let source = Folder::new(root, FolderOptions::default());
+    let (pieces, problems) = source.list().expect("lists");
+    let listed: Vec<(&str, &[std::path::PathBuf])> = pieces.iter().map(|p| (p.id.as_str(), p.files.as_slice())).collect();
+    assert_eq!(
+        listed,
+        [
+            ("Loud", &[root.join("Loud.MID"), root.join("Loud.Wav")][..]),
+            ("quiet", &[root.join("quiet.smf"), root.join("quiet.FLAC")][..]),
+        ]
+    );
+    let messages: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.item, p.message)).collect();
+    let (twin_upper, twin_lower) = (root.join("twin.MID"), root.join("twin.mid"));
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(messages[0].starts_with(&format!("{}: \"twin\" is also the name of {}", twin_upper.display(), twin_lower.display())), "{}", messages[0]);
+    assert!(messages[1].starts_with(&format!("{}: \"twin\" is also the name of {}", twin_lower.display(), twin_upper.display())), "{}", messages[1]);
+    assert_eq!(
+        messages[2],
+        format!(
+            "folder/both: {} and {} are recordings of {}: keep one (piece skipped)",
+            root.join("both.ogg").display(),
+            root.join("both.wav").display(),
+            root.join("both.mid").display()
+        )
+    );
+    assert_eq!(source.load(&pieces[0]).expect("loads").audio, Some(root.join("Loud.Wav")));
+}
+
+#[test]
+fn a_link_loop_under_the_folder_is_an_error_naming_it() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let root = temp.path();
+    write(&root.join("a/song.mid"), midi(1));
+    std::os::unix::fs::symlink(root.join("a"), root.join("a/again")).expect("link");
+    let error = Folder::new(root, FolderOptions::default()).list().expect_err("a loop");
+    assert!(format!("{error:#}").contains(&format!("listing {}", root.display())), "{error:#}");
+}

@@ -130,6 +130,12 @@ fn damaged_or_edited_stored_pieces_are_named_and_made_again() {
     edited[key + 2] = b'X';
     std::fs::write(&entries[1], edited).unwrap();
     std::fs::write(out.join("audio/.00.wav.prep-tmp-KILLED"), b"half a wav").unwrap();
+    // What earlier prep versions left (tempfile's `.tmpXXXXXX`): removed from the folders
+    // only prep writes, kept in the output folder itself, which may be the user's.
+    let legacy = [out.join("audio/.tmpAb3xYz"), out.join(".prep/.tmp0q9W8e"), out.join(".prep/pieces/.tmpZZZZZZ")];
+    for path in legacy.iter().chain([&out.join(".tmpRoot01")]) {
+        std::fs::write(path, b"an old version's temporary file").unwrap();
+    }
 
     let rerun = prep(&["run", pipeline.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&rerun.stderr);
@@ -140,6 +146,10 @@ fn damaged_or_edited_stored_pieces_are_named_and_made_again() {
     }
     assert!(stderr.contains("run: 4 pieces (2 reused)"), "{stderr}");
     assert!(!out.join("audio/.00.wav.prep-tmp-KILLED").exists(), "a killed run's temp file is removed");
+    for path in &legacy {
+        assert!(!path.exists(), "{} is removed", path.display());
+    }
+    std::fs::remove_file(out.join(".tmpRoot01")).expect("the output folder's own .tmpXXXXXX is kept");
     assert_eq!(snapshot(&out), expected, "the damaged pieces are made again, identically");
 }
 

@@ -20,7 +20,7 @@ fn part(program: u8, pitches: &[u8]) -> Part {
 fn parsed(score: Score) -> ParsedAbc {
     let found =
         FoundFields { metre: true, tempo: true, key: true, unit: true, title: false, voices: score.parts.len() };
-    ParsedAbc { score, found, diagnostics: Vec::new() }
+    ParsedAbc { score, found, diagnostics: Vec::new(), voice_ids: Vec::new(), staves: None }
 }
 
 fn quartet(bpm: f64, metre: (u8, u8)) -> Score {
@@ -66,7 +66,7 @@ fn total_is_the_weighted_sum() {
 #[test]
 fn a_parse_failure_scores_the_worst() {
     let truth = parsed(quartet(96.0, (4, 4)));
-    let garbage = ParsedAbc { score: Score::new(TPQ), found: FoundFields::default(), diagnostics: Vec::new() };
+    let garbage = ParsedAbc { score: Score::new(TPQ), found: FoundFields::default(), diagnostics: Vec::new(), voice_ids: Vec::new(), staves: None };
     let b = score_parsed(&garbage, &truth, &cfg());
     assert_eq!([b.metre, b.tempo, b.pitch, b.instrument, b.total, b.reward], [1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
     assert!(!b.parse.ok);
@@ -196,7 +196,7 @@ fn arbitrary_parsed() -> impl Strategy<Value = ParsedAbc> {
             let modes = Mode::ALL;
             score.key_signatures = vec![KeyChange { tick: 0, key: Key::new(fifths, modes[mode]) }];
             let found = FoundFields { metre, tempo, key, unit: true, title: false, voices: score.parts.len() };
-            ParsedAbc { score, found, diagnostics: Vec::new() }
+            ParsedAbc { score, found, diagnostics: Vec::new(), voice_ids: Vec::new(), staves: None }
         })
 }
 

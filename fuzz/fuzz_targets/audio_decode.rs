@@ -1,25 +1,8 @@
-//! The audio reader (symphonia behind `prep::audio`) on arbitrary bytes under each
-//! extension prep accepts: reading the length and decoding a span must never panic or
-//! allocate without bound, and decoded samples must be finite at a positive rate.
+//! cargo-fuzz target `audio_decode`: its body (what is checked) is tests/fuzz_support/audio_decode.rs,
+//! which tests/fuzz_replay.rs also runs on stable over the committed corpus.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use prep::audio::{decode_span, frame_count};
+#[path = "../../tests/fuzz_support/audio_decode.rs"]
+mod body;
 
-/// Extensions, chosen by the first byte (they steer symphonia's probe).
-const EXTENSIONS: [&str; 4] = ["wav", "flac", "mp3", "ogg"];
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&selector, bytes)) = data.split_first() else { return };
-    let extension = EXTENSIONS[usize::from(selector) % EXTENSIONS.len()];
-    let path = std::env::temp_dir().join(format!("prep-fuzz-{}.{extension}", std::process::id()));
-    std::fs::write(&path, bytes).expect("write the input to a temporary file");
-    let _ = frame_count(&path);
-    for (start, end) in [(0.0, 0.5), (0.25, 0.3)] {
-        if let Ok(audio) = decode_span(&path, start, end) {
-            assert!(audio.sample_rate > 0, "rate 0 accepted");
-            assert!(audio.samples.iter().all(|s| s.is_finite()), "a sample is not finite");
-        }
-    }
-    let _ = std::fs::remove_file(&path);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

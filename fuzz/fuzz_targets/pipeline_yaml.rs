@@ -1,14 +1,8 @@
-//! The pipeline loader on arbitrary text: it must never panic, and what it accepts is a
-//! valid pipeline (its options build without errors).
+//! cargo-fuzz target `pipeline_yaml`: its body (what is checked) is tests/fuzz_support/pipeline_yaml.rs,
+//! which tests/fuzz_replay.rs also runs on stable over the committed corpus.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use prep::pipeline::Pipeline;
+#[path = "../../tests/fuzz_support/pipeline_yaml.rs"]
+mod body;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(pipeline) = Pipeline::parse(text) else { return };
-    assert!(pipeline.clip_options().validate().is_ok(), "accepted invalid clip options");
-    assert!(pipeline.abc_options().bars_per_line > 0);
-    let _ = pipeline.shard_options();
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

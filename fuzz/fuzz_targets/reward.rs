@@ -1,15 +1,8 @@
-//! The reward on arbitrary (prediction, truth) pairs, split at the first NUL byte: it
-//! must never panic, and every loss must be a number in [0, 1].
+//! cargo-fuzz target `reward`: its body (what is checked) is tests/fuzz_support/reward.rs,
+//! which tests/fuzz_replay.rs also runs on stable over the committed corpus.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use prep::reward::{RewardConfig, score};
+#[path = "../../tests/fuzz_support/reward.rs"]
+mod body;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let (prediction, truth) = text.split_once('\0').unwrap_or((text, ""));
-    let b = score(prediction, truth, &RewardConfig::default());
-    for loss in [b.metre, b.tempo, b.pitch, b.instrument, b.total] {
-        assert!((0.0..=1.0).contains(&loss), "loss {loss} out of [0, 1] for {prediction:?} vs {truth:?}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

@@ -7,7 +7,8 @@
 //! A damaged file is an error, never silence or shifted audio: a packet inside the span
 //! that does not decode, a hole between packets (one the reader skipped), or a stream
 //! that ends more than one packet before the length its header declares (a truncated
-//! FLAC, MP3 or WAV) fails the span with the time where it happened.
+//! FLAC, MP3 or WAV) fails the span with the time where it happened, and so does a
+//! sample that is not a finite number (a float WAV can hold NaN or infinity).
 //! A header sample rate of 0 is refused when the file is opened.
 
 use std::fs::File;
@@ -188,7 +189,12 @@ fn decode(path: &Path, start_s: f64, end_s: f64) -> Result<MonoAudio> {
         let frames = planes.first().map_or(0, Vec::len) as i64;
         let from = (first as i64 - position).clamp(0, frames) as usize;
         let to = (last as i64 - position).clamp(0, frames) as usize;
+        let appended = samples.len();
         downmix_onto(&mut samples, &planes, from..to);
+        if let Some(bad) = samples[appended..].iter().position(|s| !s.is_finite()) {
+            let at = (first + (appended + bad) as u64) as f64 / f64::from(sample_rate);
+            bail!("the sample at {at:.3} s is not a number (NaN or infinite): the file is damaged");
+        }
     }
     if let Some(declared) = num_frames {
         let expected = declared.min(last).saturating_sub(first);

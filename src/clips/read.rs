@@ -3,9 +3,10 @@
 //!
 //! The ABC must read without a diagnostic and state `M:`, `Q:` and `K:`, otherwise the
 //! facts would be the reader's defaults (4/4, 120 BPM, C major) rather than the music's.
-//! One instrument per staff group of the `%%score` directive (the writer gives the extra
-//! voices of one instrument a shared staff: `%%score 1 (2 3)` is two instruments), one
-//! per voice when there is no directive or it does not cover the voices exactly.
+//! One instrument per staff group of the `%%score` directive (ABC made elsewhere, or by
+//! prep before overlays, gives the voices of one instrument a shared staff: `%%score 1
+//! (2 3)` is two instruments; see `abc::read::Staves`), one per voice when there is no
+//! directive or it does not name every voice exactly once.
 //! Such a clip has no piece: `piece_id` and `source` are empty, `index` and `start_s`
 //! are 0, `end_s` is the length of the music and there is no audio span.
 
@@ -47,19 +48,10 @@ pub fn clip_from_abc(id: &str, split: Split, abc: &str) -> Result<Clip, ReadErro
     }
     let score = &parsed.score;
     let voices: Vec<String> = score.parts.iter().map(|p| instrument_name(p, score.title.as_deref())).collect();
-    let instruments = match staff_groups(abc) {
-        Some(sizes) if sizes.iter().sum::<usize>() == voices.len() => {
-            let mut first = 0;
-            sizes
-                .iter()
-                .map(|size| {
-                    let name = voices[first].clone();
-                    first += size;
-                    name
-                })
-                .collect()
-        }
-        _ => voices,
+    // One instrument per staff group, named after its first voice.
+    let instruments = match parsed.part_groups() {
+        Some(groups) => groups.iter().filter_map(|group| group.first().map(|&part| voices[part].clone())).collect(),
+        None => voices,
     };
     let facts = Facts::of(score, instruments);
     Ok(Clip {
@@ -80,52 +72,26 @@ pub fn clip_from_abc(id: &str, split: Split, abc: &str) -> Result<Clip, ReadErro
     })
 }
 
-/// The number of voices in each staff group of the first `%%score` (or `%%staves`)
-/// directive: `%%score 1 (2 3) {4 5}` gives `[1, 2, 2]`. Brackets of either kind group
-/// the voices of one instrument, however deeply nested; `|` and `*` are ignored.
-fn staff_groups(abc: &str) -> Option<Vec<usize>> {
-    let value = abc.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("%%score")
-            .or_else(|| l.trim().strip_prefix("%%staves"))
-    })?;
-    let mut sizes = Vec::new();
-    let mut depth = 0usize;
-    let mut in_group = 0usize;
-    let mut spaced = String::with_capacity(value.len() * 2);
-    for c in value.chars() {
-        if "(){}[]|*".contains(c) {
-            spaced.extend([' ', c, ' ']);
-        } else {
-            spaced.push(c);
-        }
-    }
-    for token in spaced.split_whitespace() {
-        match token {
-            "(" | "{" | "[" => depth += 1,
-            ")" | "}" | "]" => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 && in_group > 0 {
-                    sizes.push(in_group);
-                    in_group = 0;
-                }
-            }
-            "|" | "*" => {}
-            _ if depth > 0 => in_group += 1,
-            _ => sizes.push(1),
-        }
-    }
-    Some(sizes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const HEADER: &str = "X:1\nM:4/4\nL:1/4\nQ:1/4=100\n";
+
+    fn instruments(abc: &str) -> Vec<String> {
+        clip_from_abc("c", Split::Train, abc).expect("a clip").instruments
+    }
+
     #[test]
-    fn staff_groups_count_bracketed_voices_as_one() {
-        assert_eq!(staff_groups("X:1\n%%score 1 (2 3) 4\nK:C\n"), Some(vec![1, 2, 1]));
-        assert_eq!(staff_groups("%%staves {(1 2) (3 4)} | 5\n"), Some(vec![4, 1]));
-        assert_eq!(staff_groups("X:1\nK:C\n"), None);
+    fn each_staff_group_of_score_is_one_instrument_named_by_its_first_voice() {
+        let voices = "V:1 name=\"Flute\"\nV:2 name=\"Violin\"\nV:3 name=\"Violin II\"\nK:C\nV:1\nC4|\nV:2\nE4|\nV:3\nG4|\n";
+        assert_eq!(instruments(&format!("{HEADER}%%score 1 (2 3)\n{voices}")), ["Flute", "Violin"]);
+        // Groups by voice id, not by position: the directive may list voices in any order.
+        assert_eq!(instruments(&format!("{HEADER}%%staves (3 2) 1\n{voices}")), ["Violin II", "Flute"]);
+        // No directive, one naming a voice the tune lacks, or one leaving a voice out:
+        // one instrument per voice.
+        for score in ["", "%%score 1 (2 4)\n", "%%score (1 2)\n"] {
+            assert_eq!(instruments(&format!("{HEADER}{score}{voices}")), ["Flute", "Violin", "Violin II"], "{score:?}");
+        }
     }
 }

@@ -226,6 +226,8 @@ mod tests {
             score: crate::score::Score::new(480),
             found: FoundFields { metre: true, tempo: true, key: true, ..FoundFields::default() },
             diagnostics: Vec::new(),
+            voice_ids: Vec::new(),
+            staves: None,
         };
         let predicted = ParsedAbc { found: FoundFields { tempo: false, ..truth.found }, ..truth.clone() };
         let cfg = RewardConfig::default();

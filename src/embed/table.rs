@@ -44,7 +44,7 @@ use crate::embed::pool::Pooled;
 use crate::embed::window::{ClipAudio, clip_audio};
 use crate::embed::{Embedder, EmbedderSpec, Frames, Pooling, pool};
 use crate::inputs::{self, AUDIO_EXTENSIONS, Audio, FileKind, Input};
-use crate::output::Progress;
+use crate::output::{Progress, TempFolder, remove_stale_temp_files};
 use crate::scale::{Partition, ShardRun, Stage};
 use crate::shards::manifest::Manifest;
 use crate::shards::{EmbeddingRow, ShardOptions, ShardWriter, TableFiles};
@@ -115,8 +115,8 @@ pub fn run_with(embedder: &dyn Embedder, options: &EmbedOptions) -> Result<Embed
     // A shard writes only in its own folder; the shared one is the merge's.
     let out = shard.as_ref().map_or(out, |shard| shard.dir().to_path_buf());
     // What a killed run was writing when it died (the card, the manifest).
-    for dir in [out.clone(), out.join(".prep")] {
-        crate::output::remove_stale_temp_files(&dir)?;
+    for (dir, folder) in [(out.clone(), TempFolder::Shared), (out.join(".prep"), TempFolder::PrepOnly)] {
+        remove_stale_temp_files(&dir, folder)?;
     }
     let cache = Cache::open(&out, embedder, options)?;
     let mut writer = ShardWriter::<EmbeddingRow>::new(&out, options.shard)?;

@@ -9,7 +9,9 @@
 //!   dangling link creates its target, as a shell's `>` would; the target's folder must
 //!   exist.
 //! - A FIFO or a character device is written straight through: renaming over it would
-//!   replace the node (as root, `-o /dev/stdout` would destroy the device).
+//!   replace the node (as root, `-o /dev/stdout` would destroy the device). The same
+//!   holds behind the kernel's magic links: `-o /dev/stdout` with stdout a pipe names
+//!   `/proc/self/fd/1` -> `pipe:[N]`, which is no path but is a FIFO.
 //! - A folder, a block device or a socket is refused with a message.
 //!
 //! Modes follow the umask: a written file gets `0666 & !umask`, as a file a shell or `cp`
@@ -21,7 +23,12 @@
 //! jobs, Ctrl-C, OOM kills) never leaves a half-written file under its final name; a
 //! power cut or kernel crash can, like most build tools. What a resumed run finds is
 //! checked before it is reused, which is the place to catch that case. Temporary files
-//! a killed process left behind are removed by [`remove_stale_temp_files`].
+//! a killed process left behind are removed by [`remove_stale_temp_files`]: prep's own
+//! `.<name>.prep-tmp-XXXXXX` in any folder it is asked to clean, and in the folders only
+//! prep writes ([`TempFolder::PrepOnly`]: a dataset's `audio/` and `.prep/`) also the
+//! `.tmpXXXXXX` names earlier prep versions used (the `tempfile` crate's default: `.tmp`
+//! and six letters or digits). Elsewhere such a name may be another tool's file at work,
+//! so it is left alone.
 
 use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
@@ -56,11 +63,22 @@ pub fn write_atomically_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> R
     }
 }
 
-/// Removes the temporary files (`.<name>.prep-tmp-XXXXXX`) in `dir`, not in its
-/// subfolders, that a killed run left behind; returns what it removed. A missing folder
-/// holds none. Call it only while no other prep process writes into `dir`: their
-/// temporary files look the same.
-pub fn remove_stale_temp_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// What else may write into a folder that stale temporary files are removed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TempFolder {
+    /// A folder the user names or may share with other tools (an output root, `-o DIR`,
+    /// `--cache DIR`): only prep's `.<name>.prep-tmp-XXXXXX` names are removed.
+    Shared,
+    /// A folder inside a dataset that only prep writes (`audio/`, `.prep/`): the
+    /// `.tmpXXXXXX` names of earlier prep versions are removed too.
+    PrepOnly,
+}
+
+/// Removes the temporary files in `dir`, not in its subfolders, that a killed run left
+/// behind (which names, by `folder`: see the module documentation); returns what it
+/// removed. A missing folder holds none. Call it only while no other prep process writes
+/// into `dir`: their temporary files look the same.
+pub fn remove_stale_temp_files(dir: &Path, folder: TempFolder) -> Result<Vec<PathBuf>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -70,7 +88,8 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in entries {
         let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && is_temp_name(&entry.file_name()) {
+        let name = entry.file_name();
+        if is_file && (is_temp_name(&name) || (folder == TempFolder::PrepOnly && is_legacy_temp_name(&name))) {
             let path = entry.path();
             match fs::remove_file(&path) {
                 Ok(()) => removed.push(path),
@@ -90,6 +109,14 @@ pub fn is_temp_name(name: &OsStr) -> bool {
     name.starts_with('.') && name.contains(TEMP_MARKER)
 }
 
+/// Whether `name` is a temporary file of a prep version before `.prep-tmp-` names:
+/// `.tmp` and exactly six ASCII letters or digits, as `tempfile::NamedTempFile` makes them.
+fn is_legacy_temp_name(name: &OsStr) -> bool {
+    name.to_str()
+        .and_then(|name| name.strip_prefix(".tmp"))
+        .is_some_and(|random| random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 /// Where the bytes of a write go.
 #[derive(Debug, PartialEq)]
 enum Destination {
@@ -101,6 +128,13 @@ enum Destination {
 
 /// Follows `path` through its links to what a write should replace or stream into.
 fn destination(path: &Path) -> Result<Destination> {
+    // What the path finally names, by stat: it also follows the kernel's magic links
+    // (`/dev/stdout` -> `/proc/self/fd/1` -> `pipe:[N]`), whose targets are no paths.
+    match fs::metadata(path) {
+        Ok(meta) if is_stream(&meta.file_type()) => return Ok(Destination::Stream(path.to_path_buf())),
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => bail!(not_writable(&path.display().to_string())),
+        _ => {}
+    }
     let mut current = path.to_path_buf();
     for hops in 0..=MAX_LINKS {
         let through_link = hops > 0;
@@ -122,13 +156,15 @@ fn destination(path: &Path) -> Result<Destination> {
         } else if is_stream(&kind) {
             return Ok(Destination::Stream(current));
         } else {
-            bail!(
-                "{} is a block device or socket; prep writes regular files, FIFOs and character devices",
-                shown(path, &current)
-            );
+            bail!(not_writable(&shown(path, &current)));
         }
     }
     bail!("{}: more than {MAX_LINKS} levels of symbolic links", path.display())
+}
+
+/// Why the node `shown` is not written.
+fn not_writable(shown: &str) -> String {
+    format!("{shown} is a block device or socket; prep writes regular files, FIFOs and character devices")
 }
 
 /// `path`, and where its links lead when that is elsewhere.
@@ -215,7 +251,7 @@ mod tests {
         let path = dir.path().join("a/b/out.abc");
         write_atomically(&path, b"X:1\n").expect("write");
         assert_eq!(fs::read(&path).expect("read"), b"X:1\n");
-        assert!(remove_stale_temp_files(&dir.path().join("a/b")).expect("clean").is_empty());
+        assert!(remove_stale_temp_files(&dir.path().join("a/b"), TempFolder::Shared).expect("clean").is_empty());
     }
 
     #[cfg(unix)]
@@ -286,6 +322,38 @@ mod tests {
         assert!(fs::symlink_metadata(&fifo).expect("lstat").file_type().is_fifo());
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_behind_a_magic_link_is_written_through() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        // `/dev/stdout` when stdout is a pipe: `/proc/self/fd/N` names `pipe:[inode]`.
+        let (mut reader, writer) = std::io::pipe().expect("a pipe");
+        let path = PathBuf::from(format!("/proc/self/fd/{}", writer.as_raw_fd()));
+        write_atomically(&path, b"through the pipe").expect("write");
+        drop(writer);
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).expect("read the pipe");
+        assert_eq!(got, b"through the pipe");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_socket_is_refused_and_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind a socket");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&socket, &link).expect("link");
+        for path in [&socket, &link] {
+            let error = write_atomically(path, b"x").expect_err("a socket");
+            let expected = format!("{} is a block device or socket; prep writes regular files", path.display());
+            assert!(error.to_string().starts_with(&expected), "{error}");
+        }
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::symlink_metadata(&socket).expect("lstat").file_type().is_socket());
+    }
+
     #[test]
     fn stale_temp_files_are_removed_and_nothing_else() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -294,7 +362,7 @@ mod tests {
             fs::write(dir.path().join(name), "x").expect("write");
         }
         fs::create_dir(dir.path().join(".sub.prep-tmp-dir")).expect("mkdir");
-        let removed = remove_stale_temp_files(dir.path()).expect("clean");
+        let removed = remove_stale_temp_files(dir.path(), TempFolder::Shared).expect("clean");
         assert_eq!(
             removed,
             vec![dir.path().join(".a.wav.prep-tmp-AbC123"), dir.path().join(".b.json.prep-tmp-x")]
@@ -305,7 +373,23 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, [".hidden", ".sub.prep-tmp-dir", "keep.wav", "x.prep-tmp-1"]);
-        assert!(remove_stale_temp_files(&dir.path().join("missing")).expect("missing folder").is_empty());
+        assert!(remove_stale_temp_files(&dir.path().join("missing"), TempFolder::Shared).expect("missing folder").is_empty());
+    }
+
+    #[test]
+    fn old_versions_temp_names_are_removed_only_where_prep_alone_writes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = [".tmpAb3xYz", ".tmp000000"];
+        let not_old = [".tmpAb3xY", ".tmpAb3xYz1", ".tmpAb3-Yz", ".tmpAb3xYz.wav", "tmpAb3xYz", ".TMPAb3xYz"];
+        for name in old.iter().chain(&not_old) {
+            fs::write(dir.path().join(name), "x").expect("write");
+        }
+        assert!(remove_stale_temp_files(dir.path(), TempFolder::Shared).expect("clean").is_empty());
+        let removed = remove_stale_temp_files(dir.path(), TempFolder::PrepOnly).expect("clean");
+        assert_eq!(removed, [dir.path().join(".tmp000000"), dir.path().join(".tmpAb3xYz")]);
+        for name in not_old {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ use crate::datasets::split::SplitOptions;
 use crate::datasets::urmp::{Urmp, UrmpOptions};
 use crate::datasets::{PieceRef, Problem, Source};
 use crate::embed::table::{self, EmbedOptions};
-use crate::output::{Progress, write_atomically};
+use crate::output::{Progress, TempFolder, remove_stale_temp_files, write_atomically};
 use crate::qa::{QaPair, Templates, pairs_for_clip};
 use crate::scale::{Partition, ShardRun, Stage};
 use crate::shards::build::{self, ShardsOptions};
@@ -104,8 +104,15 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
         None => None,
     };
     fs::create_dir_all(&work).with_context(|| format!("creating the output folder {}", work.display()))?;
-    for dir in [out.clone(), work.clone(), out.join("audio")] {
-        crate::output::remove_stale_temp_files(&dir)?;
+    // What a killed run (of this version or an earlier one) was writing when it died.
+    let folders = [
+        (out.clone(), TempFolder::Shared),
+        (work.clone(), TempFolder::PrepOnly),
+        (work.join("pieces"), TempFolder::PrepOnly),
+        (out.join("audio"), TempFolder::PrepOnly),
+    ];
+    for (dir, folder) in folders {
+        remove_stale_temp_files(&dir, folder)?;
     }
     let source = open_source(pipeline)?;
     let (mut pieces, mut problems) = source.list().with_context(|| format!("listing the {} source", source.name()))?;

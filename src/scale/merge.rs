@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::Partition;
 use super::staging::{Marker, ShardState, Stage, mark_merged, parse_shard_dir, shard_state, shards_root};
 use crate::datasets::Split;
-use crate::output::{remove_stale_temp_files, write_atomically, write_atomically_with};
+use crate::output::{TempFolder, remove_stale_temp_files, write_atomically, write_atomically_with};
 use crate::qa::chat::{CHAT_DIR, CLIP_AUDIO_DIR, remove_other_clip_audio};
 use crate::shards::card::ClipStats;
 use crate::shards::manifest::Manifest;
@@ -309,10 +309,15 @@ fn merge_stage(
     }
     manifest.save(output)?;
     // What a killed merge (or a killed shard, for the shared audio folder) was writing.
-    let mut touched = vec![output.to_path_buf(), output.join(".prep"), output.join("audio"), output.join(CHAT_DIR)];
-    touched.extend(merged_tables.iter().map(|table| config_dir(output, &table.config)));
-    for dir in touched {
-        remove_stale_temp_files(&dir)?;
+    let mut touched = vec![
+        (output.to_path_buf(), TempFolder::Shared),
+        (output.join(".prep"), TempFolder::PrepOnly),
+        (output.join("audio"), TempFolder::PrepOnly),
+        (output.join(CHAT_DIR), TempFolder::Shared),
+    ];
+    touched.extend(merged_tables.iter().map(|table| (config_dir(output, &table.config), TempFolder::Shared)));
+    for (dir, folder) in touched {
+        remove_stale_temp_files(&dir, folder)?;
     }
     for dir in dirs {
         mark_merged(dir)?;

@@ -1,8 +1,10 @@
-//! A Hugging Face Hub on 127.0.0.1 for the push tests: the endpoints hf-hub 1.0 calls to
-//! create a dataset repo and commit to it, answered as the Hub answers them (field names
-//! included), and the xet CAS endpoints hf-xet uploads large files through. It keeps what
-//! it receives: files sent inline in a commit, and files sent through xet rebuilt from the
-//! xorbs and shards (decoded with xet-core-structures), so a test compares bytes.
+//! A Hugging Face Hub on 127.0.0.1 for the push and model download tests: the endpoints
+//! hf-hub 1.0 calls to create a dataset repo and commit to it, answered as the Hub answers
+//! them (field names included), the xet CAS endpoints hf-xet uploads large files through,
+//! and the two a model download uses (the revision's file listing, and `resolve`, HEAD and
+//! GET, ranged when asked). It keeps what it receives: files sent inline in a commit, and
+//! files sent through xet rebuilt from the xorbs and shards (decoded with
+//! xet-core-structures), so a test compares bytes.
 //!
 //! Endpoints: `GET /api/datasets/O/N` (exists), `POST /api/repos/create`,
 //! `GET .../revision/R`, `POST .../branch/B`, `GET .../tree/R?recursive=true`,
@@ -11,7 +13,13 @@
 //! (NDJSON: header, file, lfsFile, deletedFile); CAS: `POST /v1/xorbs/default/H`,
 //! `POST /v1/shards`, and 404 for the optional ones (upload grants, v2 shards, global
 //! dedup, telemetry), from which hf-xet falls back as it does against older servers.
+//! Models ([`Hub::add_model`]): `GET /api/models/O/N/revision/R` (`sha`, `siblings`) and
+//! `HEAD`/`GET /O/N/resolve/R/FILE` with `ETag` (the git blob id, or the SHA-256 of an LFS
+//! file), `X-Repo-Commit`, and `206` with `Content-Range` for a `Range` request.
 //! Faults: the next requests matching a method and path part get a chosen status.
+// Each test binary uses a subset of the Hub (the push tests no models, the download
+// tests no commits).
+#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
@@ -77,7 +85,10 @@ struct Fault {
 
 #[derive(Default)]
 struct State {
+    /// Dataset repos.
     repos: BTreeMap<String, Repo>,
+    /// Model repos.
+    models: BTreeMap<String, Repo>,
     xorbs: HashMap<String, Vec<u8>>,
     /// Files rebuilt from shards, by SHA-256 of their content.
     lfs: HashMap<String, Vec<u8>>,
@@ -144,6 +155,24 @@ impl Hub {
         self.state.lock().expect("not poisoned").faults.clear();
     }
 
+    /// Adds the public model repo `repo` whose `main` holds `files` (path, bytes); files
+    /// the Hub would keep in LFS are marked so.
+    pub fn add_model(&self, repo: &str, files: impl IntoIterator<Item = (String, Vec<u8>)>) {
+        let mut state = self.state.lock().expect("not poisoned");
+        let main = files
+            .into_iter()
+            .map(|(path, bytes)| {
+                let lfs = is_lfs(&path, bytes.len() as u64, &bytes[..bytes.len().min(512)]);
+                (path, Stored { bytes, lfs })
+            })
+            .collect();
+        let mut entry = Repo::default();
+        entry.revisions.insert("main".into(), main);
+        state.next_commit += 1;
+        entry.heads.insert("main".into(), commit_oid(state.next_commit));
+        state.models.insert(repo.to_string(), entry);
+    }
+
     /// Makes `repo` as the Hub makes one: a `main` with `.gitattributes`.
     pub fn create_repo(&self, repo: &str, private: bool) {
         create_repo(&mut self.state.lock().expect("not poisoned"), repo, private);
@@ -182,6 +211,8 @@ struct Request {
     path: String,
     query: String,
     authorization: Option<String>,
+    /// The `Range` header's value.
+    range: Option<String>,
     body: Vec<u8>,
 }
 
@@ -192,7 +223,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_string();
     let target = parts.next()?.to_string();
-    let (mut length, mut chunked, mut authorization) = (0usize, false, None);
+    let (mut length, mut chunked, mut authorization, mut range) = (0usize, false, None, None);
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 || header == "\r\n" {
@@ -204,6 +235,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
             "content-length" => length = value.parse().ok()?,
             "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
             "authorization" => authorization = Some(value.to_string()),
+            "range" => range = Some(value.to_string()),
             _ => {}
         }
     }
@@ -225,17 +257,18 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         reader.read_exact(&mut body).ok()?;
     }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    Some(Request { method, path: path.to_string(), query: query.to_string(), authorization, body })
+    Some(Request { method, path: path.to_string(), query: query.to_string(), authorization, range, body })
 }
 
 struct Response {
     status: u16,
     body: Vec<u8>,
     content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
 }
 
 fn json_response(status: u16, value: Value) -> Response {
-    Response { status, body: value.to_string().into_bytes(), content_type: "application/json" }
+    Response { status, body: value.to_string().into_bytes(), content_type: "application/json", headers: Vec::new() }
 }
 
 fn error(status: u16, message: &str) -> Response {
@@ -256,12 +289,16 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, base: &str) {
             None => route(&mut state, &request, base),
         }
     };
-    let head = format!(
-        "HTTP/1.1 {} Status\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "HTTP/1.1 {} Status\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         response.status,
         response.content_type,
         response.body.len()
     );
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());
     if request.method != "HEAD" {
         let _ = stream.write_all(&response.body);
@@ -334,6 +371,20 @@ fn route(state: &mut State, request: &Request, base: &str) -> Response {
             }
             let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
             json_response(200, json!({ "transfer": "xet", "objects": body["objects"], "hash_algo": "sha256" }))
+        }
+        ("GET", ["api", "models", owner, name, "revision", revision]) => {
+            let id = format!("{owner}/{name}");
+            let Some(repo) = state.models.get(&id) else { return error(404, "Repository not found") };
+            match (repo.heads.get(*revision), repo.revisions.get(*revision)) {
+                (Some(sha), Some(files)) => {
+                    let siblings: Vec<Value> = files.keys().map(|path| json!({ "rfilename": path })).collect();
+                    json_response(200, json!({ "_id": "1", "id": id, "modelId": id, "sha": sha, "private": false, "siblings": siblings }))
+                }
+                _ => error(404, &format!("Invalid rev id: {revision}")),
+            }
+        }
+        ("GET" | "HEAD", [owner, name, "resolve", revision, file @ ..]) => {
+            resolve(state, request, &format!("{owner}/{name}"), revision, &file.join("/"))
         }
         (_, ["api", "datasets", owner, name, rest @ ..]) => {
             let id = format!("{owner}/{name}");
@@ -429,6 +480,33 @@ fn dataset(state: &mut State, request: &Request, id: &str, rest: &[&str], base: 
         ("POST", ["commit", revision]) => commit(state, request, id, revision, base),
         _ => error(404, "Not found"),
     }
+}
+
+/// `/O/N/resolve/R/FILE` of a model: the file (the part a `Range: bytes=S-E` asks for,
+/// with `206`), its `ETag` and the revision's commit.
+fn resolve(state: &State, request: &Request, id: &str, revision: &str, file: &str) -> Response {
+    let Some(repo) = state.models.get(id) else { return error(404, "Repository not found") };
+    let (Some(commit), Some(files)) = (repo.heads.get(revision), repo.revisions.get(revision)) else {
+        return error(404, &format!("Invalid rev id: {revision}"));
+    };
+    let Some(stored) = files.get(file) else { return error(404, "Entry not found") };
+    let bytes = &stored.bytes;
+    let etag = if stored.lfs { sha256_hex(bytes) } else { git_blob_oid(bytes) };
+    let mut headers = vec![("ETag", format!("\"{etag}\"")), ("X-Repo-Commit", commit.clone())];
+    let asked = request.range.as_deref().and_then(|range| range.strip_prefix("bytes=")).and_then(|range| {
+        let (start, end) = range.split_once('-')?;
+        let start: usize = start.parse().ok()?;
+        let end = end.parse::<usize>().map_or(bytes.len(), |last| (last + 1).min(bytes.len()));
+        (start < end).then_some((start, end))
+    });
+    let (status, body) = match asked {
+        Some((start, end)) => {
+            headers.push(("Content-Range", format!("bytes {start}-{}/{}", end - 1, bytes.len())));
+            (206, bytes[start..end].to_vec())
+        }
+        None => (200, bytes.clone()),
+    };
+    Response { status, body, content_type: "application/octet-stream", headers }
 }
 
 /// The Hub's LFS rule: the default `.gitattributes` patterns, files over 10 MB, binary samples.

@@ -8,7 +8,7 @@ use super::fields::{self, Metre, MidiDirective, VoiceField};
 use super::lexer::{Lexer, Token, TokenKind};
 use super::source::SourceLine;
 use super::voice::Voice;
-use super::{ABC_TICKS_PER_QUARTER, FoundFields, MAX_NOTES, NoteSource, ParsedAbc, Reporter, Written};
+use super::{ABC_TICKS_PER_QUARTER, FoundFields, MAX_NOTES, NoteSource, ParsedAbc, Reporter, Staves, Written};
 use crate::score::{Instrument, Key, KeyChange, Part, Score, TempoChange, TempoMap, TimeSignature, gm_program_by_name};
 
 /// Values a voice starts with: the header's, or those set before any music.
@@ -37,6 +37,8 @@ pub(crate) struct Builder {
     /// `%%MIDI` settings read before any voice, for the next voice created.
     pending_program: Option<u8>,
     pending_drum: bool,
+    /// The first `%%score` (or `%%staves`) directive.
+    staves: Option<Staves>,
     metres: Vec<(u64, Metre)>,
     keys: Vec<(u64, Key)>,
     tempi: Vec<TempoChange>,
@@ -62,6 +64,7 @@ impl Builder {
             defaults: Defaults { unit: default_unit(DEFAULT_METRE), metre: DEFAULT_METRE, key: Key::default() },
             pending_program: None,
             pending_drum: false,
+            staves: None,
             metres: Vec::new(),
             keys: Vec::new(),
             tempi: Vec::new(),
@@ -89,8 +92,14 @@ impl Builder {
         }
     }
 
-    /// `%%MIDI program` and `%%MIDI channel`; other directives carry no notes.
+    /// `%%MIDI program`, `%%MIDI channel` and the first `%%score` (or `%%staves`); other
+    /// directives carry no notes.
     fn directive(&mut self, directive: &str, line: SourceLine<'_>, offset: usize) {
+        let word_end = directive.find(char::is_whitespace).unwrap_or(directive.len());
+        if matches!(&directive[..word_end], "score" | "staves") {
+            self.staves.get_or_insert_with(|| fields::parse_staves(&directive[word_end..]));
+            return;
+        }
         let Some(midi) = directive.strip_prefix("MIDI") else { return };
         match fields::parse_midi(midi) {
             Ok(Some(MidiDirective::Program(program))) => match self.current {
@@ -343,13 +352,15 @@ impl Builder {
             self.score.pickup_ticks = first.first_bar_end.filter(|end| *end < bar).unwrap_or(0);
         }
         self.found.voices = self.voices.len();
+        let voice_ids = self.voices.iter().map(|voice| voice.id.clone()).collect();
         let mut sources = Vec::new();
         for (part, voice) in self.voices.into_iter().enumerate() {
             let (built, written) = into_part(voice);
             sources.extend(written.into_iter().map(|(note, at)| NoteSource { part, note, at }));
             self.score.parts.push(built);
         }
-        (ParsedAbc { score: self.score, found: self.found, diagnostics: self.report.finish() }, sources)
+        let diagnostics = self.report.finish();
+        (ParsedAbc { score: self.score, found: self.found, diagnostics, voice_ids, staves: self.staves }, sources)
     }
 }
 

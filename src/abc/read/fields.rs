@@ -1,7 +1,8 @@
-//! Values of information fields (`M:`, `L:`, `Q:`, `K:`, `V:`) and `%%MIDI` directives:
+//! Values of information fields (`M:`, `L:`, `Q:`, `K:`, `V:`), `%%MIDI` and `%%score`:
 //! text -> typed value. Pure functions; where in time a value applies is decided by the
 //! builder. Errors are messages naming what was expected, positioned by the caller.
 
+use super::Staves;
 use super::duration::Length;
 use crate::score::{Key, Mode};
 
@@ -213,6 +214,44 @@ pub(crate) fn parse_midi(value: &str) -> Result<Option<MidiDirective>, String> {
     }
 }
 
+/// Reads the text after `%%score` (or `%%staves`): `1 (2 3) {4 5}` is the staff groups
+/// `[1] [2 3] [4 5]`. Brackets of any kind group the voices inside them, however deeply
+/// nested (`{(1 2) (3 4)}` is one group); `|` (bar lines drawn across staves) and `*`
+/// (floating voices) are drawn differently but group nothing, so they are skipped. Read
+/// leniently, never failing: a closing bracket without its opening one ends nothing, a
+/// group still open at the end of the line is closed there.
+pub(crate) fn parse_staves(value: &str) -> Staves {
+    let mut groups = Vec::new();
+    let mut depth = 0usize;
+    let mut group: Vec<String> = Vec::new();
+    let mut spaced = String::with_capacity(value.len() * 2);
+    for c in value.chars() {
+        if "(){}[]|*".contains(c) {
+            spaced.extend([' ', c, ' ']);
+        } else {
+            spaced.push(c);
+        }
+    }
+    for token in spaced.split_whitespace() {
+        match token {
+            "(" | "{" | "[" => depth += 1,
+            ")" | "}" | "]" => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && !group.is_empty() {
+                    groups.push(std::mem::take(&mut group));
+                }
+            }
+            "|" | "*" => {}
+            voice if depth > 0 => group.push(voice.to_string()),
+            voice => groups.push(vec![voice.to_string()]),
+        }
+    }
+    if !group.is_empty() {
+        groups.push(group);
+    }
+    Staves { groups }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +306,16 @@ mod tests {
         assert_eq!(parse_midi(" channel 10"), Ok(Some(MidiDirective::Channel(10))));
         assert_eq!(parse_midi(" transpose 2"), Ok(None));
         assert!(parse_midi(" program x").is_err());
+    }
+
+    #[test]
+    fn staves_group_bracketed_voices_however_nested() {
+        let groups = |value: &str| parse_staves(value).groups;
+        assert_eq!(groups(" 1 (2 3) 4"), [vec!["1"], vec!["2", "3"], vec!["4"]]);
+        assert_eq!(groups(" {(S A) (T B)} | Pno"), [vec!["S", "A", "T", "B"], vec!["Pno"]]);
+        assert_eq!(groups("[1 2]*3"), [vec!["1", "2"], vec!["3"]]);
+        // Unbalanced brackets: a stray `)` ends nothing, an open group ends with the line.
+        assert_eq!(groups(") 1 (2 3"), [vec!["1"], vec!["2", "3"]]);
+        assert!(groups("").is_empty());
     }
 }

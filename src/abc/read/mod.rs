@@ -10,6 +10,9 @@
 //! `fields`, lengths computed exactly by `duration`.
 //!
 //! Choices where ABC 2.1 leaves room or where we simplify, all deliberate:
+//! - `%%score` (and `%%staves`) is read into [`Staves`] but does not merge voices: every
+//!   voice stays its own part, and [`ParsedAbc::part_groups`] says which share a staff
+//!   group. Only the first such directive counts.
 //! - `Q:96` (a bare number) means quarter = 96 BPM.
 //! - Repeats (`|:` `:|` `::`) and endings (`[1` `[2`) are played once, not expanded.
 //! - `M:none` and `K:none` leave the defaults (4/4, C major) and `FoundFields` false.
@@ -61,6 +64,42 @@ pub struct ParsedAbc {
     pub score: Score,
     pub found: FoundFields,
     pub diagnostics: Vec<Diagnostic>,
+    /// The id of each part's voice (`V:1` is `"1"`, `""` for music before any `V:`), in
+    /// the order of `score.parts`.
+    pub voice_ids: Vec<String>,
+    /// The tune's first `%%score` (or `%%staves`) directive, when it has one.
+    pub staves: Option<Staves>,
+}
+
+/// A `%%score` (or `%%staves`) directive: how the voices are laid out on staves.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Staves {
+    /// The voice ids of each staff group, in order: a bracketed group (`(2 3)`, `{4 5}`,
+    /// `[6 7]`, however nested) is one group, a voice outside brackets a group of its own.
+    pub groups: Vec<Vec<String>>,
+}
+
+impl ParsedAbc {
+    /// The parts of each staff group of the `%%score` directive (indices into
+    /// `score.parts`), when the directive names every voice of the tune exactly once;
+    /// `None` when there is no directive or it does not match the voices.
+    pub fn part_groups(&self) -> Option<Vec<Vec<usize>>> {
+        let staves = self.staves.as_ref()?;
+        let mut named = vec![false; self.voice_ids.len()];
+        let mut groups = Vec::with_capacity(staves.groups.len());
+        for group in &staves.groups {
+            let mut parts = Vec::with_capacity(group.len());
+            for id in group {
+                let part = self.voice_ids.iter().position(|voice| voice == id)?;
+                if std::mem::replace(&mut named[part], true) {
+                    return None;
+                }
+                parts.push(part);
+            }
+            groups.push(parts);
+        }
+        named.iter().all(|&n| n).then_some(groups)
+    }
 }
 
 /// Where an element (a note, or a chord with its length) was written: the 1-based line

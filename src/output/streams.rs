@@ -1,7 +1,14 @@
-//! Results written to stdout, with write errors returned instead of the panic of
-//! `println!`: a reader that went away (`prep … | head`, EPIPE) is [`OutputClosed`],
-//! which the binary answers by exiting quietly with status 0 as ripgrep does; any other
-//! failure (ENOSPC on `> /dev/full`) is an error naming stdout.
+//! The two standard streams, written without the panics of `println!` and `eprintln!`.
+//!
+//! Results go to stdout with write errors returned: a reader that went away
+//! (`prep … | head`, EPIPE) is [`OutputClosed`], which the binary answers by exiting
+//! quietly with status 0 as ripgrep does; any other failure (ENOSPC on `> /dev/full`) is
+//! an error naming stdout.
+//!
+//! Diagnostics (notes, errors, the summary) go to stderr through [`write_diagnostic`],
+//! which drops write errors: stderr is where a failure would be reported, so when it is
+//! closed (`2>&-`) or full (`2>/dev/full`) there is nowhere left to say anything, and the
+//! exit status still tells the outcome.
 
 use std::io::{self, Write};
 
@@ -17,6 +24,13 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|err| write_error(err, "stdout"))
+}
+
+/// Writes one diagnostic line to stderr; a failed write is dropped (see the module
+/// documentation).
+pub fn write_diagnostic(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
 }
 
 /// A failed write to the stream named `stream`: [`OutputClosed`] for a broken pipe, the
