@@ -6,6 +6,9 @@ For every set of the corpus (make_corpus.py, vienna4x22.py) and each of its vari
 real human performances), every tool converts every file to ABC, abcMIDI's abc2midi
 renders every ABC back to MIDI, and the rendered notes are compared with the input's:
 
+- notes of a MIDI file: paired as pretty_midi pairs them (a note-off ends every note of
+  its pitch on its track and channel that started at an earlier tick; a note never turned
+  off is dropped), which is also what a synthesizer plays;
 - onset F1: mir_eval.transcription.precision_recall_f1_overlap, pitch within 50 cents
   (= same MIDI pitch), onset within 50 ms, offsets ignored;
 - offset F1: the same with offset_ratio 0.2 (offset within max(50 ms, 20 % of the note));
@@ -84,11 +87,14 @@ class Midi:
             elif msg.type == "note_on" and msg.velocity > 0:
                 sounding.setdefault((number, msg.channel, msg.note), []).append((seconds, tick))
             elif msg.type in ("note_on", "note_off"):
-                started = sounding.get((number, msg.channel, msg.note))
-                if started:
-                    on, on_tick = started.pop(0)
-                    part = (number, msg.channel, programs.get((number, msg.channel), 0))
-                    self.notes.append((msg.note, on, seconds, part, on_tick, tick))
+                # pretty_midi's rule: a note-off ends every note of its pitch (track,
+                # channel) that started at an earlier tick; notes never ended are dropped.
+                started = sounding.get((number, msg.channel, msg.note), [])
+                part = (number, msg.channel, programs.get((number, msg.channel), 0))
+                for on, on_tick in started:
+                    if on_tick < tick:
+                        self.notes.append((msg.note, on, seconds, part, on_tick, tick))
+                started[:] = [s for s in started if s[1] == tick]
         self.parts = sorted({n[3] for n in self.notes})
 
     def polyphony_bound(self):
