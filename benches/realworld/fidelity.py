@@ -202,9 +202,9 @@ def score_file(job):
     out["key"] = abc_key(text)
     render_path.parent.mkdir(parents=True, exist_ok=True)
     render_path.unlink(missing_ok=True)
-    played = render_path.with_suffix(".played.abc")
-    played.write_text(without_chord_attack(text))
-    run = subprocess.run(["abc2midi", str(played), "-o", str(render_path)], capture_output=True, text=True,
+    unstaggered = render_path.with_suffix(".abc")
+    unstaggered.write_text(without_chord_attack(text))
+    run = subprocess.run(["abc2midi", str(unstaggered), "-o", str(render_path)], capture_output=True, text=True,
                          errors="replace", timeout=120)
     messages = run.stdout + run.stderr
     out["abc2midi_errors"] = sum(1 for line in messages.splitlines() if re.search(r"error", line, re.I))

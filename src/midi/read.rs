@@ -8,7 +8,8 @@
 //!   one note-off); a note that starts at the note-off's own tick keeps sounding, so
 //!   writers that put a repeated note's note-on before the previous note's note-off lose
 //!   nothing. Only when nothing older sounds does the note-off end a note of its own tick
-//!   (a zero-length note, dropped). A note-off with nothing to end is ignored.
+//!   (a zero-length note, dropped; pretty_midi would leave it open for the next note-off
+//!   of the pitch). A note-off with nothing to end is ignored.
 //! - A note whose note-off never comes is dropped, as pretty_midi and mido-based readers
 //!   drop it: it is a writer's defect, not a note of unknown length. music21 writes its
 //!   zero-length notes (chord symbols, grace notes) as a note-off then a note-on at one
@@ -185,7 +186,7 @@ fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<(Track, bool), Stri
             None => break false,
         }
     };
-    track.close_sounding_notes();
+    // Notes still in `track.sounding` were never turned off: they are dropped.
     Ok((track, ended))
 }
 
@@ -253,12 +254,6 @@ impl Track {
             finish(&mut self.drafts, sounding, pitch, tick);
         }
     }
-
-    /// Drops the notes never turned off (see the module doc).
-    fn close_sounding_notes(&mut self) {
-        self.sounding.clear();
-    }
-
 
     /// The track's parts, in order of their first note; parts without notes are dropped.
     fn into_parts(self) -> impl Iterator<Item = Part> {
