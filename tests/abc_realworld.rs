@@ -14,7 +14,15 @@
 //!   sounding at once).
 //!
 //! The file's facts are read here with midly and the ABC's fields with a few lines of
-//! text matching, not with prep's readers. Tests that need abc2midi print a reason and
+//! text matching, not with prep's readers. Notes are paired as pretty_midi pairs them
+//! (and as a synthesizer hears them): a note-off ends every note of its pitch on its
+//! track and channel that started at an earlier tick, and a note never turned off is
+//! not a note. Seven fixtures need that rule: music21 writes zero-length notes (grace
+//! notes in the fiddle tunes and in Weber, chord symbols in three Josquin pieces, whose
+//! "f" annotations it reads as F major chords) as a note-off then a note-on at one tick,
+//! so each such note-on stays open until the next note-off of its pitch, and
+//! first-in-first-out pairing would shift every later note of that pitch onto the next
+//! one's note-off. Tests that need abc2midi print a reason and
 //! pass when it is not installed.
 
 // Only abc2midi's runner is used here: notes are compared in seconds, not ticks.
@@ -34,33 +42,6 @@ const ONSET_TOLERANCE_S: f64 = 0.05;
 const OFFSET_RATIO: f64 = 0.2;
 const ONSET_F1_TARGET: f64 = 0.999;
 const OFFSET_F1_TARGET: f64 = 0.995;
-
-/// Files that still miss the note targets (issue 9 is open on them), with the onset and
-/// offset F1 they reach today: they must not fall below these floors, and must meet the
-/// targets once fixed (then they leave this list). Why each misses:
-/// - the Josquin pieces: abc2midi hears extra notes where tied notes cross `&` overlays
-///   (it loses the tie, "Could not find note to be tied"), so the count of notes heard
-///   exceeds the file's;
-/// - the folk tunes and Weber: a double stop re-strikes a pitch still sounding on the same
-///   channel, and abc2midi ends the first note at the second's onset (offsets only; no
-///   converter that keeps a part on one channel can avoid it).
-const KNOWN_GAPS: [(&str, f64, f64); 7] = [
-    ("josquin-4vPerIlludAveProlatum", 0.949, 0.949),
-    ("josquin-laDeplorationDeLaMorteDeJohannesOckeghem", 0.959, 0.959),
-    ("josquin-milleRegrets", 0.990, 0.990),
-    ("oneills1850-0401-0486-435", 0.980, 0.923),
-    ("ryansMammoth-BlueBirdReel", 0.995, 0.917),
-    ("ryansMammoth-KittySharpsChampionJig", 0.996, 0.971),
-    ("weber-concertino_clarinet", 0.997, 0.959),
-];
-
-/// The onset and offset F1 a file must reach: the targets, or its known floor.
-fn note_targets(name: &str) -> (f64, f64) {
-    KNOWN_GAPS
-        .iter()
-        .find(|(gap, _, _)| *gap == name)
-        .map_or((ONSET_F1_TARGET, OFFSET_F1_TARGET), |&(_, onset, offset)| (onset, offset))
-}
 
 /// A part: (track, channel, program).
 type Part = (usize, u8, u8);
@@ -101,7 +82,8 @@ impl MidiFacts {
         let (mut seconds, mut last_tick, mut tempo) = (0.0, 0u64, 500_000.0);
         let mut facts = MidiFacts { notes: Vec::new(), metre: None, key: None };
         let mut programs: BTreeMap<(usize, u8), u8> = BTreeMap::new();
-        let mut sounding: BTreeMap<(usize, u8, u8), Vec<f64>> = BTreeMap::new();
+        // Notes waiting for a note-off: (tick, seconds) per (track, channel, pitch).
+        let mut sounding: BTreeMap<(usize, u8, u8), Vec<(u64, f64)>> = BTreeMap::new();
         for (tick, track, kind) in events {
             seconds += (tick - last_tick) as f64 * tempo / tpq / 1e6;
             last_tick = tick;
@@ -120,14 +102,17 @@ impl MidiFacts {
                             programs.insert((track, channel), program.as_int());
                         }
                         MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
-                            sounding.entry((track, channel, key.as_int())).or_default().push(seconds);
+                            sounding.entry((track, channel, key.as_int())).or_default().push((tick, seconds));
                         }
                         MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-                            let started = sounding.get_mut(&(track, channel, key.as_int()));
-                            if let Some(onset) = started.filter(|s| !s.is_empty()).map(|s| s.remove(0)) {
-                                let part = (track, channel, programs.get(&(track, channel)).copied().unwrap_or(0));
+                            // pretty_midi's rule: a note-off ends every note of its pitch
+                            // that started at an earlier tick.
+                            let Some(started) = sounding.get_mut(&(track, channel, key.as_int())) else { continue };
+                            let part = (track, channel, programs.get(&(track, channel)).copied().unwrap_or(0));
+                            for &(_, onset) in started.iter().filter(|&&(on, _)| on < tick) {
                                 facts.notes.push(Note { pitch: key.as_int(), onset, offset: seconds, part });
                             }
+                            started.retain(|&(on, _)| on == tick);
                         }
                         _ => {}
                     }
@@ -388,8 +373,7 @@ fn rendered_notes_match_the_file() {
             let heard = o.rendered.as_ref().and_then(|(midi, _)| midi.as_ref()).map_or(&[][..], |m| &m.notes[..]);
             let onset = note_f1(&o.facts.notes, heard, false);
             let offset = note_f1(&o.facts.notes, heard, true);
-            let (onset_target, offset_target) = note_targets(&o.name);
-            (onset < onset_target || offset < offset_target).then(|| {
+            (onset < ONSET_F1_TARGET || offset < OFFSET_F1_TARGET).then(|| {
                 let end = |notes: &[Note]| notes.iter().map(|n| n.offset).fold(0.0, f64::max);
                 format!(
                     "{}: onset F1 {onset:.4}, offset F1 {offset:.4} ({} notes, {} heard; ends at {:.2} s, heard {:.2} s)",
@@ -403,7 +387,7 @@ fn rendered_notes_match_the_file() {
         })
         .collect();
     assert_none(
-        &format!("onset F1 < {ONSET_F1_TARGET} or offset F1 < {OFFSET_F1_TARGET} (or a known gap's floor)"),
+        &format!("onset F1 < {ONSET_F1_TARGET} or offset F1 < {OFFSET_F1_TARGET}"),
         failures,
     );
 }

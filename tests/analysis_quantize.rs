@@ -175,6 +175,37 @@ fn repeated_notes_are_never_merged() {
     );
 }
 
+/// What MIDI says about one key struck twice is kept: a doubled note (two note-ons at one
+/// tick) and a key struck again while it sounds, both ended by one note-off (how
+/// `midi::read` pairs them), stay as they are; an overlap that MIDI could not hold (the
+/// earlier note ending later) ends the earlier note at the next onset.
+#[test]
+fn doubled_and_restruck_notes_stay_as_the_file_has_them() {
+    let score = one_part(
+        480,
+        vec![
+            note(0, 480, 60),
+            note(0, 480, 60),
+            note(0, 480, 62),
+            note(240, 240, 62),
+            note(0, 480, 64),
+            note(240, 480, 64),
+        ],
+    );
+    let (out, _) = prepare(&score, QuantizeMode::Grid(4), STATED).expect("valid grid");
+    assert_eq!(
+        out.parts[0].notes,
+        vec![
+            note(0, 480, 60),
+            note(0, 480, 60),
+            note(0, 480, 62),
+            note(0, 240, 64),
+            note(240, 240, 62),
+            note(240, 480, 64)
+        ]
+    );
+}
+
 /// Performances of pieces at 60 to 160 BPM in 2/4 to 12/8, with pickups: the tempo is
 /// found exactly (within 2% is the requirement), 98.5% of onsets and ends come back within
 /// a millisecond of the score's (the lowest share measured is 98.9%, at 160 BPM where half

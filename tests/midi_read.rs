@@ -237,22 +237,65 @@ fn channels_of_one_track_are_separate_parts_sorted_by_start_then_pitch() {
     );
 }
 
+/// A note-off releases the key: it ends every note of its pitch sounding on its channel
+/// (as a synthesizer and pretty_midi hear it), not only the oldest. First in, first out
+/// pairing would end the first note at 200 and the second at 400, and leave the third open.
 #[test]
-fn overlapping_notes_of_one_pitch_end_first_in_first_out() {
+fn a_note_off_ends_every_earlier_note_of_its_pitch() {
     let bytes = file(
         0,
         100,
-        &[track(&[(0, on(0, 60, 10)), (100, on(0, 60, 20)), (100, off(0, 60)), (100, off(0, 60)), (0, off(0, 60))])],
+        &[track(&[
+            (0, on(0, 60, 10)),
+            (100, on(0, 60, 20)),
+            (100, off(0, 60)),
+            (100, on(0, 60, 30)),
+            (100, off(0, 60)),
+            (0, off(0, 60)),
+            (0, off(1, 60)),
+        ])],
     );
-    assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 200, 60, 10), note(100, 200, 60, 20)]);
+    assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 200, 60, 10), note(100, 100, 60, 20), note(300, 100, 60, 30)]);
 }
 
+/// A repeated note whose note-on comes before the previous note's note-off at the same
+/// tick keeps sounding; a note-on and note-off at one tick with nothing older sounding is
+/// a zero-length note, dropped.
 #[test]
-fn unfinished_notes_end_with_their_track_and_zero_length_notes_are_dropped() {
-    let lead = track(&[(0, on(0, 60, 90)), (0, off(0, 60)), (0, on(0, 62, 91)), (960, meta(0x01, b"end"))]);
+fn a_note_off_spares_the_note_that_starts_at_its_tick() {
+    let bytes = file(
+        0,
+        480,
+        &[track(&[
+            (0, on(0, 60, 1)),
+            (480, on(0, 60, 2)),
+            (0, off(0, 60)),
+            (480, off(0, 60)),
+            (0, on(0, 62, 3)),
+            (0, off(0, 62)),
+        ])],
+    );
+    assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 480, 60, 1), note(480, 480, 60, 2)]);
+}
+
+/// Notes never turned off are dropped, as pretty_midi drops them. music21 writes its
+/// zero-length notes (chord symbols, grace notes) as a note-off, then a note-on, at one
+/// tick: the note-off finds nothing, and the last such note-on stays open to the end (the
+/// real-world fixture josquin-milleRegrets.mid has one, an F major chord).
+#[test]
+fn unfinished_notes_and_zero_length_notes_are_dropped() {
+    let lead = track(&[
+        (0, on(0, 60, 90)),
+        (0, off(0, 60)),
+        (0, on(0, 62, 91)),
+        (0, off(0, 64)),
+        (0, on(0, 64, 92)),
+        (480, off(0, 62)),
+        (480, meta(0x01, b"end")),
+    ]);
     let silent = track(&[(0, on(1, 40, 90)), (0, off(1, 40))]);
     let score = read(&file(1, 480, &[lead, silent]));
-    assert_eq!(score.parts, vec![part(None, 0, 0, vec![note(0, 960, 62, 91)])]);
+    assert_eq!(score.parts, vec![part(None, 0, 0, vec![note(0, 480, 62, 91)])]);
 }
 
 #[test]

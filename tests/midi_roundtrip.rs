@@ -23,6 +23,17 @@ fn unnamed_part(program: u8, channel: Option<u8>, notes: Vec<Note>) -> Part {
     Part { name: None, instrument: Instrument::from_program(program), channel, is_drum: false, notes }
 }
 
+/// One key struck twice: doubled (two note-ons at one tick) and again while it sounds,
+/// each pair ended by one note-off, then struck once more where they end.
+#[test]
+fn doubled_and_restruck_keys_read_back() {
+    let mut score = Score::new(480);
+    let notes = vec![note(0, 480, 60, 90), note(0, 480, 60, 80), note(240, 240, 60, 70), note(480, 480, 60, 60)];
+    let instrument = Instrument { label: Some("Pf".to_string()), ..Instrument::from_program(0) };
+    score.parts = vec![Part { name: Some("Pf".to_string()), instrument, ..unnamed_part(0, Some(0), notes) }];
+    assert_eq!(read_back(&score), score);
+}
+
 #[test]
 fn a_small_score_is_written_byte_for_byte() {
     let mut score = Score::new(96);
@@ -125,16 +136,18 @@ fn canonical<T: Copy, V: PartialEq>(mut changes: Vec<T>, tick: fn(&T) -> u64, va
     changes
 }
 
-/// Notes sorted by (start, pitch) with no two of one pitch overlapping.
+/// Notes sorted by (start, pitch) where two of one pitch overlap only when they end
+/// together (a key struck again while it sounds, or twice at once: one note-off ends both).
 fn playable(mut notes: Vec<Note>) -> Vec<Note> {
     notes.sort_by_key(|n| (n.start, n.pitch));
     let mut free_from = [0u64; 128];
     notes.retain(|n| {
-        let free = n.start >= free_from[usize::from(n.pitch)];
-        if free {
-            free_from[usize::from(n.pitch)] = n.end();
+        let free = &mut free_from[usize::from(n.pitch)];
+        let keep = n.start >= *free || n.end() == *free;
+        if keep {
+            *free = n.end();
         }
-        free
+        keep
     });
     notes
 }

@@ -37,8 +37,10 @@
 //! a finer resolution first, which changes no time in seconds.
 //!
 //! Every mode that snaps keeps every note: two notes of one pitch in one part that land
-//! on the same tick are pushed a step apart rather than merged, and every note lasts at
-//! least one step. Metre and key are inferred (see `metre`, `key`) only where the source
+//! on the same tick are pushed a step apart rather than merged (unless the file itself
+//! doubles the note), and every note lasts at least one step; a note of one pitch ends
+//! where the next begins, unless both end together (a key struck again while it sounds:
+//! see `separate_repeats`). Metre and key are inferred (see `metre`, `key`) only where the source
 //! has no event for them (`SourceEvents`). A performance stating a metre keeps it: its
 //! time signatures are carried into the new ticks, and only where the bar starts, which
 //! the ticks of a performance do not say, is inferred.
@@ -410,22 +412,36 @@ fn rescaled(score: &Score, ticks_per_quarter: u32, scale: u64) -> Score {
     }
 }
 
-/// Notes of one part after snapping, each with its original onset, made playable: per
-/// pitch, in original order, a note that landed on or before the previous one is pushed
-/// `unit` ticks after it, a note lasts at least `unit`, and the previous note ends no
-/// later than the next begins. Returns the notes sorted by (start, pitch).
+/// Notes of one part after snapping, each with its original onset, made playable. Per
+/// pitch, in original order:
+/// - a note the file doubles (the same onset and end as the previous one of its pitch: a
+///   key struck twice at once) stays doubled;
+/// - otherwise a note that landed on or before the previous one is pushed `unit` ticks
+///   after it, and lasts at least `unit`;
+/// - the previous note ends no later than the next begins, unless both end together: a
+///   key struck again while it sounds, both notes ended by one note-off, is what the MIDI
+///   says (see `midi::read`), and overlays write it as it is.
+///
+/// Returns the notes sorted by (start, pitch).
 fn separate_repeats(mut snapped: Vec<(u64, Note)>, unit: u64) -> Vec<Note> {
     snapped.sort_by_key(|(original, note)| (note.pitch, *original));
     let mut notes: Vec<Note> = Vec::with_capacity(snapped.len());
-    for (_, mut note) in snapped {
+    let mut previous_onset = None;
+    for (original, mut note) in snapped {
         if let Some(previous) = notes.last_mut().filter(|p| p.pitch == note.pitch) {
-            if note.start <= previous.start {
-                let end = note.end().max(previous.start + 2 * unit);
-                note.start = previous.start + unit;
-                note.duration = end - note.start;
+            let doubled = previous_onset == Some(original) && previous.start == note.start && previous.end() == note.end();
+            if !doubled {
+                if note.start <= previous.start {
+                    let end = note.end().max(previous.start + 2 * unit);
+                    note.start = previous.start + unit;
+                    note.duration = end - note.start;
+                }
+                if previous.end() != note.end() {
+                    previous.duration = previous.duration.min(note.start - previous.start);
+                }
             }
-            previous.duration = previous.duration.min(note.start - previous.start);
         }
+        previous_onset = Some(original);
         notes.push(note);
     }
     notes.sort_by_key(|n| (n.start, n.pitch));

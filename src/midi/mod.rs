@@ -46,9 +46,9 @@ pub fn read_file_with_events(path: &Path) -> Result<(Score, SourceEvents), MidiE
 ///   real files that common readers accept are accepted too: running status across meta
 ///   and sysex events, a missing end-of-track event, a last track's length overrunning the
 ///   file by a few bytes when its events are complete, more tracks than the header says;
-/// - a note-on with velocity 0 is a note-off; overlapping notes of one pitch on one channel
-///   are matched to note-offs first in, first out; a note never turned off ends at the last
-///   event of its track; zero-length notes are dropped;
+/// - a note-on with velocity 0 is a note-off; a note-off ends every note of its pitch and
+///   channel that started before it (a re-struck key: both notes end there); a note never
+///   turned off is dropped, as are zero-length notes;
 /// - one part per (track, channel, program): a program change starts a new part for the
 ///   notes after it; channel 10 (index 9) gives drum parts; parts without notes are dropped;
 /// - the title is the name of the first track; a track's name names its parts and labels

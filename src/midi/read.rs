@@ -2,10 +2,20 @@
 //! and collecting the tempo, metre and key changes.
 //!
 //! Rules worth knowing when reading real files:
-//! - Notes are paired per (track, channel, pitch), first in first out: with two overlapping
-//!   notes of one pitch, the first note-off ends the note that started first.
-//! - A note whose note-off never comes ends at the last event of its track; notes of zero
-//!   length are dropped.
+//! - Notes are paired per (track, channel, pitch) as a synthesizer and pretty_midi pair
+//!   them: a note-off releases the key, so it ends every note of that pitch sounding on
+//!   the channel that started before it (a re-struck key sounds twice and both end at the
+//!   one note-off); a note that starts at the note-off's own tick keeps sounding, so
+//!   writers that put a repeated note's note-on before the previous note's note-off lose
+//!   nothing. Only when nothing older sounds does the note-off end a note of its own tick
+//!   (a zero-length note, dropped; pretty_midi would leave it open for the next note-off
+//!   of the pitch). A note-off with nothing to end is ignored.
+//! - A note whose note-off never comes is dropped, as pretty_midi and mido-based readers
+//!   drop it: it is a writer's defect, not a note of unknown length. music21 writes its
+//!   zero-length notes (chord symbols, grace notes) as a note-off then a note-on at one
+//!   tick, which leaves the note-on of the last one open; ending it with the track would
+//!   add a chord lasting minutes. First in, first out pairing would instead pair every
+//!   later note of that pitch with the next one's note-off.
 //! - A part is a (track, channel, program): a note belongs to the program in force on its
 //!   channel when it starts. Program changes on the drum channel (index 9) select drum
 //!   kits, so all drum notes of a track form one part.
@@ -176,7 +186,7 @@ fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<(Track, bool), Stri
             None => break false,
         }
     };
-    track.close_sounding_notes();
+    // Notes still in `track.sounding` were never turned off: they are dropped.
     Ok((track, ended))
 }
 
@@ -229,28 +239,19 @@ impl Track {
         self.sounding.entry((channel, pitch)).or_default().push_back(Sounding { start: self.tick, velocity, part });
     }
 
+    /// Ends the notes of `pitch` on `channel` that started before this tick; when there
+    /// are none, the zero-length ones of this tick (see the module doc).
     fn note_off(&mut self, channel: u8, pitch: u8) {
-        if let Some(sounding) = self.sounding.get_mut(&(channel, pitch)).and_then(VecDeque::pop_front) {
-            self.finish(sounding, pitch, self.tick);
+        let tick = self.tick;
+        let Some(queue) = self.sounding.get_mut(&(channel, pitch)) else { return };
+        // Queued in start order: the older notes are a prefix.
+        let older = queue.iter().take_while(|s| s.start < tick).count();
+        if older == 0 {
+            queue.clear();
+            return;
         }
-    }
-
-    /// Ends the notes still sounding at the track's last event.
-    fn close_sounding_notes(&mut self) {
-        let end = self.tick;
-        let sounding = std::mem::take(&mut self.sounding);
-        for ((_, pitch), queue) in sounding {
-            for note in queue {
-                self.finish(note, pitch, end);
-            }
-        }
-    }
-
-    fn finish(&mut self, sounding: Sounding, pitch: u8, end: u64) {
-        if end > sounding.start {
-            let note =
-                Note { start: sounding.start, duration: end - sounding.start, pitch, velocity: sounding.velocity };
-            self.drafts[sounding.part].notes.push(note);
+        for sounding in queue.drain(..older) {
+            finish(&mut self.drafts, sounding, pitch, tick);
         }
     }
 
@@ -269,6 +270,14 @@ impl Track {
                 notes: draft.notes,
             }
         })
+    }
+}
+
+/// Adds a note that ended at `end` to its part, unless it has no length.
+fn finish(drafts: &mut [Draft], sounding: Sounding, pitch: u8, end: u64) {
+    if end > sounding.start {
+        let note = Note { start: sounding.start, duration: end - sounding.start, pitch, velocity: sounding.velocity };
+        drafts[sounding.part].notes.push(note);
     }
 }
 

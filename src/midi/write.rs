@@ -4,7 +4,8 @@
 //! Round trip: `read_bytes(&to_bytes(s))` equals `s` when `s` is in the form the reader
 //! produces: every part named (its instrument the GM instrument of its program, labelled
 //! with that name; drums `Instrument::drums()`), on a channel (9 exactly for drums), with
-//! no two notes of one pitch overlapping; non-empty trimmed names; time signatures, key
+//! two notes of one pitch overlapping only when they end together (one note-off ends
+//! both: see `read`); non-empty trimmed names; time signatures, key
 //! signatures and tempi without repeats; a pickup shorter than the first bar; resolution
 //! at most 32767 ticks per quarter. Otherwise:
 //! - an unnamed part's track is named after its instrument; instrument labels and custom
