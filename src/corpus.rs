@@ -114,7 +114,13 @@ pub fn score_piece(seed: u64, options: &PieceOptions) -> Score {
         };
         let keyboard = program < 8;
         let line = Line { low, high, chords: keyboard, tuplets: options.tuplets };
-        line.generate(&mut rng, &score, end, &mut part.notes);
+        // A short piece can draw only rests: draw again, so that every part plays.
+        for _ in 0..16 {
+            line.generate(&mut rng, &score, end, &mut part.notes);
+            if !part.notes.is_empty() {
+                break;
+            }
+        }
         if keyboard {
             // The left hand: long bass notes under the right hand, overlapping it.
             let bass = Line { low, high: low + 16, chords: false, tuplets: false };
@@ -124,7 +130,11 @@ pub fn score_piece(seed: u64, options: &PieceOptions) -> Score {
         }
         part.notes.sort_by_key(|n| (n.start, n.pitch));
         part.notes.dedup_by_key(|n| (n.start, n.pitch));
-        score.parts.push(part);
+        // Still only rests (16 draws): an instrument that never plays is no part (MIDI
+        // files and the ABC drop it too), so the piece does not list it.
+        if !part.notes.is_empty() {
+            score.parts.push(part);
+        }
     }
     score
 }
