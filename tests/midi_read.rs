@@ -579,3 +579,19 @@ proptest! {
         let _ = midi::read_bytes(&bytes, Path::new("fuzz.mid"));
     }
 }
+
+#[test]
+fn a_note_past_fourteen_hours_is_a_damaged_delta_time() {
+    // Found by the `midi_read` fuzz target: one delta time of 2^28 - 1 ticks made a
+    // 135-byte file 1.2 MB of ABC rests.
+    let events = [(0, on(0, 60, 90)), (480, off(0, 60)), (0x0FFF_FFFF, on(0, 62, 90)), (480, off(0, 62))];
+    let error = read_error(&file(0, 480, &[track(&events)]));
+    assert_eq!(
+        error,
+        "bad.mid: not a valid MIDI file: a note ends 559242 quarter notes in, past the 100000 (about 14 hours at \
+         120 BPM) prep reads: a delta time is damaged"
+    );
+    // Just under the limit reads.
+    let events = [(0, on(0, 60, 90)), (99_999 * 480, off(0, 60))];
+    assert_eq!(read(&file(0, 480, &[track(&events)])).parts[0].notes[0].duration, 99_999 * 480);
+}

@@ -29,6 +29,8 @@
 //!   status byte is due has no other meaning, so this never changes how a file that
 //!   follows the standard reads.
 //! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
+//! - A note ending past `score::MAX_QUARTER_NOTES` (about 14 hours) makes the file an
+//!   error: such a time comes from a damaged delta time, not from music.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -37,7 +39,8 @@ use midly::{EventIter, MetaMessage, MidiMessage, TrackEventKind};
 use super::chunks::{Container, Division, TrackChunk};
 use super::pickup;
 use crate::score::{
-    Instrument, Key, KeyChange, Mode, Note, Part, Score, SourceEvents, TempoChange, TempoMap, TimeSignature,
+    Instrument, Key, KeyChange, MAX_QUARTER_NOTES, Mode, Note, Part, Score, SourceEvents, TempoChange, TempoMap,
+    TimeSignature,
 };
 
 const CHANNELS: usize = 16;
@@ -59,6 +62,14 @@ pub(super) fn score(container: &Container) -> Result<(Score, SourceEvents), Stri
             title.clone_from(&track.name);
         }
         parts.extend(track.into_parts());
+    }
+    let last_end = parts.iter().flat_map(|part: &Part| &part.notes).map(Note::end).max().unwrap_or(0);
+    let quarters = last_end / u64::from(ticks_per_quarter);
+    if quarters >= MAX_QUARTER_NOTES {
+        return Err(format!(
+            "a note ends {quarters} quarter notes in, past the {MAX_QUARTER_NOTES} (about 14 hours at 120 BPM) \
+             prep reads: a delta time is damaged"
+        ));
     }
     let tempo = match timecode_tempo {
         Some(micros_per_quarter) => TempoMap::constant(micros_per_quarter),

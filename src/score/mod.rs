@@ -18,6 +18,12 @@ pub use instrument::{Family, Instrument, family_by_name, gm_family, gm_name, gm_
 pub use key::{Key, LETTER_PITCH_CLASS, LETTERS, Mode};
 pub use tempo::{TempoChange, TempoMap};
 
+/// The longest music the readers take: 100,000 quarter notes (about 14 hours at 120 BPM;
+/// no piece comes near). The ABC reader skips elements past it; the MIDI reader refuses
+/// a file with a note past it. So a few damaged bytes (a delta time of 2^28 ticks, a
+/// `Z99999999` rest) cannot make megabytes of rests downstream.
+pub const MAX_QUARTER_NOTES: u64 = 100_000;
+
 /// A note: MIDI pitch, onset and duration in ticks, velocity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Note {

@@ -10,10 +10,10 @@ use super::ABC_TICKS_PER_QUARTER;
 /// Ticks in a whole note.
 pub(crate) const WHOLE_TICKS: u64 = 4 * ABC_TICKS_PER_QUARTER as u64;
 
-/// No voice may run past this tick: 100,000 quarter notes (about 14 hours at 120 BPM).
-/// Elements that would end later are skipped and reported, so pathological input such as
-/// `Z99999999` cannot produce absurd times.
-pub(crate) const MAX_TICKS: u64 = 100_000 * ABC_TICKS_PER_QUARTER as u64;
+/// No voice may run past this tick: `score::MAX_QUARTER_NOTES` (about 14 hours at 120
+/// BPM). Elements that would end later are skipped and reported, so pathological input
+/// such as `Z99999999` cannot produce absurd times.
+pub(crate) const MAX_TICKS: u64 = crate::score::MAX_QUARTER_NOTES * ABC_TICKS_PER_QUARTER as u64;
 
 /// A fraction `num/den` (of the unit length, of a whole note, or a plain factor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -106,6 +106,13 @@ fn label(record: &csv::StringRecord) -> Result<Label, String> {
     if !(start_beat.is_finite() && start_beat >= 0.0 && beats.is_finite() && beats >= 0.0) {
         return Err(format!("start_beat {start_beat} and end_beat {beats} must be >= 0"));
     }
+    // A beat is at most a whole note: past this the score would be over `MAX_QUARTER_NOTES`.
+    let max_beats = crate::score::MAX_QUARTER_NOTES as f64 / 4.0;
+    if start_beat + beats > max_beats {
+        return Err(format!(
+            "start_beat {start_beat} + end_beat {beats} is past beat {max_beats} (hours of music): the row is damaged"
+        ));
+    }
     Ok(Label {
         start_sample,
         end_sample,
@@ -217,6 +224,17 @@ mod tests {
         assert_eq!(lines, vec![3, 4, 5, 6]);
         assert_eq!(bad[0].problem, "end_time `x` is not a number of the expected kind");
         assert!(parse_labels("a,b\n1,2\n").is_err());
+    }
+
+    #[test]
+    fn a_row_hours_long_is_damaged_not_a_note() {
+        // Found by the `labels` fuzz target: end_beat 199999999 made the score's bar
+        // lines (one per bar up to the last note) take minutes and gigabytes.
+        let text = format!("{HEADER}110250,130250,41,63,3.0,199999999.,Quarter\n110250,130250,41,63,3.0,1.0,Quarter\n");
+        let (labels, bad) = parse_labels(&text).expect("header is right");
+        assert_eq!(labels.len(), 1);
+        assert_eq!(bad[0].line, 2);
+        assert_eq!(bad[0].problem, "start_beat 3 + end_beat 199999999 is past beat 25000 (hours of music): the row is damaged");
     }
 
     #[test]
