@@ -121,13 +121,17 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
     let end_from = ((last - origin) / frame).round() as usize - 2;
     let log_period: Vec<f64> = (0..width).map(|i| (((d_min + i) as f64) * frame).ln()).collect();
     let max_jump = MAX_STEP_RATIO.ln();
-    // The previous periods within `MAX_STEP_RATIO` of each period: an index range.
+    // The previous periods within `MAX_STEP_RATIO` of each period (an index range), and
+    // the continuity cost of each step from them.
     let jump_bounds: Vec<(usize, usize)> = (0..width)
         .map(|i| {
             let from = log_period.partition_point(|&l| log_period[i] - l > max_jump);
             let to = log_period.partition_point(|&l| l - log_period[i] <= max_jump);
             (from, to)
         })
+        .collect();
+    let jump_cost: Vec<f32> = (0..width * width)
+        .map(|ij| (CONTINUITY * (log_period[ij / width] - log_period[ij % width]).powi(2)) as f32)
         .collect();
 
     let mut score = vec![f32::NEG_INFINITY; frames * width];
@@ -141,23 +145,21 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
             if anchor.abs() > PERIOD_RANGE.ln() {
                 continue;
             }
-            let mut best = if f <= start_limit { 0.0 } else { f64::NEG_INFINITY };
+            let mut best = if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
             let mut from = 0u16;
             if f >= d {
-                let previous = (f - d) * width;
-                let (from_j, to_j) = (jump_bounds[i].0, jump_bounds[i].1);
-                for j in from_j..to_j {
-                    let jump = log_period[i] - log_period[j];
-                    let s = f64::from(score[previous + j]);
-                    let candidate = s - CONTINUITY * jump * jump;
-                    if candidate > best {
-                        best = candidate;
-                        from = j as u16 + 1;
+                let (from_j, to_j) = jump_bounds[i];
+                let previous = &score[(f - d) * width + from_j..(f - d) * width + to_j];
+                let costs = &jump_cost[i * width + from_j..i * width + to_j];
+                for (j, (&s, &cost)) in previous.iter().zip(costs).enumerate() {
+                    if s - cost > best {
+                        best = s - cost;
+                        from = (from_j + j) as u16 + 1;
                     }
                 }
             }
-            if best > f64::NEG_INFINITY {
-                score[f * width + i] = (envelope[f] - ANCHOR * anchor * anchor + best) as f32;
+            if best > f32::NEG_INFINITY {
+                score[f * width + i] = (envelope[f] - ANCHOR * anchor * anchor) as f32 + best;
                 back[f * width + i] = from;
             }
         }
@@ -368,15 +370,15 @@ fn kept_grid_lines(followed: &[f64], grid: &BeatGrid) -> Vec<Option<f64>> {
     if let Some(first) = kept.iter().position(Option::is_some).filter(|&k| k <= END_BEATS)
         && let Some((beat, _)) = near[first]
     {
-        for k in 0..first {
-            kept[k] = Some(grid.seconds_at_beat((beat - (first - k) as i64) as f64));
+        for (k, line) in kept[..first].iter_mut().enumerate() {
+            *line = Some(grid.seconds_at_beat((beat - (first - k) as i64) as f64));
         }
     }
     if let Some(last) = kept.iter().rposition(Option::is_some).filter(|&k| k + END_BEATS + 1 >= n)
         && let Some((beat, _)) = near[last]
     {
-        for k in last + 1..n {
-            kept[k] = Some(grid.seconds_at_beat((beat + (k - last) as i64) as f64));
+        for (k, line) in kept.iter_mut().enumerate().skip(last + 1) {
+            *line = Some(grid.seconds_at_beat((beat + (k - last) as i64) as f64));
         }
     }
     kept
