@@ -83,10 +83,29 @@ impl BeatGrid {
     /// before its beat line, so that an early onset still snaps onto it.
     pub fn beat_at(&self, seconds: f64) -> f64 {
         let steps = f64::from(self.steps_per_beat);
-        match self.changes.iter().rev().find(|c| seconds >= c.seconds - c.step / 2.0) {
+        match self.change_at(seconds) {
             Some(c) => c.beat as f64 + (seconds - c.seconds) / (c.step * steps),
             None => (seconds - self.origin) / (self.step * steps),
         }
+    }
+
+    /// The time of a (fractional) beat number: the inverse of `beat_at`.
+    pub fn seconds_at_beat(&self, beat: f64) -> f64 {
+        let steps = f64::from(self.steps_per_beat);
+        match self.changes.iter().rev().find(|c| beat >= c.beat as f64) {
+            Some(c) => c.seconds + (beat - c.beat as f64) * c.step * steps,
+            None => self.origin + beat * self.step * steps,
+        }
+    }
+
+    /// Length of a beat in seconds in the tempo in force at `seconds`.
+    pub fn beat_length_at(&self, seconds: f64) -> f64 {
+        self.change_at(seconds).map_or(self.step, |c| c.step) * f64::from(self.steps_per_beat)
+    }
+
+    /// The last tempo change in force at `seconds` (from half a step before its line).
+    fn change_at(&self, seconds: f64) -> Option<&GridChange> {
+        self.changes.iter().rev().find(|c| seconds >= c.seconds - c.step / 2.0)
     }
 }
 
@@ -336,7 +355,7 @@ fn simple_if_duplets(events: &[Onset], grid: BeatGrid) -> BeatGrid {
 
 /// Onsets sorted and merged into events: a chord's notes become one event at their mean
 /// time carrying their summed weight.
-fn merge_chords(onsets: &[Onset]) -> Vec<Onset> {
+pub(crate) fn merge_chords(onsets: &[Onset]) -> Vec<Onset> {
     let mut sorted: Vec<Onset> = onsets.iter().copied().filter(|o| o.seconds.is_finite()).collect();
     sorted.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let mut events: Vec<(f64, f64, f64, f64)> = Vec::new(); // (first, sum of times, count, weight)

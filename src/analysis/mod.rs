@@ -4,6 +4,8 @@
 //! - `quantize`: the entry point, `prepare`, which snaps a score to a grid (exactly for
 //!   score MIDI, after beat tracking for performances) and fills in metre and key;
 //! - `beat`: tempo and beat-phase tracking from onsets in seconds;
+//! - `rubato`: the beat followed line by line through rubato, and a compact tempo map
+//!   that reproduces it;
 //! - `metre`: time signature and pickup from note salience on a beat grid;
 //! - `key`: key signature by the fewest accidentals, its mode by profile correlation.
 
@@ -11,6 +13,7 @@ pub mod beat;
 pub mod key;
 pub mod metre;
 pub mod quantize;
+pub mod rubato;
 
 pub use beat::{BeatGrid, Onset, track_beat};
 pub use key::{

@@ -46,7 +46,8 @@
 //! the ticks of a performance do not say, is inferred.
 
 use crate::analysis::AnalysisError;
-use crate::analysis::beat::{BeatGrid, Onset, track_beat};
+use crate::analysis::beat::{BeatGrid, Onset, merge_chords, track_beat};
+use crate::analysis::rubato::{self, follow_beat, written_beats};
 use crate::analysis::key::estimate_key;
 use crate::analysis::metre::{MetreEstimate, estimate_downbeat, estimate_metre, note_salience};
 pub use crate::score::SourceEvents;
@@ -513,7 +514,8 @@ const STEP_TICKS: i64 = PERFORMED_TICKS_PER_QUARTER as i64 / 4;
 /// of its own rather than shifting the piece (seconds).
 const LEAD_TOLERANCE: f64 = 0.02;
 
-/// `Performed`: track the beat, snap to it, and rebuild ticks and tempo map around it.
+/// `Performed`: track the beat, follow it through rubato, snap to it, and rebuild ticks
+/// and tempo map around it.
 fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeReport) {
     let timed: Vec<Vec<(f64, f64, Note)>> = score
         .parts
@@ -537,9 +539,12 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
     let first_tempo = score.tempo.at(0);
     let grid = track_beat(&onsets)
         .unwrap_or_else(|| BeatGrid::constant(0.0, f64::from(first_tempo.micros_per_quarter) * 1e-6 / 4.0, 4));
-    let bpm = grid.quarter_bpm();
-    let frame = Frame::new(grid);
-    let triplets = if frame.grid.is_compound() {
+    let followed = follow_beat(&merge_chords(&onsets), &grid);
+    let written = written_beats(&followed, &grid, f64::from(grid.steps_per_beat) / 4.0);
+    let first_onset = timed.iter().flatten().map(|n| n.0).fold(f64::INFINITY, f64::min);
+    let last_end = timed.iter().flatten().map(|n| n.1).fold(0.0, f64::max);
+    let frame = Frame::new(&grid, written, first_onset, last_end);
+    let triplets = if frame.is_compound() {
         Vec::new()
     } else {
         triplet_beats(&timed, &frame)
@@ -590,7 +595,7 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
         Some(key)
     };
     let errors = onset_errors(score, &out);
-    let mut report = report(QuantizeMode::Performed, 4, &errors, bpm);
+    let mut report = report(QuantizeMode::Performed, 4, &errors, frame.quarter_bpm_at(first_onset));
     report.triplet_beats = triplets.iter().filter(|&&(_, t)| t).count();
     report.metre = (!given.time_signature).then_some(metre);
     report.key = key;
@@ -623,11 +628,14 @@ fn keep_stated_metre(performed: &Score, out: &mut Score) -> MetreEstimate {
     metre
 }
 
-/// The output frame of a performance: the beat grid in seconds, and where its points land
-/// in ticks at `PERFORMED_TICKS_PER_QUARTER`.
+/// The output frame of a performance: its written beat lines in seconds, and where they
+/// land in ticks at `PERFORMED_TICKS_PER_QUARTER`.
 struct Frame {
-    grid: BeatGrid,
-    /// Grid index (in steps from `grid.origin`) of the point at tick `lead_ticks`.
+    /// Written beat lines (at least two), from at or before time 0 to past the last note.
+    beats: Vec<f64>,
+    /// Sixteenths per beat: 4, or 6 for a dotted-quarter beat.
+    steps_per_beat: u32,
+    /// Grid index (in steps from beat line 0) of the point at tick `lead_ticks`.
     first_index: i64,
     /// 0, or one step when the first step has its own tempo (see `LEAD_TOLERANCE`).
     lead_ticks: i64,
@@ -636,9 +644,29 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(grid: BeatGrid) -> Frame {
-        let below = (-grid.origin / grid.step).floor() as i64;
-        let time_of = |k: i64| grid.origin + k as f64 * grid.step;
+    /// The frame of `written` beat lines (at least one; a lone line gets the grid's beat),
+    /// extended at their first and last beat lengths to cover time 0 and `last_end`, and to
+    /// start half a step before `first_onset`.
+    fn new(grid: &BeatGrid, written: Vec<f64>, first_onset: f64, last_end: f64) -> Frame {
+        let mut beats = written;
+        if beats.is_empty() {
+            beats.push(grid.origin);
+        }
+        if beats.len() < 2 {
+            beats.push(beats[0] + grid.beat_seconds());
+        }
+        let steps = f64::from(grid.steps_per_beat);
+        let (first_beat, last_beat) = (beats[1] - beats[0], beats[beats.len() - 1] - beats[beats.len() - 2]);
+        let earliest = first_onset.min(0.0) - first_beat / steps;
+        let before = ((beats[0] - earliest) / first_beat).ceil().max(0.0) as usize;
+        let after = ((last_end - beats[beats.len() - 1]) / last_beat).ceil().max(0.0) as usize + 1;
+        let mut extended: Vec<f64> = (1..=before).rev().map(|m| beats[0] - m as f64 * first_beat).collect();
+        let last = beats[beats.len() - 1];
+        extended.extend(beats);
+        extended.extend((1..=after).map(|m| last + m as f64 * last_beat));
+        let step = first_beat / steps;
+        let time_of = |k: i64| extended[0] + k as f64 * step;
+        let below = (-extended[0] / step).floor() as i64;
         let (first_index, lead_ticks, lead_seconds) = if time_of(below) > -LEAD_TOLERANCE {
             (below, 0, 0.0)
         } else if time_of(below + 1) < LEAD_TOLERANCE {
@@ -647,11 +675,16 @@ impl Frame {
             (below + 1, STEP_TICKS, time_of(below + 1))
         };
         Frame {
-            grid,
+            beats: extended,
+            steps_per_beat: grid.steps_per_beat,
             first_index,
             lead_ticks,
             lead_seconds,
         }
+    }
+
+    fn is_compound(&self) -> bool {
+        self.steps_per_beat == 6
     }
 
     /// Tick of a (fractional) grid index.
@@ -659,22 +692,41 @@ impl Frame {
         self.lead_ticks + ((index - self.first_index as f64) * STEP_TICKS as f64).round() as i64
     }
 
-    /// The tempo map: the grid's tempi, after a first step of its own when there is a lead.
+    /// Microseconds per quarter note of the beat from line `k`.
+    fn micros(&self, k: usize) -> u32 {
+        let step = (self.beats[k + 1] - self.beats[k]) / f64::from(self.steps_per_beat);
+        micros_per_quarter(step)
+    }
+
+    /// Quarter-note tempo in force at `seconds`.
+    fn quarter_bpm_at(&self, seconds: f64) -> f64 {
+        let k = (rubato::position(&self.beats, seconds).floor().max(0.0) as usize).min(self.beats.len() - 2);
+        let step = (self.beats[k + 1] - self.beats[k]) / f64::from(self.steps_per_beat);
+        60.0 / (4.0 * step)
+    }
+
+    /// The tempo map: one tempo per beat, written where it changes, after a first step of
+    /// its own when there is a lead.
     fn tempo_map(&self) -> TempoMap {
-        let micros = |seconds_per_step: f64| (seconds_per_step * 4e6).round().clamp(1.0, f64::from(u32::MAX)) as u32;
-        let steps = i64::from(self.grid.steps_per_beat);
+        let steps = i64::from(self.steps_per_beat);
+        let first_beat = self.first_index.div_euclid(steps).max(0) as usize;
         let mut changes = vec![TempoChange {
             tick: self.lead_ticks as u64,
-            micros_per_quarter: micros(self.grid.step),
+            micros_per_quarter: self.micros(first_beat),
         }];
-        changes.extend(self.grid.changes.iter().map(|c| TempoChange {
-            tick: self.tick_of((c.beat * steps) as f64).max(0) as u64,
-            micros_per_quarter: micros(c.step),
-        }));
+        for k in first_beat + 1..self.beats.len() - 1 {
+            let micros = self.micros(k);
+            if changes.last().is_some_and(|c| c.micros_per_quarter != micros) {
+                changes.push(TempoChange {
+                    tick: self.tick_of((k as i64 * steps) as f64).max(0) as u64,
+                    micros_per_quarter: micros,
+                });
+            }
+        }
         if self.lead_ticks > 0 {
             changes.push(TempoChange {
                 tick: 0,
-                micros_per_quarter: micros(self.lead_seconds),
+                micros_per_quarter: micros_per_quarter(self.lead_seconds),
             });
         }
         TempoMap::from_changes(changes)
@@ -682,8 +734,8 @@ impl Frame {
 
     /// Beat number and position in the beat (in beats, from -1/(2 steps) on) of a time.
     fn beat_position(&self, seconds: f64) -> (i64, f64) {
-        let steps = f64::from(self.grid.steps_per_beat);
-        let x = self.grid.beat_at(seconds);
+        let steps = f64::from(self.steps_per_beat);
+        let x = rubato::position(&self.beats, seconds);
         let beat = (x + 0.5 / steps).floor();
         (beat as i64, x - beat)
     }
@@ -692,7 +744,7 @@ impl Frame {
     /// beat's sixths in compound time), thirds of the beat where `triplets` says so.
     fn snap(&self, seconds: f64, triplets: &[(i64, bool)]) -> (u64, u64) {
         let (beat, within) = self.beat_position(seconds);
-        let steps = i64::from(self.grid.steps_per_beat);
+        let steps = i64::from(self.steps_per_beat);
         let triplet = triplets
             .binary_search_by_key(&beat, |&(b, _)| b)
             .is_ok_and(|i| triplets[i].1);
@@ -704,6 +756,11 @@ impl Frame {
             (STEP_TICKS * steps / divisions) as u64,
         )
     }
+}
+
+/// Microseconds per quarter note for a sixteenth of `seconds_per_step`.
+fn micros_per_quarter(seconds_per_step: f64) -> u32 {
+    (seconds_per_step * 4e6).round().clamp(1.0, f64::from(u32::MAX)) as u32
 }
 
 /// Per beat with onsets, in beat order: whether its onsets fit thirds of the beat much

@@ -1,0 +1,534 @@
+//! Following the beat through rubato: from a performance's onsets and its fitted beat
+//! grid (`beat::track_beat`, stretches of constant tempo) to one time per beat line, beat
+//! by beat, and a compact tempo map that reproduces those times.
+//!
+//! A grid of constant-tempo stretches cannot follow a player who slows and hurries from
+//! beat to beat: once it drifts by half a sixteenth, notes snap to the wrong point, and no
+//! tempo map written after snapping repairs that. So the beat is followed first, and notes
+//! are snapped to positions between the followed beat lines:
+//! 1. **Beat path** (dynamic programming, as Ellis 2007, "Beat tracking by dynamic
+//!    programming", with a tempo-continuity cost as in the HMM trackers that followed):
+//!    an onset envelope (each event a Gaussian bump of its salience) is sampled every
+//!    `FRAME` seconds; a path of beat times maximises the envelope at its beats minus
+//!    `CONTINUITY` x (log ratio of consecutive beat periods)^2 and `ANCHOR` x (log ratio
+//!    of the period to the fitted grid's beat there)^2. The state is (frame, period), so
+//!    the path follows gradual and beat-to-beat tempo changes within `PERIOD_RANGE` of
+//!    the fitted grid's tempo, at the grid's metrical level.
+//! 2. **Refinement**: each beat line moves to the salience-weighted mean time of the
+//!    events on it (within `INLIER` grid steps), off the path's `FRAME` raster.
+//! 3. **Phase**: the path is shifted by the grid subdivision (sixteenth, or sixth of a
+//!    compound beat) that carries the most salience, as `beat_class` does for the grid.
+//! 4. **Written beats** (`written_beats`): a piecewise-constant tempo through the followed
+//!    times, each piece as long as one tempo keeps every beat line within `TOLERANCE`
+//!    seconds. Where the fitted grid runs along the followed lines (for `MIN_KEPT_RUN`
+//!    beats within `KEEP_GRID` x `TOLERANCE` of their local trend, and `JITTER_TOLERANCE`
+//!    of each), its lines and tempi are kept exactly: a performance in steady tempo comes
+//!    out as the grid alone made it. A new tempo prefers the previous one, then a whole
+//!    quarter-note BPM, so the `[Q:]` fields stay few and short.
+
+use crate::analysis::beat::{BeatGrid, Onset};
+
+/// Sampling period of the onset envelope and of beat times on the path (seconds).
+const FRAME: f64 = 0.02;
+/// Standard deviation of each event's bump in the envelope (seconds): human timing.
+const ONSET_SPREAD: f64 = 0.025;
+/// Largest ratio of a beat period to the fitted grid's beat period at that time.
+const PERIOD_RANGE: f64 = 1.6;
+/// Largest ratio of two consecutive beat periods considered.
+const MAX_STEP_RATIO: f64 = 1.6;
+/// Weight of the squared log ratio of consecutive beat periods.
+const CONTINUITY: f64 = 10.0;
+/// Weight of the squared log ratio of a beat period to the fitted grid's beat.
+const ANCHOR: f64 = 1.0;
+/// Largest path table (frames x periods); coarser frames beyond it.
+const MAX_CELLS: usize = 30_000_000;
+/// Beats either side of a beat line in its smoothed time.
+const SMOOTH_BEATS: f64 = 2.0;
+/// Events farther than this fraction of a grid step from their grid position are left
+/// out of the refit (ornaments, tuplets, wrong guesses).
+const INLIER: f64 = 0.3;
+/// Largest distance in seconds of a written beat line from the followed one.
+pub const TOLERANCE: f64 = 0.025;
+/// A fitted grid line within this share of `TOLERANCE` of the smoothed followed line,
+/// and within `JITTER_TOLERANCE` of the followed line itself, is kept ...
+const KEEP_GRID: f64 = 0.6;
+const JITTER_TOLERANCE: f64 = 0.04;
+/// ... over at least this many consecutive beats.
+const MIN_KEPT_RUN: usize = 4;
+/// Largest distance (seconds) of a written line from a kept grid line that still counts
+/// as on it: the written lines go on at the grid's tempo from there.
+const REJOIN: f64 = 0.003;
+/// Beats at either end of the path that a kept run reaching that close is extended over.
+const END_BEATS: usize = 2;
+
+/// The beat lines of a performance, one time per beat, following its rubato, at the
+/// metrical level and phase of `grid`. `events` are note onsets merged into chords
+/// (sorted); fewer than two give the grid's own lines. The lines cover the events.
+pub fn follow_beat(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        return Vec::new();
+    };
+    if events.len() < 2 {
+        return grid_lines(grid, first.seconds, last.seconds);
+    }
+    let path = beat_path(events, grid);
+    if path.len() < 2 {
+        return grid_lines(grid, first.seconds, last.seconds);
+    }
+    let steps = f64::from(grid.steps_per_beat);
+    let mut refined = refine(events, &path, steps);
+    // A refit may not reverse or crowd two lines: such a line keeps the path's beat length.
+    for k in 1..refined.len() {
+        let length = path[k] - path[k - 1];
+        if refined[k] - refined[k - 1] < 0.5 * length {
+            refined[k] = refined[k - 1] + length;
+        }
+    }
+    let shift = best_phase(events, &refined, steps);
+    (0..refined.len()).map(|k| interpolate(&refined, k as f64 + shift)).collect()
+}
+
+/// The grid's beat lines from the one at or before `from` to the one at or after `to`.
+fn grid_lines(grid: &BeatGrid, from: f64, to: f64) -> Vec<f64> {
+    let (a, b) = (grid.beat_at(from).floor() as i64, grid.beat_at(to).ceil() as i64);
+    (a..=b.max(a + 1)).map(|k| grid.seconds_at_beat(k as f64)).collect()
+}
+
+/// Step 1: the beat path by dynamic programming over (frame, period) (see the module doc).
+fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
+    let first = events[0].seconds;
+    let last = events[events.len() - 1].seconds;
+    let periods: Vec<f64> = std::iter::once(grid.beat_seconds())
+        .chain(grid.changes.iter().map(|c| c.step * f64::from(grid.steps_per_beat)))
+        .collect();
+    let shortest = periods.iter().copied().fold(f64::INFINITY, f64::min) / PERIOD_RANGE;
+    let longest = periods.iter().copied().fold(0.0, f64::max) * PERIOD_RANGE;
+    let span = last - first + 2.0 * longest;
+    let mut frame = FRAME;
+    while (span / frame) * (longest - shortest) / frame > MAX_CELLS as f64 {
+        frame *= 1.5;
+    }
+    let origin = first - longest;
+    let frames = (span / frame).ceil() as usize + 1;
+    let time = |f: usize| origin + f as f64 * frame;
+    let envelope = onset_envelope(events, origin, frame, frames);
+    let d_min = ((shortest / frame).floor() as usize).max(2);
+    let d_max = (longest / frame).ceil() as usize;
+    let width = d_max - d_min + 1;
+    // The path starts at or before the first event and ends at or after the last: a beat
+    // bent to catch an off-beat first or last note would cost a tempo change only once.
+    let start_limit = ((first - origin) / frame).round() as usize + 2;
+    let end_from = ((last - origin) / frame).round() as usize - 2;
+    let log_period: Vec<f64> = (0..width).map(|i| (((d_min + i) as f64) * frame).ln()).collect();
+    let max_jump = MAX_STEP_RATIO.ln();
+    // The previous periods within `MAX_STEP_RATIO` of each period (an index range), and
+    // the continuity cost of each step from them.
+    let jump_bounds: Vec<(usize, usize)> = (0..width)
+        .map(|i| {
+            let from = log_period.partition_point(|&l| log_period[i] - l > max_jump);
+            let to = log_period.partition_point(|&l| l - log_period[i] <= max_jump);
+            (from, to)
+        })
+        .collect();
+    let jump_cost: Vec<f32> = (0..width * width)
+        .map(|ij| (CONTINUITY * (log_period[ij / width] - log_period[ij % width]).powi(2)) as f32)
+        .collect();
+
+    let mut score = vec![f32::NEG_INFINITY; frames * width];
+    // Index + 1 of the previous beat's period, 0 for the first beat of the path.
+    let mut back = vec![0u16; frames * width];
+    for f in 0..frames {
+        let reference = grid.beat_length_at(time(f)).ln();
+        for i in 0..width {
+            let d = d_min + i;
+            let anchor = log_period[i] - reference;
+            if anchor.abs() > PERIOD_RANGE.ln() {
+                continue;
+            }
+            let mut best = if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
+            let mut from = 0u16;
+            if f >= d {
+                let (from_j, to_j) = jump_bounds[i];
+                let previous = &score[(f - d) * width + from_j..(f - d) * width + to_j];
+                let costs = &jump_cost[i * width + from_j..i * width + to_j];
+                for (j, (&s, &cost)) in previous.iter().zip(costs).enumerate() {
+                    if s - cost > best {
+                        best = s - cost;
+                        from = (from_j + j) as u16 + 1;
+                    }
+                }
+            }
+            if best > f32::NEG_INFINITY {
+                score[f * width + i] = (envelope[f] - ANCHOR * anchor * anchor) as f32 + best;
+                back[f * width + i] = from;
+            }
+        }
+    }
+    let Some((mut f, mut i)) = (end_from.min(frames - 1)..frames)
+        .flat_map(|f| (0..width).map(move |i| (f, i)))
+        .filter(|&(f, i)| score[f * width + i] > f32::NEG_INFINITY)
+        .max_by(|a, b| score[a.0 * width + a.1].total_cmp(&score[b.0 * width + b.1]))
+    else {
+        return Vec::new();
+    };
+    let mut beats = vec![time(f)];
+    loop {
+        let from = back[f * width + i];
+        if from == 0 {
+            break;
+        }
+        f -= d_min + i;
+        i = usize::from(from - 1);
+        beats.push(time(f));
+    }
+    beats.reverse();
+    beats
+}
+
+/// The onset envelope at `frames` points `frame` seconds apart from `origin`: each event a
+/// Gaussian bump (`ONSET_SPREAD`) of its salience relative to the mean salience.
+fn onset_envelope(events: &[Onset], origin: f64, frame: f64, frames: usize) -> Vec<f64> {
+    let mean = events.iter().map(|e| e.weight).sum::<f64>() / events.len() as f64;
+    let mut envelope = vec![0.0; frames];
+    let reach = (3.0 * ONSET_SPREAD / frame).ceil() as i64;
+    for e in events {
+        let centre = ((e.seconds - origin) / frame).round() as i64;
+        for f in (centre - reach).max(0)..=(centre + reach).min(frames as i64 - 1) {
+            let distance = origin + f as f64 * frame - e.seconds;
+            envelope[f as usize] += e.weight / mean * (-0.5 * (distance / ONSET_SPREAD).powi(2)).exp();
+        }
+    }
+    envelope
+}
+
+/// Step 2: each beat line of the path moved to the salience-weighted mean time of the
+/// events on it (within `INLIER` grid steps), where there are any: the path's frames are
+/// `FRAME` apart, the events are not.
+fn refine(events: &[Onset], path: &[f64], steps: f64) -> Vec<f64> {
+    let mut sums = vec![(0.0, 0.0); path.len()];
+    for e in events {
+        let x = position(path, e.seconds);
+        let k = x.round();
+        if (x - k).abs() * steps < INLIER && k >= 0.0 && (k as usize) < path.len() {
+            let sum = &mut sums[k as usize];
+            (sum.0, sum.1) = (sum.0 + e.seconds * e.weight, sum.1 + e.weight);
+        }
+    }
+    path.iter().zip(&sums).map(|(&t, &(sum, weight))| if weight > 0.0 { sum / weight } else { t }).collect()
+}
+
+/// Each beat line as the least-squares line through its neighbours (`SMOOTH_BEATS`
+/// either side) says: jitter averaged out, for comparing with a fitted grid.
+fn smoothed(beats: &[f64]) -> Vec<f64> {
+    let reach = SMOOTH_BEATS as usize;
+    (0..beats.len())
+        .map(|k| {
+            let (from, to) = (k.saturating_sub(reach), (k + reach).min(beats.len() - 1));
+            let points: Vec<(f64, f64, f64)> = (from..=to).map(|j| (j as f64, beats[j], 1.0)).collect();
+            weighted_line(&points).map_or(beats[k], |(a, b)| a + b * k as f64)
+        })
+        .collect()
+}
+
+/// Step 3: the shift (in beats, a whole number of grid steps) that puts the beat lines on
+/// the subdivision class carrying the most salience.
+fn best_phase(events: &[Onset], beats: &[f64], steps: f64) -> f64 {
+    let classes = steps as usize;
+    let mut salience = vec![0.0; classes];
+    for e in events {
+        let k = (position(beats, e.seconds) * steps).round() as i64;
+        salience[k.rem_euclid(classes as i64) as usize] += e.weight;
+    }
+    let best = (0..classes).max_by(|&a, &b| salience[a].total_cmp(&salience[b])).unwrap_or(0);
+    // A class past the middle of the beat is reached earlier by shifting back.
+    let shift = best as f64 / steps;
+    if shift > 0.5 { shift - 1.0 } else { shift }
+}
+
+/// Weighted least squares `t = a + b x` over (x, t, weight); None without two distinct x.
+fn weighted_line(points: &[(f64, f64, f64)]) -> Option<(f64, f64)> {
+    let total: f64 = points.iter().map(|p| p.2).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mx = points.iter().map(|p| p.0 * p.2).sum::<f64>() / total;
+    let mt = points.iter().map(|p| p.1 * p.2).sum::<f64>() / total;
+    let sxx: f64 = points.iter().map(|p| p.2 * (p.0 - mx).powi(2)).sum();
+    let sxt: f64 = points.iter().map(|p| p.2 * (p.0 - mx) * (p.1 - mt)).sum();
+    (sxx > 1e-9 && points.len() >= 3).then(|| {
+        let b = sxt / sxx;
+        (mt - b * mx, b)
+    })
+}
+
+/// The time of fractional beat `x` on beat lines `beats` (at least two), linear between
+/// them and beyond them at the first or last beat's length.
+pub fn interpolate(beats: &[f64], x: f64) -> f64 {
+    let last = beats.len() - 1;
+    let k = (x.floor().max(0.0) as usize).min(last - 1);
+    beats[k] + (x - k as f64) * (beats[k + 1] - beats[k])
+}
+
+/// The fractional beat of time `t` on beat lines `beats` (at least two, increasing): the
+/// inverse of `interpolate`.
+pub fn position(beats: &[f64], t: f64) -> f64 {
+    let last = beats.len() - 1;
+    let k = beats.partition_point(|&b| b <= t).saturating_sub(1).min(last - 1);
+    k as f64 + (t - beats[k]) / (beats[k + 1] - beats[k])
+}
+
+/// Step 4: beat lines to write for `followed` (one time per beat): piecewise-constant
+/// tempo, every line within `TOLERANCE` of the followed one (see the module doc).
+/// `quarters_per_beat` (1, or 1.5 for a dotted-quarter beat) turns a beat length into a
+/// quarter-note tempo, which new pieces prefer whole.
+pub fn written_beats(followed: &[f64], grid: &BeatGrid, quarters_per_beat: f64) -> Vec<f64> {
+    let n = followed.len();
+    if n < 2 {
+        return followed.to_vec();
+    }
+    let kept = kept_grid_lines(followed, grid);
+    let mut written = vec![0.0; n];
+    written[0] = kept[0].unwrap_or(followed[0]);
+    let mut previous: Option<f64> = None;
+    let mut i = 0;
+    while i + 1 < n {
+        if let (Some(here), Some(next)) = (kept[i], kept[i + 1])
+            && (written[i] - here).abs() <= REJOIN
+        {
+            written[i + 1] = written[i] + (next - here);
+            previous = Some(next - here);
+            i += 1;
+            continue;
+        }
+        // The longest run of one tempo from line i, ending on the next kept grid line
+        // when one tempo reaches it.
+        let (mut low, mut high) = (f64::NEG_INFINITY, f64::INFINITY);
+        let mut end = i + 1;
+        let mut rejoin = None;
+        for k in i + 1..n {
+            let beats = (k - i) as f64;
+            if let Some(line) = kept[k] {
+                // Back on the grid with a whole-BPM tempo that lands on its line.
+                let slope = whole_bpm(((line - written[i]) / beats).max(1e-3), quarters_per_beat);
+                let landing = written[i] + beats * slope;
+                if slope >= low && slope <= high && (landing - line).abs() <= REJOIN {
+                    rejoin = Some(slope);
+                    end = k;
+                    break;
+                }
+            }
+            let (a, b) = (
+                (followed[k] - TOLERANCE - written[i]) / beats,
+                (followed[k] + TOLERANCE - written[i]) / beats,
+            );
+            if a.max(low) > b.min(high) {
+                break;
+            }
+            (low, high, end) = (a.max(low), b.min(high), k);
+        }
+        let slope = rejoin.unwrap_or_else(|| choose_slope(low.max(1e-3), high, previous, quarters_per_beat));
+        for k in i + 1..=end {
+            written[k] = written[i] + (k - i) as f64 * slope;
+        }
+        previous = Some(slope);
+        i = end;
+    }
+    written
+}
+
+/// For each followed beat line, the fitted grid's line for it where the grid stays within
+/// `KEEP_GRID` x `TOLERANCE` of the followed lines for at least `MIN_KEPT_RUN`
+/// consecutive beats.
+fn kept_grid_lines(followed: &[f64], grid: &BeatGrid) -> Vec<Option<f64>> {
+    let near: Vec<Option<(i64, f64)>> = followed
+        .iter()
+        .zip(smoothed(followed))
+        .map(|(&t, smooth)| {
+            let beat = grid.beat_at(smooth).round();
+            let line = grid.seconds_at_beat(beat);
+            let close = (line - smooth).abs() <= KEEP_GRID * TOLERANCE && (line - t).abs() <= JITTER_TOLERANCE;
+            close.then_some((beat as i64, line))
+        })
+        .collect();
+    let mut kept = vec![None; followed.len()];
+    let mut run_start = 0;
+    for k in 1..=near.len() {
+        let continues = k < near.len() && matches!((near[k - 1], near[k]), (Some(a), Some(b)) if b.0 == a.0 + 1);
+        if continues {
+            continue;
+        }
+        if near[run_start].is_some() && k - run_start >= MIN_KEPT_RUN {
+            for j in run_start..k {
+                kept[j] = near[j].map(|(_, line)| line);
+            }
+        }
+        run_start = k;
+    }
+    // The path's first and last beats are held by the notes on one side only: a kept run
+    // within `END_BEATS` of an end runs on to it.
+    let n = followed.len();
+    if let Some(first) = kept.iter().position(Option::is_some).filter(|&k| k <= END_BEATS)
+        && let Some((beat, _)) = near[first]
+    {
+        for (k, line) in kept[..first].iter_mut().enumerate() {
+            *line = Some(grid.seconds_at_beat((beat - (first - k) as i64) as f64));
+        }
+    }
+    if let Some(last) = kept.iter().rposition(Option::is_some).filter(|&k| k + END_BEATS + 1 >= n)
+        && let Some((beat, _)) = near[last]
+    {
+        for (k, line) in kept.iter_mut().enumerate().skip(last + 1) {
+            *line = Some(grid.seconds_at_beat((beat + (k - last) as i64) as f64));
+        }
+    }
+    kept
+}
+
+/// The beat length of the whole quarter-note BPM nearest to `beat`'s.
+fn whole_bpm(beat: f64, quarters_per_beat: f64) -> f64 {
+    60.0 * quarters_per_beat / (60.0 * quarters_per_beat / beat).round().max(1.0)
+}
+
+/// A beat length in [low, high]: the previous one when it fits (no new tempo to write),
+/// else the whole quarter-note BPM nearest the middle, else the middle.
+fn choose_slope(low: f64, high: f64, previous: Option<f64>, quarters_per_beat: f64) -> f64 {
+    if let Some(p) = previous.filter(|&p| p >= low && p <= high) {
+        return p;
+    }
+    let middle = (low + high) / 2.0;
+    let bpm = |beat: f64| 60.0 * quarters_per_beat / beat;
+    let whole = bpm(middle).round();
+    let slope = 60.0 * quarters_per_beat / whole;
+    if whole >= 1.0 && slope >= low && slope <= high {
+        return slope;
+    }
+    let (fast, slow) = (bpm(low).floor(), bpm(high).ceil());
+    [fast, slow]
+        .into_iter()
+        .filter(|&b| b >= 1.0)
+        .map(|b| 60.0 * quarters_per_beat / b)
+        .filter(|&s| s >= low && s <= high)
+        .min_by(|a, b| (a - middle).abs().total_cmp(&(b - middle).abs()))
+        .unwrap_or(middle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_inverts_interpolate() {
+        let beats = [1.0, 1.5, 2.2, 2.8];
+        for x in [-1.0, 0.0, 0.25, 1.5, 2.99, 3.0, 4.5] {
+            assert!((position(&beats, interpolate(&beats, x)) - x).abs() < 1e-12, "{x}");
+        }
+    }
+
+    use crate::analysis::beat::{merge_chords, track_beat};
+
+    /// Beat times of a tempo curve: `beats` beats from 0.5 s, the k-th lasting `period(k)`.
+    fn curve(beats: usize, period: impl Fn(usize) -> f64) -> Vec<f64> {
+        let mut times = vec![0.5];
+        for k in 0..beats {
+            times.push(times[k] + period(k));
+        }
+        times
+    }
+
+    /// A performance on beat lines `truth`: a bass note on each beat, eighths between them
+    /// and sixteenths on every third beat, each onset off by up to `jitter` seconds (a fixed
+    /// pseudo-random sequence).
+    fn played(truth: &[f64], jitter: f64) -> Vec<Onset> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut noise = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 2001) as f64 / 1000.0 - 1.0
+        };
+        let mut onsets = Vec::new();
+        for k in 0..truth.len() - 1 {
+            let (a, b) = (truth[k], truth[k + 1]);
+            let subdivisions = if k % 3 == 2 { 4 } else { 2 };
+            for s in 0..subdivisions {
+                let weight = if s == 0 { 6.0 } else { 2.0 };
+                let t = a + (b - a) * s as f64 / f64::from(subdivisions);
+                onsets.push(Onset { seconds: t + jitter * noise(), weight });
+            }
+        }
+        onsets.push(Onset { seconds: truth[truth.len() - 1], weight: 6.0 });
+        onsets
+    }
+
+    /// Largest distance from each true beat line to the nearest followed one.
+    fn worst_miss(followed: &[f64], truth: &[f64]) -> f64 {
+        truth
+            .iter()
+            .map(|&t| followed.iter().map(|&f| (f - t).abs()).fold(f64::INFINITY, f64::min))
+            .fold(0.0, f64::max)
+    }
+
+    fn follow(onsets: &[Onset]) -> (BeatGrid, Vec<f64>) {
+        let grid = track_beat(onsets).expect("a grid");
+        let followed = follow_beat(&merge_chords(onsets), &grid);
+        (grid, followed)
+    }
+
+    #[test]
+    fn a_wandering_tempo_is_followed_beat_by_beat() {
+        // 120 BPM swaying by 15 % over 12 beats, then a ritardando to 70 BPM.
+        let truth = curve(96, |k| {
+            let sway = 0.5 * (1.0 + 0.15 * (std::f64::consts::TAU * k as f64 / 12.0).sin());
+            if k < 80 { sway } else { sway * (1.0 + 0.045 * (k - 80) as f64) }
+        });
+        let (grid, followed) = follow(&played(&truth, 0.015));
+        assert_eq!(grid.steps_per_beat, 4);
+        let miss = worst_miss(&followed, &truth);
+        assert!(miss < 0.03, "worst beat line {:.0} ms off", miss * 1000.0);
+        let written = written_beats(&followed, &grid, 1.0);
+        assert_eq!(written.len(), followed.len());
+        // A line is within the tolerance, or a kept grid line within the jitter tolerance.
+        for (w, f) in written.iter().zip(&followed) {
+            assert!((w - f).abs() <= JITTER_TOLERANCE, "{w} vs {f}");
+        }
+        let within = written.iter().zip(&followed).filter(|(w, f)| (*w - *f).abs() <= TOLERANCE + 1e-9).count();
+        assert!(within as f64 >= 0.9 * written.len() as f64, "{within} of {}", written.len());
+    }
+
+    #[test]
+    fn sudden_rubato_within_a_bar_is_followed() {
+        // Every fourth beat held back by 25 %, the next one hurried by 10 %.
+        let truth = curve(64, |k| match k % 4 {
+            3 => 0.75,
+            0 => 0.54,
+            _ => 0.6,
+        });
+        let (_, followed) = follow(&played(&truth, 0.01));
+        let miss = worst_miss(&followed, &truth);
+        assert!(miss < 0.03, "worst beat line {:.0} ms off", miss * 1000.0);
+    }
+
+    #[test]
+    fn a_steady_tempo_keeps_the_fitted_grid_exactly() {
+        let truth = curve(64, |_| 0.6);
+        let onsets = played(&truth, 0.015);
+        let (grid, followed) = follow(&onsets);
+        assert!((grid.quarter_bpm() - 100.0).abs() < 1e-9, "{}", grid.quarter_bpm());
+        let written = written_beats(&followed, &grid, 1.0);
+        for w in &written {
+            let beat = grid.beat_at(*w);
+            assert!((beat - beat.round()).abs() < 1e-9, "{w} is off the grid");
+        }
+        let lengths: Vec<f64> = written.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(lengths.iter().all(|l| (l - 0.6).abs() < 1e-9), "{lengths:?}");
+    }
+
+    #[test]
+    fn a_new_tempo_prefers_the_previous_then_a_whole_bpm() {
+        assert_eq!(choose_slope(0.49, 0.51, Some(0.505), 1.0), 0.505);
+        // 0.49..0.51 s per quarter: 117.6..122.4 BPM, 120 is whole.
+        assert_eq!(choose_slope(0.49, 0.51, Some(0.6), 1.0), 0.5);
+        // 0.5001..0.5004 holds no whole BPM: the middle.
+        assert!((choose_slope(0.5001, 0.5004, None, 1.0) - 0.50025).abs() < 1e-12);
+    }
+}
