@@ -5,7 +5,7 @@
 # so a corpus of the same total duration takes PIECES=104 of them; the memory check
 # runs PIECES*10. Each size is run twice: the first run includes rendering the audio
 # with the built-in synthesizer (the demo source's "download"); the second run re-renders
-# it too (listing writes the audio) but reuses every finished piece, which shows what the
+# it too (to hash it) but reuses every finished piece, which shows what the
 # dataset stages themselves cost. Usage: benches/pipeline.sh [PIECES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
