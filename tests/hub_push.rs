@@ -35,9 +35,10 @@ fn write(root: &Path, relative: &str, bytes: &[u8]) {
     std::fs::write(path, bytes).expect("write");
 }
 
-/// A dataset folder as `prep run` leaves it: card, shards of two configs, chat.jsonl with
-/// audio inside the folder, plus what must not be pushed (resume caches, a temporary file
-/// of an interrupted write, an unrelated file).
+/// A dataset folder as `prep run` leaves it: card, shards of two configs, chat files per
+/// split with their clips' audio inside the folder, plus what must not be pushed (resume
+/// caches, a temporary file of an interrupted write, whole-piece audio no chat row refers
+/// to, an unrelated file).
 fn dataset(root: &Path, data_files: usize) {
     let card = "---\nconfigs:\n- config_name: clips\n  data_files:\n  - split: train\n    path: data/clips/train-*.parquet\n---\n# demo\n";
     write(root, "README.md", card.as_bytes());
@@ -47,8 +48,15 @@ fn dataset(root: &Path, data_files: usize) {
         write(root, &format!("data/qa/train-{i:05}-of-{data_files:05}.parquet"), &noise(100 + i as u64, 300));
     }
     write(root, "audio/piece.wav", &noise(3, 50_000));
-    let chat = r#"{"messages":[{"role":"user","content":[{"type":"audio","audio":"audio/piece.wav#t=0.000,25.000"},{"type":"text","text":"Which key?"}]}],"id":"a","split":"train"}"#;
-    write(root, "chat.jsonl", format!("{chat}\n").as_bytes());
+    write(root, "audio/clips/piece/0000.wav", &noise(4, 40_000));
+    write(root, "audio/clips/piece/0001.wav", &noise(5, 40_000));
+    let row = |clip: &str, question: &str| {
+        format!(
+            r#"{{"id":"piece/{clip}/key","clip_id":"piece/{clip}","kind":"key","audio":"audio/clips/piece/{clip}.wav","prompt":[{{"role":"user","content":"{question}"}}],"completion":[{{"role":"assistant","content":"D major"}}]}}"#
+        )
+    };
+    write(root, "chat/train.jsonl", format!("{}\n", row("0000", "Which key?")).as_bytes());
+    write(root, "chat/test.jsonl", format!("{}\n", row("0001", "Which key?")).as_bytes());
     write(root, ".prep/clips.jsonl", b"{}\n");
     write(root, "data/clips/.tmpXy12ab", b"half a shard");
     write(root, "notes.txt", b"private notes");
@@ -61,7 +69,7 @@ fn expected(root: &Path) -> BTreeMap<String, Vec<u8>> {
         let entry = entry.expect("walk");
         let relative = entry.path().strip_prefix(root).expect("inside").to_string_lossy().replace('\\', "/");
         let hidden = relative.split('/').any(|part| part.starts_with('.'));
-        if entry.file_type().is_file() && !hidden && relative != "notes.txt" {
+        if entry.file_type().is_file() && !hidden && relative != "notes.txt" && relative != "audio/piece.wav" {
             files.insert(relative, std::fs::read(entry.path()).expect("read"));
         }
     }
@@ -124,7 +132,7 @@ fn a_push_creates_the_repo_stores_every_file_and_a_second_push_sends_nothing() {
     assert_same_bytes(&hub, DEFAULT_BRANCH, folder.path());
     let hub_files = on_hub(&hub, DEFAULT_BRANCH);
     assert!(hub_files["data/clips/train-00000-of-00002.parquet"].lfs, "large shards go through xet");
-    assert!(!hub_files["README.md"].lfs && !hub_files["chat.jsonl"].lfs, "text goes inline");
+    assert!(!hub_files["README.md"].lfs && !hub_files["chat/train.jsonl"].lfs, "text goes inline");
     assert_eq!(hub.commits().len(), 1);
     assert!(stderr.contains(&format!("created {}/datasets/{REPO}", hub.url)), "{stderr}");
     let seen = hub.take_seen();
@@ -143,7 +151,7 @@ fn a_push_creates_the_repo_stores_every_file_and_a_second_push_sends_nothing() {
 }
 
 #[test]
-fn only_changed_files_are_sent_and_stale_shards_are_removed() {
+fn only_changed_files_are_sent_and_stale_shards_chat_files_and_clips_are_removed() {
     let hub = Hub::start();
     let (folder, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     dataset(folder.path(), 3);
@@ -158,6 +166,9 @@ fn only_changed_files_are_sent_and_stale_shards_are_removed() {
         write(folder.path(), &format!("data/qa/train-{i:05}-of-00002.parquet"), &noise(200 + i, 300));
     }
     write(folder.path(), "README.md", b"---\n---\n# demo, second run\n");
+    // ... and its test split lost the one clip it had.
+    std::fs::remove_file(folder.path().join("chat/test.jsonl")).unwrap();
+    std::fs::remove_file(folder.path().join("audio/clips/piece/0001.wav")).unwrap();
     let output = prep_push(&hub.url, home.path(), Some(TOKEN), &[dir, "--repo", REPO, "--message", "Second run"]);
     assert!(output.status.success(), "{}", text(&output).1);
     assert_same_bytes(&hub, DEFAULT_BRANCH, folder.path());
@@ -166,7 +177,16 @@ fn only_changed_files_are_sent_and_stale_shards_are_removed() {
     let mut added = last.added.clone();
     added.sort();
     assert_eq!(added, ["README.md", "data/qa/train-00000-of-00002.parquet", "data/qa/train-00001-of-00002.parquet"]);
-    assert_eq!(last.deleted.len(), 3, "{:?}", last.deleted);
+    let mut deleted = last.deleted.clone();
+    deleted.sort();
+    let stale = [
+        "audio/clips/piece/0001.wav",
+        "chat/test.jsonl",
+        "data/qa/train-00000-of-00003.parquet",
+        "data/qa/train-00001-of-00003.parquet",
+        "data/qa/train-00002-of-00003.parquet",
+    ];
+    assert_eq!(deleted, stale);
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub fn report(summary: &PushSummary) -> Vec<String> {
         lines.push(format!("push: created {}", summary.url));
     }
     for audio in &summary.outside_audio {
-        lines.push(format!("push: chat.jsonl refers to {audio}, outside the dataset folder: not pushed"));
+        lines.push(format!("push: a chat file refers to {audio}, outside the dataset folder: not pushed"));
     }
     if summary.commits.is_empty() {
         lines.push(format!("push: {} is up to date ({} files, nothing sent)", summary.url, summary.files));

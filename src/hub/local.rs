@@ -2,11 +2,12 @@
 //! compared with.
 //!
 //! Pushed: the card `README.md`, every file under `data/` (the Parquet shards its configs
-//! name), `chat.jsonl` when present, and the audio files `chat.jsonl` refers to when they lie
-//! inside the folder. Never pushed: `.prep/` (resume caches), hidden files (the temporary
-//! names of an interrupted atomic write), and anything else in the folder. Audio that
-//! `chat.jsonl` refers to outside the folder cannot be pushed under the same reference; it is
-//! reported, not uploaded.
+//! name), the chat export `chat/<split>.jsonl` when present, and the audio files its rows'
+//! `audio` column refers to (`audio/clips/<clip id>.wav`) when they lie inside the folder.
+//! Never pushed: `.prep/` (resume caches), hidden files (the temporary names of an
+//! interrupted atomic write), and anything else in the folder. Audio a chat row refers to
+//! outside the folder cannot be pushed under the same reference; it is reported, not
+//! uploaded.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -18,12 +19,14 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
+use crate::qa::chat::{CHAT_DIR, CLIP_AUDIO_DIR};
+
 /// The card, which the Hub and `datasets` read the configs from.
 pub const CARD: &str = "README.md";
 /// The folder of the Parquet shards.
 pub const DATA: &str = "data";
-/// The chat-format export, whose audio references are pushed with it.
-pub const CHAT: &str = "chat.jsonl";
+/// The folders a push mirrors: their remote files with no local counterpart are deleted.
+pub const MIRRORED: [&str; 3] = [DATA, CHAT_DIR, CLIP_AUDIO_DIR];
 
 /// One local file to be pushed, with the hashes that identify its content on the Hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +99,7 @@ fn hex(bytes: &[u8]) -> String {
 pub struct Selection {
     /// Sorted by repo path.
     pub files: Vec<LocalFile>,
-    /// Audio that `chat.jsonl` refers to outside the folder (not pushed).
+    /// Audio that a chat file refers to outside the folder (not pushed).
     pub outside_audio: Vec<String>,
 }
 
@@ -109,17 +112,12 @@ pub fn select(dataset: &Path) -> Result<Selection> {
         );
     }
     let mut paths = BTreeSet::from([PathBuf::from(CARD)]);
-    for entry in WalkDir::new(dataset.join(DATA)).follow_links(true) {
-        let entry = entry.with_context(|| format!("listing {}", dataset.join(DATA).display()))?;
-        let relative = entry.path().strip_prefix(dataset).unwrap_or(entry.path());
-        if entry.file_type().is_file() && !is_hidden(relative) {
-            paths.insert(relative.to_path_buf());
-        }
-    }
+    paths.extend(files_under(dataset, DATA)?);
+    let chat_files: Vec<PathBuf> =
+        files_under(dataset, CHAT_DIR)?.into_iter().filter(|path| path.extension().is_some_and(|e| e == "jsonl")).collect();
     let mut outside_audio = Vec::new();
-    if dataset.join(CHAT).is_file() {
-        paths.insert(PathBuf::from(CHAT));
-        for reference in chat_audio(&dataset.join(CHAT))? {
+    for chat in chat_files {
+        for reference in chat_audio(&dataset.join(&chat))? {
             match inside(dataset, &reference) {
                 Some(relative) if dataset.join(&relative).is_file() && !is_hidden(&relative) => {
                     paths.insert(relative);
@@ -127,11 +125,30 @@ pub fn select(dataset: &Path) -> Result<Selection> {
                 _ => outside_audio.push(reference),
             }
         }
+        paths.insert(chat);
     }
     outside_audio.sort();
     outside_audio.dedup();
     let files = paths.iter().map(|relative| local_file(dataset, relative)).collect::<Result<_>>()?;
     Ok(Selection { files, outside_audio })
+}
+
+/// The files under `dataset/folder` (links followed), relative to `dataset`, hidden ones
+/// left out; none when the folder does not exist.
+fn files_under(dataset: &Path, folder: &str) -> Result<Vec<PathBuf>> {
+    let root = dataset.join(folder);
+    if !root.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for entry in WalkDir::new(&root).follow_links(true) {
+        let entry = entry.with_context(|| format!("listing {}", root.display()))?;
+        let relative = entry.path().strip_prefix(dataset).unwrap_or(entry.path());
+        if entry.file_type().is_file() && !is_hidden(relative) {
+            files.push(relative.to_path_buf());
+        }
+    }
+    Ok(files)
 }
 
 fn local_file(dataset: &Path, relative: &Path) -> Result<LocalFile> {
@@ -165,7 +182,7 @@ fn is_hidden(relative: &Path) -> bool {
     relative.components().any(|part| part.as_os_str().to_string_lossy().starts_with('.'))
 }
 
-/// `reference` (a path in `chat.jsonl`) as a path relative to `dataset`, when it lies inside.
+/// `reference` (a chat row's audio path) as a path relative to `dataset`, when it lies inside.
 fn inside(dataset: &Path, reference: &str) -> Option<PathBuf> {
     let path = Path::new(reference);
     let relative = if path.is_absolute() {
@@ -177,8 +194,8 @@ fn inside(dataset: &Path, reference: &str) -> Option<PathBuf> {
     relative.components().all(|part| matches!(part, Component::Normal(_))).then_some(relative)
 }
 
-/// The audio paths `chat.jsonl` refers to (`{"type": "audio", "audio": PATH[#t=START,END]}`
-/// parts), in order of first appearance. URLs are not files and are skipped.
+/// The audio paths a chat file's rows refer to (their `audio` column), in order of first
+/// appearance. URLs are not files and are skipped.
 fn chat_audio(chat: &Path) -> Result<Vec<String>> {
     let file = File::open(chat).with_context(|| format!("opening {}", chat.display()))?;
     let mut seen = BTreeSet::new();
@@ -190,20 +207,14 @@ fn chat_audio(chat: &Path) -> Result<Vec<String>> {
         }
         let record: serde_json::Value = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}: not JSON", chat.display(), number + 1))?;
-        for reference in audio_parts(&record) {
-            let path = reference.split_once("#t=").map_or(reference, |(path, _)| path);
-            if !path.contains("://") && seen.insert(path.to_string()) {
-                references.push(path.to_string());
-            }
+        if let Some(path) = record.get("audio").and_then(|audio| audio.as_str())
+            && !path.contains("://")
+            && seen.insert(path.to_string())
+        {
+            references.push(path.to_string());
         }
     }
     Ok(references)
-}
-
-fn audio_parts(record: &serde_json::Value) -> impl Iterator<Item = &str> {
-    let messages = record.get("messages").and_then(|m| m.as_array()).into_iter().flatten();
-    let parts = messages.filter_map(|m| m.get("content")?.as_array()).flatten();
-    parts.filter(|part| part.get("type").and_then(|t| t.as_str()) == Some("audio")).filter_map(|part| part.get("audio")?.as_str())
 }
 
 #[cfg(test)]
@@ -243,16 +254,25 @@ mod tests {
         write("data/clips/.tmpA1b2", b"half");
         write(".prep/manifest.json", b"{}");
         write("notes.txt", b"private");
-        write("audio/a.wav", b"RIFF");
-        let chat = [
-            r#"{"messages":[{"role":"user","content":[{"type":"audio","audio":"audio/a.wav#t=0.000,25.000"},{"type":"text","text":"?"}]}]}"#,
-            r#"{"messages":[{"role":"user","content":[{"type":"audio","audio":"/elsewhere/b.wav#t=0.000,25.000"}]}]}"#,
-            r#"{"messages":[{"role":"user","content":[{"type":"audio","audio":"../c.wav"}]}]}"#,
-        ];
-        write("chat.jsonl", chat.join("\n").as_bytes());
+        write("audio/clips/a/0000.wav", b"RIFF");
+        write("audio/clips/a/0001.wav", b"RIFF");
+        write("audio/clips/unreferenced.wav", b"RIFF");
+        let row = |audio: &str| format!(r#"{{"id":"x","audio":"{audio}","prompt":[],"completion":[]}}"#);
+        let train = [row("audio/clips/a/0000.wav"), row("/elsewhere/b.wav"), row("audio/clips/a/0000.wav")];
+        write("chat/train.jsonl", train.join("\n").as_bytes());
+        write("chat/test.jsonl", [row("audio/clips/a/0001.wav"), row("../c.wav")].join("\n").as_bytes());
+        write("chat/.test.jsonl.prep-tmp-Ab12", b"half");
         let selection = select(root).expect("selected");
         let paths: Vec<&str> = selection.files.iter().map(|f| f.repo_path.as_str()).collect();
-        assert_eq!(paths, ["README.md", "audio/a.wav", "chat.jsonl", "data/clips/train-00000-of-00001.parquet"]);
+        let expected = [
+            "README.md",
+            "audio/clips/a/0000.wav",
+            "audio/clips/a/0001.wav",
+            "chat/test.jsonl",
+            "chat/train.jsonl",
+            "data/clips/train-00000-of-00001.parquet",
+        ];
+        assert_eq!(paths, expected);
         assert_eq!(selection.outside_audio, ["../c.wav", "/elsewhere/b.wav"]);
         assert_eq!(selection.files[0].size, 8);
     }

@@ -1,11 +1,12 @@
 //! What a push must change on the Hub, decided from the local files and the remote tree
-//! alone (no I/O): the files whose content the Hub lacks, the stale files under `data/`
-//! it must drop (their names would still match the card's `data/<config>/<split>-*`
-//! globs), and how those changes are cut into commits.
+//! alone (no I/O): the files whose content the Hub lacks, the stale files in the folders a
+//! push mirrors (`data/`, `chat/`, `audio/clips/`: a stale shard's name would still match
+//! the card's `data/<config>/<split>-*` globs, a stale clip would linger unreferenced) it
+//! must drop, and how those changes are cut into commits.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::local::{CARD, DATA, LocalFile};
+use super::local::{CARD, LocalFile, MIRRORED};
 
 /// A file in the remote tree: its path and git object id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub struct Plan<'a> {
     pub uploads: Vec<&'a LocalFile>,
     /// Local files the Hub already holds, byte for byte.
     pub unchanged: usize,
-    /// Remote files under `data/` with no local counterpart.
+    /// Remote files in the mirrored folders with no local counterpart.
     pub deletes: Vec<String>,
 }
 
@@ -56,10 +57,10 @@ impl<'a> Plan<'a> {
             .iter()
             .partition(|file| remote.get(file.repo_path.as_str()).is_some_and(|oid| file.hashes.matches(oid)));
         let local_paths: BTreeSet<&str> = local.iter().map(|f| f.repo_path.as_str()).collect();
-        let data = format!("{DATA}/");
+        let mirrored = |path: &str| MIRRORED.iter().any(|folder| path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/')));
         let deletes = remote
             .keys()
-            .filter(|path| path.starts_with(&data) && !local_paths.contains(*path))
+            .filter(|path| mirrored(path) && !local_paths.contains(*path))
             .map(|path| path.to_string())
             .collect();
         Plan { uploads, unchanged: unchanged.len(), deletes }
@@ -106,18 +107,23 @@ mod tests {
 
     #[test]
     fn files_the_hub_holds_as_blob_or_lfs_pointer_are_not_sent_again() {
-        let local = [file("README.md", b"card"), file("data/a/train-0.parquet", b"rows"), file("chat.jsonl", b"{}")];
+        let local = [file("README.md", b"card"), file("data/a/train-0.parquet", b"rows"), file("chat/train.jsonl", b"{}")];
         let tree = [
             remote("README.md", &local[0].hashes.blob_oid),
             remote("data/a/train-0.parquet", &local[1].hashes.pointer_oid),
-            remote("chat.jsonl", "0000000000000000000000000000000000000000"),
+            remote("chat/train.jsonl", "0000000000000000000000000000000000000000"),
             remote("data/a/train-1.parquet", "1111111111111111111111111111111111111111"),
+            remote("chat/old.jsonl", "1111111111111111111111111111111111111111"),
+            remote("audio/clips/gone.wav", "1111111111111111111111111111111111111111"),
+            remote("audio/piece.wav", "1111111111111111111111111111111111111111"),
+            remote("database/x", "1111111111111111111111111111111111111111"),
             remote(".gitattributes", "2222222222222222222222222222222222222222"),
         ];
         let plan = Plan::new(&local, &tree);
         assert_eq!(plan.uploads, [&local[2]]);
         assert_eq!(plan.unchanged, 2);
-        assert_eq!(plan.deletes, ["data/a/train-1.parquet"], "stale shards go, other files stay");
+        let stale = ["audio/clips/gone.wav", "chat/old.jsonl", "data/a/train-1.parquet"];
+        assert_eq!(plan.deletes, stale, "stale shards, chat files and clips go, other files stay");
         assert_eq!(plan.bytes(), 2);
         assert!(Plan::new(&local[..2], &tree[..2]).is_empty());
     }

@@ -72,12 +72,12 @@ pub struct PushSummary {
     pub unchanged: usize,
     pub uploaded: usize,
     pub uploaded_bytes: u64,
-    /// Stale files under `data/` removed from the Hub.
+    /// Stale files in the mirrored folders (`local::MIRRORED`) removed from the Hub.
     pub deleted: usize,
     /// The commits made, by id (empty when the Hub was up to date).
     pub commits: Vec<String>,
     pub pull_request: Option<PullRequest>,
-    /// Audio that `chat.jsonl` refers to outside the folder, not pushed.
+    /// Audio that a chat file refers to outside the folder, not pushed.
     pub outside_audio: Vec<String>,
 }
 
