@@ -139,12 +139,12 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
     let mut back = vec![0u16; frames * width];
     for f in 0..frames {
         let reference = grid.beat_length_at(time(f)).ln();
-        for i in 0..width {
+        // The periods within `PERIOD_RANGE` of the grid's beat here: an index range.
+        let lowest = log_period.partition_point(|&l| reference - l > PERIOD_RANGE.ln());
+        let highest = log_period.partition_point(|&l| l - reference <= PERIOD_RANGE.ln());
+        for i in lowest..highest {
             let d = d_min + i;
             let anchor = log_period[i] - reference;
-            if anchor.abs() > PERIOD_RANGE.ln() {
-                continue;
-            }
             let mut best = if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
             let mut from = 0u16;
             if f >= d {
