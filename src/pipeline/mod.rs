@@ -35,7 +35,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +155,7 @@ pub fn run(pipeline: &Pipeline) -> Result<RunSummary> {
     }
     let clips_path = work.join("clips.jsonl");
     let qa_path = work.join("qa.jsonl");
-    let (clips, pairs) = collect(&store, &stored, &absolute(out)?, &clips_path, &qa_path)?;
+    let (clips, pairs) = collect(&store, &stored, &absolute(&pipeline.output)?, &clips_path, &qa_path)?;
     store.retain_used()?;
     summary.clips = clips;
     summary.pairs = pairs;
@@ -284,8 +284,9 @@ fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, tem
 /// Concatenates the stored records, in piece order, into the clips and Q&A JSONL files
 /// (each written atomically). Returns the numbers of clips and pairs. Audio inside the
 /// dataset folder `root` (the demo's) is named relative to the clips file's folder
-/// (`../audio/00.wav`, as its readers resolve it), so the folder can be moved; audio
-/// elsewhere (a URMP or MusicNet copy) keeps its absolute path.
+/// (`../audio/00.wav`, as its readers resolve it; from a shard's folder
+/// `../../../../audio/00.wav`, which `prep merge` rebases), so the folder can be moved;
+/// audio elsewhere (a URMP or MusicNet copy) keeps its absolute path.
 fn collect(
     store: &Store,
     stored: &[(Key, &str)],
@@ -293,6 +294,11 @@ fn collect(
     clips_path: &Path,
     qa_path: &Path,
 ) -> Result<(usize, usize)> {
+    let clips_dir = absolute(clips_path.parent().context("the clips file has a folder")?)?;
+    let up: PathBuf = match clips_dir.strip_prefix(root) {
+        Ok(below) => below.components().map(|_| Path::new("..")).collect(),
+        Err(_) => bail!("{} is not inside the dataset folder {}", clips_dir.display(), root.display()),
+    };
     let (mut clips, mut qa) = (Vec::new(), Vec::new());
     let (mut clip_count, mut pair_count) = (0, 0);
     for (key, id) in stored {
@@ -302,7 +308,7 @@ fn collect(
             if let Some(audio) = &mut clip.audio
                 && let Ok(inside) = audio.path.strip_prefix(root)
             {
-                audio.path = Path::new("..").join(inside);
+                audio.path = up.join(inside);
             }
             writeln!(clips, "{}", serde_json::to_string(&clip)?)?;
         }

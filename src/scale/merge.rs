@@ -35,13 +35,14 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, ErrorKind, Lines};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use super::Partition;
 use super::staging::{Marker, ShardState, Stage, mark_merged, parse_shard_dir, shard_state, shards_root};
+use crate::clips::Clip;
 use crate::datasets::Split;
 use crate::output::{TempFolder, remove_stale_temp_files, write_atomically, write_atomically_with};
 use crate::qa::chat::{CHAT_DIR, CLIP_AUDIO_DIR, remove_other_clip_audio};
@@ -426,17 +427,49 @@ fn remove_if_present(path: &Path) -> Result<()> {
 /// Reads the id of the piece a JSONL record belongs to.
 type PieceOf = fn(&serde_json::Value) -> Option<String>;
 
+/// Rewrites a record read from the shard folder `shard` for the dataset folder `output`.
+type Rebase = fn(line: String, shard: &Path, output: &Path) -> Result<String>;
+
+/// A record kept as the shard wrote it.
+fn as_written(line: String, _: &Path, _: &Path) -> Result<String> {
+    Ok(line)
+}
+
+/// A clip record whose audio a shard named relative to its own `.prep/` folder
+/// (`../../../../audio/00.wav`), named relative to the dataset's `.prep/` folder instead,
+/// as a single-process run names it (`../audio/00.wav`); written as the run writes it.
+fn rebase_clip_audio(line: String, shard: &Path, output: &Path) -> Result<String> {
+    let mut clip: Clip = serde_json::from_str(&line).context("a clip record that is not a clip")?;
+    let Some(audio) = clip.audio.as_mut().filter(|audio| audio.path.is_relative()) else { return Ok(line) };
+    let mut resolved = shard.join(".prep");
+    for part in audio.path.components() {
+        match part {
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::CurDir => {}
+            other => resolved.push(other),
+        }
+    }
+    let inside = resolved.strip_prefix(output).with_context(|| {
+        format!("clip {}: its audio {} lies outside {}", clip.id, audio.path.display(), output.display())
+    })?;
+    audio.path = Path::new("..").join(inside);
+    Ok(serde_json::to_string(&clip)?)
+}
+
 /// The run stage's JSONL records, merged in piece order: the clips and Q&A records a
 /// later `prep embed OUTPUT` reads, and the chat export, split by split.
 fn merge_records(output: &Path, dirs: &[PathBuf]) -> Result<()> {
     let piece_of_clip: PieceOf = |line| line["piece_id"].as_str().map(str::to_string);
     let piece_of_pair: PieceOf = |line| line["clip_id"].as_str().and_then(parent_id);
-    let mut records = vec![(PathBuf::from(".prep/clips.jsonl"), piece_of_clip, true)];
-    records.push((PathBuf::from(".prep/qa.jsonl"), piece_of_pair, true));
+    let mut records: Vec<(PathBuf, PieceOf, Rebase, bool)> =
+        vec![(PathBuf::from(".prep/clips.jsonl"), piece_of_clip, rebase_clip_audio, true)];
+    records.push((PathBuf::from(".prep/qa.jsonl"), piece_of_pair, as_written, true));
     for split in [Split::Train, Split::Validation, Split::Test] {
-        records.push((Path::new(CHAT_DIR).join(format!("{split}.jsonl")), piece_of_pair, false));
+        records.push((Path::new(CHAT_DIR).join(format!("{split}.jsonl")), piece_of_pair, as_written, false));
     }
-    for (relative, piece_of, always) in records {
+    for (relative, piece_of, rebase, always) in records {
         let inputs: Vec<PathBuf> = dirs.iter().map(|dir| dir.join(&relative)).filter(|path| path.is_file()).collect();
         let out = output.join(&relative);
         if inputs.is_empty() && !always {
@@ -444,9 +477,14 @@ fn merge_records(output: &Path, dirs: &[PathBuf]) -> Result<()> {
             remove_if_present(&out)?;
             continue;
         }
-        merge_sorted_lines(&inputs, piece_of, &out)?;
+        merge_sorted_lines(&inputs, piece_of, |line, input| rebase(line, shard_of(input, &relative), output), &out)?;
     }
     Ok(())
+}
+
+/// The shard folder of `input`, a file at `relative` inside it.
+fn shard_of<'a>(input: &'a Path, relative: &Path) -> &'a Path {
+    input.ancestors().nth(relative.components().count()).unwrap_or(input)
 }
 
 /// The piece id of a clip id (`demo/03/0001` -> `demo/03`).
@@ -481,8 +519,14 @@ impl Input<'_> {
 }
 
 /// Merges JSONL files each sorted by `key` into `out` (atomically), streaming: a line
-/// per input in memory. Equal keys keep input order.
-fn merge_sorted_lines(inputs: &[PathBuf], key: PieceOf, out: &Path) -> Result<()> {
+/// per input in memory, each rewritten by `rebase` (given its input file). Equal keys keep
+/// input order.
+fn merge_sorted_lines(
+    inputs: &[PathBuf],
+    key: PieceOf,
+    rebase: impl Fn(String, &Path) -> Result<String>,
+    out: &Path,
+) -> Result<()> {
     let mut inputs = inputs
         .iter()
         .map(|path| {
@@ -499,6 +543,8 @@ fn merge_sorted_lines(inputs: &[PathBuf], key: PieceOf, out: &Path) -> Result<()
     write_atomically_with(out, |writer| {
         while let Some(Reverse((_, index))) = heap.pop() {
             if let Some(line) = inputs[index].current.take() {
+                let path = inputs[index].path;
+                let line = rebase(line, path).with_context(|| format!("{}", path.display()))?;
                 writeln!(writer, "{line}")?;
             }
             if let Some(piece) = inputs[index].advance(key)? {
@@ -531,7 +577,8 @@ mod tests {
         };
         let inputs = [write("a", &["p1", "p1", "p4"]), write("b", &["p2", "p3", "p3"]), write("c", &[])];
         let out = dir.path().join("out.jsonl");
-        merge_sorted_lines(&inputs, |v| v["piece_id"].as_str().map(str::to_string), &out).expect("merges");
+        let piece_of: PieceOf = |v| v["piece_id"].as_str().map(str::to_string);
+        merge_sorted_lines(&inputs, piece_of, |line, _| Ok(line), &out).expect("merges");
         let merged: Vec<String> = fs::read_to_string(&out)
             .expect("reads")
             .lines()
@@ -541,5 +588,24 @@ mod tests {
         let names: Vec<String> =
             fs::read_dir(dir.path()).expect("lists").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
         assert!(names.iter().all(|name| !name.contains(crate::output::TEMP_MARKER)), "{names:?}");
+    }
+
+    #[test]
+    fn a_shards_clip_audio_is_named_from_the_datasets_clips_file() {
+        let output = Path::new("/data/out");
+        let shard = output.join(".prep/shards/run-0001-of-0004");
+        assert_eq!(shard_of(&shard.join(".prep/clips.jsonl"), Path::new(".prep/clips.jsonl")), shard);
+        let clip = |audio: &str| {
+            format!(
+                r#"{{"id":"demo/03/0001","piece_id":"demo/03","source":"demo","split":"train","index":1,"start_s":25.0,"end_s":50.0,"audio":{{"path":"{audio}","start_s":25.0,"end_s":50.0}},"abc":"X:1","tempo_bpm":120.0,"metre":"4/4","key":"C","instruments":["Violin"],"note_count":3}}"#
+            )
+        };
+        let path_of = |line: &str| serde_json::from_str::<Clip>(line).expect("a clip").audio.expect("audio").path;
+        let rebased = rebase_clip_audio(clip("../../../../audio/03.wav"), &shard, output).expect("rebased");
+        assert_eq!(path_of(&rebased), Path::new("../audio/03.wav"));
+        let elsewhere = clip("/corpora/urmp/03.wav");
+        assert_eq!(rebase_clip_audio(elsewhere.clone(), &shard, output).expect("kept"), elsewhere);
+        let error = rebase_clip_audio(clip("../../../../../x.wav"), &shard, output).unwrap_err();
+        assert!(format!("{error:#}").contains("outside /data/out"), "{error:#}");
     }
 }
