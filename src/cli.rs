@@ -89,8 +89,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// The dataset folder: README.md and data/ (and chat.jsonl with the audio it refers to
-    /// inside the folder); never .prep/ or hidden temporary files.
+    /// The dataset folder: README.md and data/ (and chat/<split>.jsonl with the clip audio
+    /// under audio/clips/ it refers to); never .prep/ or hidden temporary files.
     pub dataset: PathBuf,
     /// The dataset repo, owner/name.
     #[arg(long, value_parser = str::parse::<RepoId>)]
