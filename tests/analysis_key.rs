@@ -26,24 +26,20 @@ fn corpus() -> Vec<(Score, Key)> {
 }
 
 fn correct(profile: &KeyProfile, right: impl Fn(Key, Key) -> bool) -> usize {
-    corpus()
-        .iter()
-        .filter(|(score, key)| right(estimate_key_with(score, profile), *key))
-        .count()
+    corpus().iter().filter(|(score, key)| right(estimate_key_with(score, profile), *key)).count()
 }
 
 /// The measurement behind the method and the default profile (see `analysis::key`): the
-/// signature with the fewest accidentals is right on all 96 pieces with every profile,
-/// which then tell the modes apart on 94, 87 and 83 (the best of the 24 profile
-/// correlations, the method before, named 93, 75 and 61 keys).
+/// signature with the fewest accidentals is right on all 96 pieces with every profile, and
+/// the mode, from the final and the raised leading tone, on 95 (the profile correlation
+/// alone told the modes apart on 94, 87 and 83; the best of the 24 correlations, the
+/// method before that, named 93, 75 and 61 keys).
 #[test]
-fn fewest_accidentals_give_every_signature_and_the_profile_most_modes() {
+fn fewest_accidentals_give_every_signature_and_the_final_the_mode() {
     for profile in [&TEMPERLEY_KOSTKA_PAYNE, &ALBRECHT_SHANAHAN, &KRUMHANSL_KESSLER] {
         assert_eq!(correct(profile, |found, key| found.fifths == key.fifths), 96);
+        assert_eq!(correct(profile, |found, key| found == key), 95);
     }
-    assert_eq!(correct(&TEMPERLEY_KOSTKA_PAYNE, |found, key| found == key), 94);
-    assert_eq!(correct(&ALBRECHT_SHANAHAN, |found, key| found == key), 87);
-    assert_eq!(correct(&KRUMHANSL_KESSLER, |found, key| found == key), 83);
 }
 
 /// A melody in A harmonic minor with 3 G sharps, the most frequent note off C major: the
@@ -72,11 +68,7 @@ fn a_raised_leading_tone_does_not_move_the_signature() {
 /// One piece per key (the first 24 of the corpus): at least 90% right with the default.
 #[test]
 fn default_names_at_least_22_of_24_keys() {
-    let right = corpus()
-        .iter()
-        .take(24)
-        .filter(|(score, key)| estimate_key(score) == *key)
-        .count();
+    let right = corpus().iter().take(24).filter(|(score, key)| estimate_key(score) == *key).count();
     assert!(right >= 22, "{right} of 24 keys");
 }
 
@@ -94,12 +86,7 @@ fn drums_do_not_count() {
     let spec = PieceSpec::new(2, false, 4, 4);
     let mut score = tonal_piece(&spec, 9);
     let key = estimate_key(&score);
-    let hits = (0..400).map(|i| Note {
-        start: i * 120,
-        duration: 2000,
-        pitch: 37 + (i % 5) as u8,
-        velocity: 100,
-    });
+    let hits = (0..400).map(|i| Note { start: i * 120, duration: 2000, pitch: 37 + (i % 5) as u8, velocity: 100 });
     score.parts.push(Part {
         name: None,
         instrument: Instrument::drums(),
@@ -115,4 +102,3 @@ fn drums_do_not_count() {
 fn a_score_without_notes_is_in_c_major() {
     assert_eq!(estimate_key(&Score::new(480)), Key::new(0, Mode::Major));
 }
-
