@@ -86,7 +86,9 @@ fn pickup_tuplets_may_count_from_the_pickup_start() {
 #[test]
 fn tempo_takes_the_coarsest_beat_that_keeps_the_timing() {
     // 69.503 BPM: 1/4=70 would play 0.7 % fast; 1/8=139 (69.5) is 43 ppm off. The
-    // change to 900,000 us (66.667 BPM) has no shorter form within 50 ppm than 1/512.
+    // change to 900,000 us (66.667 BPM) has no shorter form within 50 ppm than 1/512,
+    // but it lasts one bar (3.6 s) to the end: 1/32=533 leaves 2.3 ms of drift there,
+    // within MAX_DRIFT_SECONDS (1/16=267 would leave 4.5 ms).
     let mut s = scale();
     s.tempo = TempoMap::from_changes(vec![
         TempoChange { tick: 0, micros_per_quarter: 863_272 },
@@ -94,7 +96,7 @@ fn tempo_takes_the_coarsest_beat_that_keeps_the_timing() {
     ]);
     let text = abc(&s);
     assert!(text.contains("\nQ:1/8=139\n"), "{text}");
-    assert!(body(&s).starts_with("[V:1] CDEF|[Q:1/512=8533]G2c2|]"), "{text}");
+    assert!(body(&s).starts_with("[V:1] CDEF|[Q:1/32=533]G2c2|]"), "{text}");
 }
 
 #[test]

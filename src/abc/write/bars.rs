@@ -12,7 +12,7 @@
 //! applies to an overlay after the main line's mid-bar `[K:]` (see docs/abc-dialect.md).
 
 use super::rhythm::{self, HISTOGRAM_SIZE, Len};
-use super::tempo::Tempo;
+use super::tempo::{Tempo, written_tempi};
 use super::tuplets::{BarGrid, Ratio, Segment, group_bar};
 use super::voices::Line;
 use crate::score::{Key, Score};
@@ -88,14 +88,7 @@ impl Timeline {
                 keys.push((change.tick, change.key));
             }
         }
-        let first_tempo = Tempo::from_micros(score.tempo.at(0).micros_per_quarter);
-        let mut tempos: Vec<(u64, Tempo)> = Vec::new();
-        for change in score.tempo.changes().iter().filter(|c| c.tick > 0) {
-            let value = Tempo::from_micros(change.micros_per_quarter);
-            if tempos.last().map_or(first_tempo, |t| t.1) != value {
-                tempos.push((change.tick, value));
-            }
-        }
+        let (first_tempo, tempos) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick());
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
         let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);

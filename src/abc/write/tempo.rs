@@ -6,8 +6,18 @@
 //! a finer beat instead of a rounded quarter because 69.503 BPM written `Q:1/4=70` plays
 //! 0.7 % fast, 0.4 s a minute, while `Q:1/8=139` (69.5 BPM) is 43 ppm off. Beats of
 //! 3/8 or 1/2 add nothing: every tempo they write exactly, a binary beat writes too.
+//!
+//! A tempo map that changes often (a performance's rubato, followed beat by beat) is
+//! written by error feedback instead: each stretch's tempo is rounded so that the time
+//! written so far stays within `MAX_DRIFT_SECONDS` of the map's, the rounding of one
+//! stretch made up in the next. Short stretches then take plain quarter-note tempi
+//! (`[Q:1/4=344]`, 1.5 ms off over a one-second stretch, where 50 ppm asked for
+//! `[Q:1/64=5495]`), and the drift never adds up; a long stretch, where a rounded quarter
+//! would drift beyond the bound, still takes the finer beat that `MAX_RELATIVE_ERROR` asks.
 
 use std::fmt;
+
+use crate::score::TempoMap;
 
 /// Largest relative difference between the written tempo and the MIDI tempo: 50 ppm,
 /// 3 ms per minute of music (the target is 5 ms; abc2midi rounds the tempo it writes
@@ -18,6 +28,11 @@ pub const MAX_RELATIVE_ERROR: f64 = 50e-6;
 /// 2^24 - 1 us per quarter, 3.6 BPM) is within `MAX_RELATIVE_ERROR` before that; slower
 /// ones get the closest this beat allows.
 const FINEST_BEAT_EXPONENT: u32 = 16;
+
+/// Largest gap, in seconds, that written tempi may leave between the time they have played
+/// and the tempo map's at the end of any stretch: 3 ms, below what a listener or the
+/// 50 ms onset tolerance of transcription metrics can tell.
+pub const MAX_DRIFT_SECONDS: f64 = 0.003;
 
 /// A written tempo: `per_minute` beats of a `1/beat` note per minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +64,58 @@ impl Tempo {
         }
         best
     }
+
+    /// Quarter notes per minute.
+    fn quarter_bpm(self) -> f64 {
+        f64::from(self.per_minute) * 4.0 / f64::from(self.beat)
+    }
+
+    /// The tempo to write for a stretch of `quarters` quarter notes at
+    /// `micros_per_quarter`, when the time written before it runs `drift` seconds ahead
+    /// of the map: the coarsest beat whose rounded tempo, aimed at making up the drift,
+    /// leaves at most `MAX_DRIFT_SECONDS` at the stretch's end, else `from_micros`'s.
+    fn for_stretch(micros_per_quarter: u32, quarters: f64, drift: f64) -> Tempo {
+        let exact = Tempo::from_micros(micros_per_quarter);
+        let seconds = quarters * f64::from(micros_per_quarter.max(1)) * 1e-6;
+        let aimed = seconds - drift;
+        if quarters <= 0.0 || aimed <= 0.0 {
+            return exact;
+        }
+        let aimed_bpm = 60.0 * quarters / aimed;
+        for exponent in 2..=FINEST_BEAT_EXPONENT {
+            let beat = 1u32 << exponent;
+            if beat >= exact.beat {
+                break;
+            }
+            let per_minute = (aimed_bpm * f64::from(beat) / 4.0).round().clamp(1.0, f64::from(u32::MAX));
+            let tempo = Tempo { beat, per_minute: per_minute as u32 };
+            if (drift + 60.0 * quarters / tempo.quarter_bpm() - seconds).abs() <= MAX_DRIFT_SECONDS {
+                return tempo;
+            }
+        }
+        exact
+    }
+}
+
+/// The tempi to write for a tempo map: the first, and each later change that writes a
+/// different tempo, with its tick (see the module doc). `end` is the tick where the
+/// music ends, the end of the last stretch.
+pub fn written_tempi(map: &TempoMap, ticks_per_quarter: u32, end: u64) -> (Tempo, Vec<(u64, Tempo)>) {
+    let mut stretches = vec![(0, map.at(0).micros_per_quarter)];
+    stretches.extend(map.changes().iter().filter(|c| c.tick > 0).map(|c| (c.tick, c.micros_per_quarter)));
+    let mut written: Vec<(u64, Tempo)> = Vec::new();
+    let mut drift = 0.0;
+    for (i, &(tick, micros)) in stretches.iter().enumerate() {
+        let next = stretches.get(i + 1).map_or(end.max(tick), |s| s.0);
+        let quarters = (next - tick) as f64 / f64::from(ticks_per_quarter.max(1));
+        let tempo = Tempo::for_stretch(micros, quarters, drift);
+        drift += 60.0 * quarters / tempo.quarter_bpm() - quarters * f64::from(micros) * 1e-6;
+        if written.last().is_none_or(|w| w.1 != tempo) {
+            written.push((tick, tempo));
+        }
+    }
+    let first = written.remove(0).1;
+    (first, written)
 }
 
 impl fmt::Display for Tempo {
@@ -60,6 +127,7 @@ impl fmt::Display for Tempo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::TempoChange;
 
     fn written(micros: u32) -> String {
         Tempo::from_micros(micros).to_string()
@@ -82,6 +150,37 @@ mod tests {
         assert_eq!(written(900_000), "1/512=8533");
         // 99.75 BPM: 1/16=399.
         assert_eq!(written(601_504), "1/16=399");
+    }
+
+    /// A performance's rubato, one tempo per beat around 344 BPM (quarter), for a minute:
+    /// every change is written as a quarter-note tempo, and the written time never drifts
+    /// more than `MAX_DRIFT_SECONDS` from the map's at any change.
+    #[test]
+    fn rubato_takes_quarter_tempi_without_drift() {
+        let tpq = 960u32;
+        let micros: Vec<u32> = (0..344u32).map(|i| 174_418 + (i * 7919 % 23_000)).collect();
+        let changes = micros.iter().zip(0u64..).map(|(&m, i)| TempoChange { tick: i * u64::from(tpq), micros_per_quarter: m });
+        let map = TempoMap::from_changes(changes.collect());
+        let end = micros.len() as u64 * u64::from(tpq);
+        let (first, later) = written_tempi(&map, tpq, end);
+        let mut all = vec![(0, first)];
+        all.extend(later);
+        assert!(all.iter().all(|(_, t)| t.beat == 4), "{all:?}");
+        let (mut written, mut truth) = (0.0, 0.0);
+        for (beat, &m) in micros.iter().enumerate() {
+            let tempo = all.iter().rev().find(|(tick, _)| *tick <= beat as u64 * u64::from(tpq)).unwrap().1;
+            written += 60.0 / tempo.quarter_bpm();
+            truth += f64::from(m) * 1e-6;
+            assert!((written - truth).abs() <= MAX_DRIFT_SECONDS + 1e-9, "beat {beat}: {written} vs {truth}");
+        }
+    }
+
+    /// One long stretch cannot make up a rounded quarter: it keeps the exact form.
+    #[test]
+    fn one_long_stretch_keeps_the_exact_beat() {
+        let map = TempoMap::constant(863_272);
+        assert_eq!(written_tempi(&map, 480, 480 * 400).0.to_string(), "1/8=139");
+        assert_eq!(written_tempi(&TempoMap::constant(500_000), 480, 480 * 400).0.to_string(), "1/4=120");
     }
 
     #[test]
