@@ -16,7 +16,8 @@ renders every ABC back to MIDI, and the rendered notes are compared with the inp
 - offset F1: the same with offset_ratio 0.2 (offset within max(50 ms, 20 % of the note));
 - metre / key: the ABC's first M: / K: against the first time / key signature the score
   file states (for performed copies: their score's); files that state none are left out;
-  key = same tonic and mode (major/minor);
+  key = same tonic and mode (major/minor); key signature = same sharps or flats, whatever
+  the mode (music21 states most modal pieces' signatures as major keys);
 - abc2midi: files it rejects (no MIDI written) and its Error/Warning lines;
 - voices: distinct V: per part of the input (a part = track + channel + program with
   notes), files with more voices than parts, files with more voices than the parts'
@@ -330,6 +331,13 @@ def truth_of(corpus_set, variant, input_path):
 # ---------------------------------------------------------------- summarising
 
 
+def signature(key):
+    """The key signature of a (tonic pitch class, mode) key, as its major tonic's pitch class."""
+    tonic, mode = key
+    above_major_tonic = {"major": 0, "dor": 2, "phr": 4, "lyd": 5, "mix": 7, "minor": 9, "loc": 11}
+    return (tonic - above_major_tonic.get(mode, 0)) % 12
+
+
 def summarise(results):
     n = len(results)
     read = [r for r in results if "unreadable" not in r]
@@ -349,6 +357,7 @@ def summarise(results):
         "metre_files": len(metre_files),
         "key": sum(1 for r in key_files if r.get("key") and tuple(r["key"]) == tuple(r["stated_key"])) / max(1, len(key_files)),
         "key_files": len(key_files),
+        "signature": sum(1 for r in key_files if r.get("key") and signature(r["key"]) == signature(r["stated_key"])) / max(1, len(key_files)),
         "rejected": len(conv) - len(rendered),
         "files_with_errors": sum(1 for r in conv if r.get("abc2midi_errors", 0) or not r.get("rendered")),
         "error_lines": sum(r.get("abc2midi_errors", 0) for r in conv),
@@ -369,13 +378,13 @@ def summarise(results):
 
 def table(rows):
     lines = [
-        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | chars/note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | key signature | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | chars/note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (set_name, variant, tool), s in rows:
         lines.append(
             f"| {set_name} | {variant} | {tool} | {s['files']} | {s['converted']} | {s['onset_f1']:.3f} | {s['offset_f1']:.3f} | "
-            f"{s['metre']:.3f} | {s['key']:.3f} | {s['rejected']} | {s['files_with_errors']} ({s['error_lines']} / {s['warning_lines']}) | "
+            f"{s['metre']:.3f} | {s['key']:.3f} | {s['signature']:.3f} | {s['rejected']} | {s['files_with_errors']} ({s['error_lines']} / {s['warning_lines']}) | "
             f"{s['voices_per_part_max']:.1f} / {s['voices_per_part_median']:.1f} | {s['over_parts']} | {s['over_polyphony']} | "
             f"{s['overlays']} | {s['chars_per_note']:.1f} |")
     return "\n".join(lines)
