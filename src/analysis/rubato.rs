@@ -134,36 +134,37 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
         .map(|ij| (CONTINUITY * (log_period[ij / width] - log_period[ij % width]).powi(2)) as f32)
         .collect();
 
+    // The periods within `PERIOD_RANGE` of the grid's beat at each frame: an index range.
+    let allowed: Vec<(usize, usize)> = (0..frames)
+        .map(|f| {
+            let reference = grid.beat_length_at(time(f)).ln();
+            let lowest = log_period.partition_point(|&l| reference - l > PERIOD_RANGE.ln());
+            let highest = log_period.partition_point(|&l| l - reference <= PERIOD_RANGE.ln());
+            (lowest, highest)
+        })
+        .collect();
+    // A path may start at a frame up to `start_limit`, worth 0 there.
+    let start = |f: usize| if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
+    let steps = Steps { width, d_min, jump_bounds, jump_cost };
     let mut score = vec![f32::NEG_INFINITY; frames * width];
-    // Index + 1 of the previous beat's period, 0 for the first beat of the path.
-    let mut back = vec![0u16; frames * width];
-    for f in 0..frames {
+    for (f, &(lowest, highest)) in allowed.iter().enumerate() {
         let reference = grid.beat_length_at(time(f)).ln();
-        // The periods within `PERIOD_RANGE` of the grid's beat here: an index range.
-        let lowest = log_period.partition_point(|&l| reference - l > PERIOD_RANGE.ln());
-        let highest = log_period.partition_point(|&l| l - reference <= PERIOD_RANGE.ln());
+        let (rows, row) = score.split_at_mut(f * width);
         for i in lowest..highest {
-            let d = d_min + i;
-            let anchor = log_period[i] - reference;
-            let mut best = if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
-            let mut from = 0u16;
-            if f >= d {
-                let (from_j, to_j) = jump_bounds[i];
-                let previous = &score[(f - d) * width + from_j..(f - d) * width + to_j];
-                let costs = &jump_cost[i * width + from_j..i * width + to_j];
-                for (j, (&s, &cost)) in previous.iter().zip(costs).enumerate() {
-                    if s - cost > best {
-                        best = s - cost;
-                        from = (from_j + j) as u16 + 1;
-                    }
-                }
-            }
+            let best = steps.before(rows, f, i).map_or(start(f), |(previous, costs, _)| best_step(previous, costs).max(start(f)));
             if best > f32::NEG_INFINITY {
-                score[f * width + i] = (envelope[f] - ANCHOR * anchor * anchor) as f32 + best;
-                back[f * width + i] = from;
+                let anchor = log_period[i] - reference;
+                row[i] = (envelope[f] - ANCHOR * anchor * anchor) as f32 + best;
             }
         }
     }
+    // The back pass asks the few cells on the path again which step was best, with the
+    // same arithmetic as the forward pass (the first of equal steps, a start on a tie).
+    let best_from = |f: usize, i: usize| -> Option<usize> {
+        let (previous, costs, from_j) = steps.before(&score[..f * width], f, i)?;
+        let best = best_step(previous, costs);
+        (best > start(f)).then(|| from_j + previous.iter().zip(costs).position(|(&s, &c)| s - c == best).unwrap_or(0))
+    };
     let Some((mut f, mut i)) = (end_from.min(frames - 1)..frames)
         .flat_map(|f| (0..width).map(move |i| (f, i)))
         .filter(|&(f, i)| score[f * width + i] > f32::NEG_INFINITY)
@@ -172,17 +173,50 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
         return Vec::new();
     };
     let mut beats = vec![time(f)];
-    loop {
-        let from = back[f * width + i];
-        if from == 0 {
-            break;
-        }
+    while let Some(j) = best_from(f, i) {
         f -= d_min + i;
-        i = usize::from(from - 1);
+        i = j;
         beats.push(time(f));
     }
     beats.reverse();
     beats
+}
+
+/// The steps between beats of the path table: which periods a beat may follow (an index
+/// range per period index) and what each step costs.
+struct Steps {
+    width: usize,
+    d_min: usize,
+    jump_bounds: Vec<(usize, usize)>,
+    jump_cost: Vec<f32>,
+}
+
+impl Steps {
+    /// The scores of the beats before a beat at frame `f` of period index `i`, the cost
+    /// of each step from them, and the period index of the first; `rows` holds the
+    /// table's rows before `f`. None where the period reaches back before the first frame.
+    fn before<'a>(&'a self, rows: &'a [f32], f: usize, i: usize) -> Option<(&'a [f32], &'a [f32], usize)> {
+        let d = self.d_min + i;
+        let (from, to) = self.jump_bounds[i];
+        let row = f.checked_sub(d)? * self.width;
+        Some((&rows[row + from..row + to], &self.jump_cost[i * self.width + from..i * self.width + to], from))
+    }
+}
+
+/// The largest `previous[j] - costs[j]` (negative infinity for none), in lanes the
+/// compiler turns into vector instructions: the inner loop of the beat path.
+fn best_step(previous: &[f32], costs: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let (p_chunks, c_chunks) = (previous.chunks_exact(LANES), costs.chunks_exact(LANES));
+    let tail = p_chunks.remainder().iter().zip(c_chunks.remainder()).map(|(&p, &c)| p - c);
+    for (p, c) in p_chunks.zip(c_chunks) {
+        for k in 0..LANES {
+            let value = p[k] - c[k];
+            lanes[k] = if value > lanes[k] { value } else { lanes[k] };
+        }
+    }
+    lanes.into_iter().chain(tail).fold(f32::NEG_INFINITY, |a, b| if b > a { b } else { a })
 }
 
 /// The onset envelope at `frames` points `frame` seconds apart from `origin`: each event a
