@@ -134,24 +134,27 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
         .map(|ij| (CONTINUITY * (log_period[ij / width] - log_period[ij % width]).powi(2)) as f32)
         .collect();
 
-    // The periods within `PERIOD_RANGE` of the grid's beat at each frame: an index range.
-    let allowed: Vec<(usize, usize)> = (0..frames)
+    // At each frame, the log of the grid's beat there and the periods within
+    // `PERIOD_RANGE` of it (an index range).
+    let allowed: Vec<(f64, usize, usize)> = (0..frames)
         .map(|f| {
             let reference = grid.beat_length_at(time(f)).ln();
             let lowest = log_period.partition_point(|&l| reference - l > PERIOD_RANGE.ln());
             let highest = log_period.partition_point(|&l| l - reference <= PERIOD_RANGE.ln());
-            (lowest, highest)
+            (reference, lowest, highest)
         })
         .collect();
     // A path may start at a frame up to `start_limit`, worth 0 there.
     let start = |f: usize| if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
     let steps = Steps { width, d_min, jump_bounds, jump_cost };
     let mut score = vec![f32::NEG_INFINITY; frames * width];
-    for (f, &(lowest, highest)) in allowed.iter().enumerate() {
-        let reference = grid.beat_length_at(time(f)).ln();
+    for (f, &(reference, lowest, highest)) in allowed.iter().enumerate() {
         let (rows, row) = score.split_at_mut(f * width);
         for i in lowest..highest {
-            let best = steps.before(rows, f, i).map_or(start(f), |(previous, costs, _)| best_step(previous, costs).max(start(f)));
+            let best = match steps.before(rows, f, i) {
+                Some((previous, costs, _)) => best_step(previous, costs).max(start(f)),
+                None => start(f),
+            };
             if best > f32::NEG_INFINITY {
                 let anchor = log_period[i] - reference;
                 row[i] = (envelope[f] - ANCHOR * anchor * anchor) as f32 + best;
@@ -163,7 +166,8 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
     let best_from = |f: usize, i: usize| -> Option<usize> {
         let (previous, costs, from_j) = steps.before(&score[..f * width], f, i)?;
         let best = best_step(previous, costs);
-        (best > start(f)).then(|| from_j + previous.iter().zip(costs).position(|(&s, &c)| s - c == best).unwrap_or(0))
+        let first_best = previous.iter().zip(costs).position(|(&s, &c)| s - c == best);
+        (best > start(f)).then(|| from_j + first_best.unwrap_or(0))
     };
     let Some((mut f, mut i)) = (end_from.min(frames - 1)..frames)
         .flat_map(|f| (0..width).map(move |i| (f, i)))
