@@ -11,7 +11,10 @@ never tuned on. Run it once, after the work it checks; do not tune on what it sh
 Sets: bach (chorales), quartets (mozart, haydn, beethoven), monteverdi (madrigals),
 keyboard (chopin, cpebach, joplin, schubert, schumann, scarlatti, clementi): SAMPLE files
 of each (default 20), chosen by --seed.
-Usage: make_heldout.py OUT [--seed 1] [--sample 20]
+With --performed, each exported file also gets a performed copy (performed.py, seeded as
+make_corpus.py seeds its own: SEED-PIECE), as the issue's "quartets/chorales with human
+timing" row measured.
+Usage: make_heldout.py OUT [--seed 1] [--sample 20] [--performed]
 """
 
 import argparse
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from music21 import converter, corpus
 
+import performed
 from make_corpus import export
 
 SETS = {
@@ -38,6 +42,7 @@ def main():
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--performed", action="store_true", help="also write a performed copy of each file")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     for set_name, composers in SETS.items():
@@ -47,13 +52,16 @@ def main():
         for path in chosen:
             rel = str(path).split("corpus/", 1)[-1]
             target = args.out / set_name / "score" / (rel.replace("/", "-").rsplit(".", 1)[0] + ".mid")
-            if target.exists():
-                continue
-            try:
-                export(converter.parse(path), target)
-                print(f"{set_name}: {rel}", file=sys.stderr)
-            except Exception as error:  # a corpus file music21 cannot read or write
-                print(f"skip {rel}: {error}", file=sys.stderr)
+            if not target.exists():
+                try:
+                    export(converter.parse(path), target)
+                    print(f"{set_name}: {rel}", file=sys.stderr)
+                except Exception as error:  # a corpus file music21 cannot read or write
+                    print(f"skip {rel}: {error}", file=sys.stderr)
+                    continue
+            copy = args.out / set_name / "performed" / target.name
+            if args.performed and not copy.exists():
+                performed.perform_file(target, copy, seed=f"{args.seed}-{target.stem}")
 
 
 if __name__ == "__main__":
