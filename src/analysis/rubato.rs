@@ -134,21 +134,15 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
         .map(|ij| (CONTINUITY * (log_period[ij / width] - log_period[ij % width]).powi(2)) as f32)
         .collect();
 
-    // At each frame, the log of the grid's beat there and the periods within
-    // `PERIOD_RANGE` of it (an index range).
-    let allowed: Vec<(f64, usize, usize)> = (0..frames)
-        .map(|f| {
-            let reference = grid.beat_length_at(time(f)).ln();
-            let lowest = log_period.partition_point(|&l| reference - l > PERIOD_RANGE.ln());
-            let highest = log_period.partition_point(|&l| l - reference <= PERIOD_RANGE.ln());
-            (reference, lowest, highest)
-        })
-        .collect();
     // A path may start at a frame up to `start_limit`, worth 0 there.
     let start = |f: usize| if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
     let steps = Steps { width, d_min, jump_bounds, jump_cost };
     let mut score = vec![f32::NEG_INFINITY; frames * width];
-    for (f, &(reference, lowest, highest)) in allowed.iter().enumerate() {
+    for (f, &level) in envelope.iter().enumerate() {
+        let reference = grid.beat_length_at(time(f)).ln();
+        // The periods within `PERIOD_RANGE` of the grid's beat here: an index range.
+        let lowest = log_period.partition_point(|&l| reference - l > PERIOD_RANGE.ln());
+        let highest = log_period.partition_point(|&l| l - reference <= PERIOD_RANGE.ln());
         let (rows, row) = score.split_at_mut(f * width);
         for i in lowest..highest {
             let best = match steps.before(rows, f, i) {
@@ -157,7 +151,7 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
             };
             if best > f32::NEG_INFINITY {
                 let anchor = log_period[i] - reference;
-                row[i] = (envelope[f] - ANCHOR * anchor * anchor) as f32 + best;
+                row[i] = (level - ANCHOR * anchor * anchor) as f32 + best;
             }
         }
     }
