@@ -74,12 +74,14 @@ impl Tempo {
     /// `micros_per_quarter`, when the time written before it runs `drift` seconds ahead
     /// of the map: the coarsest beat whose rounded tempo, aimed at making up the drift,
     /// leaves at most `MAX_DRIFT_SECONDS` at the stretch's end, else `from_micros`'s.
-    fn for_stretch(micros_per_quarter: u32, quarters: f64, drift: f64) -> Tempo {
-        let exact = Tempo::from_micros(micros_per_quarter);
+    /// Returns it with the drift it leaves at the stretch's end.
+    fn for_stretch(micros_per_quarter: u32, quarters: f64, drift: f64) -> (Tempo, f64) {
         let seconds = quarters * f64::from(micros_per_quarter.max(1)) * 1e-6;
+        let drift_after = |tempo: Tempo| drift + (60.0 * quarters / tempo.quarter_bpm() - seconds);
+        let exact = Tempo::from_micros(micros_per_quarter);
         let aimed = seconds - drift;
         if quarters <= 0.0 || aimed <= 0.0 {
-            return exact;
+            return (exact, drift_after(exact));
         }
         let aimed_bpm = 60.0 * quarters / aimed;
         for exponent in 2..=FINEST_BEAT_EXPONENT {
@@ -89,11 +91,12 @@ impl Tempo {
             }
             let per_minute = (aimed_bpm * f64::from(beat) / 4.0).round().clamp(1.0, f64::from(u32::MAX));
             let tempo = Tempo { beat, per_minute: per_minute as u32 };
-            if (drift + 60.0 * quarters / tempo.quarter_bpm() - seconds).abs() <= MAX_DRIFT_SECONDS {
-                return tempo;
+            let after = drift_after(tempo);
+            if after.abs() <= MAX_DRIFT_SECONDS {
+                return (tempo, after);
             }
         }
-        exact
+        (exact, drift_after(exact))
     }
 }
 
@@ -108,8 +111,8 @@ pub fn written_tempi(map: &TempoMap, ticks_per_quarter: u32, end: u64) -> (Tempo
     for (i, &(tick, micros)) in stretches.iter().enumerate() {
         let next = stretches.get(i + 1).map_or(end.max(tick), |s| s.0);
         let quarters = (next - tick) as f64 / f64::from(ticks_per_quarter.max(1));
-        let tempo = Tempo::for_stretch(micros, quarters, drift);
-        drift += 60.0 * quarters / tempo.quarter_bpm() - quarters * f64::from(micros) * 1e-6;
+        let tempo;
+        (tempo, drift) = Tempo::for_stretch(micros, quarters, drift);
         if written.last().is_none_or(|w| w.1 != tempo) {
             written.push((tick, tempo));
         }
@@ -159,7 +162,8 @@ mod tests {
     fn rubato_takes_quarter_tempi_without_drift() {
         let tpq = 960u32;
         let micros: Vec<u32> = (0..344u32).map(|i| 174_418 + (i * 7919 % 23_000)).collect();
-        let changes = micros.iter().zip(0u64..).map(|(&m, i)| TempoChange { tick: i * u64::from(tpq), micros_per_quarter: m });
+        let changes =
+            micros.iter().zip(0u64..).map(|(&m, i)| TempoChange { tick: i * u64::from(tpq), micros_per_quarter: m });
         let map = TempoMap::from_changes(changes.collect());
         let end = micros.len() as u64 * u64::from(tpq);
         let (first, later) = written_tempi(&map, tpq, end);
