@@ -33,9 +33,9 @@
 //! up only where the sharps it saves outnumber the naturals that signature would need (C
 //! and F in A minor), which tonal music rarely does.
 //!
-//! Three profiles are provided (they now only break ties); the default is Temperley's
-//! (2007) Kostka-Payne profile. This module does not detect modulations or name church
-//! modes.
+//! Three profiles are provided (they break signature ties, and name the mode of a piece
+//! that closes on neither tonic); the default is Temperley's (2007) Kostka-Payne profile.
+//! This module does not detect modulations or name church modes.
 
 use crate::score::{Key, Mode, Score};
 
