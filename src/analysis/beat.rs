@@ -451,10 +451,12 @@ fn sharpest_step(events: &[Onset], step: f64) -> f64 {
         re * re + im * im
     };
     let increments = (STEP_SEARCH / STEP_INCREMENT).round() as i32;
+    // Each candidate's coherence once (a comparison of two would compute both again).
     (-increments..=increments)
         .map(|i| step * (1.0 + f64::from(i) * STEP_INCREMENT))
-        .max_by(|&a, &b| coherence(a).total_cmp(&coherence(b)))
-        .unwrap_or(step)
+        .map(|s| (s, coherence(s)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(step, |(s, _)| s)
 }
 
 /// Least-squares fit of `t = anchor + k * step` to the events near the grid, over
