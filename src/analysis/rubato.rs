@@ -732,16 +732,23 @@ mod tests {
         vec![played(&curve(64, |_| 0.6), 0.015), played(&wandering, 0.015), played(&held_back, 0.01)]
     }
 
+    /// A performance's merged events, grid, path bounds and envelope, and the path of the
+    /// table over every 20 ms frame.
+    fn full_table_path(onsets: &[Onset]) -> (Vec<Onset>, BeatGrid, PathBounds, Vec<f64>, Vec<f64>) {
+        let events = merge_chords(onsets);
+        let grid = track_beat(onsets).expect("a grid");
+        let bounds = PathBounds::new(&events, &grid);
+        let envelope = onset_envelope(&events, bounds.origin, FRAME, bounds.frames(FRAME));
+        let full = frame_path(&envelope, &grid, &bounds, 1);
+        (events, grid, bounds, envelope, full)
+    }
+
     #[test]
     fn the_fine_pass_keeps_the_full_tables_path_on_one_raster() {
         // Given the best path of the table over every frame, the fine pass (other states,
         // the same scores) must choose it again: each beat within reach, and no better one.
         for onsets in three_performances() {
-            let events = merge_chords(&onsets);
-            let grid = track_beat(&onsets).expect("a grid");
-            let bounds = PathBounds::new(&events, &grid);
-            let envelope = onset_envelope(&events, bounds.origin, FRAME, bounds.frames(FRAME));
-            let full = frame_path(&envelope, &grid, &bounds, 1);
+            let (_, grid, bounds, envelope, full) = full_table_path(&onsets);
             assert!(full.len() > 60, "{} beats", full.len());
             assert_eq!(fine_path(&envelope, &grid, &bounds, &full), Some(full));
         }
@@ -750,11 +757,7 @@ mod tests {
     #[test]
     fn coarse_to_fine_finds_the_full_tables_beats() {
         for onsets in three_performances() {
-            let events = merge_chords(&onsets);
-            let grid = track_beat(&onsets).expect("a grid");
-            let bounds = PathBounds::new(&events, &grid);
-            let envelope = onset_envelope(&events, bounds.origin, FRAME, bounds.frames(FRAME));
-            let full = frame_path(&envelope, &grid, &bounds, 1);
+            let (events, grid, bounds, envelope, full) = full_table_path(&onsets);
             let coarse = frame_path(&envelope, &grid, &bounds, COARSE);
             // The coarse raster alone misses beats by a frame or more; the fine pass not.
             let worst = coarse.iter().zip(&full).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
