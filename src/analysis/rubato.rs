@@ -17,14 +17,15 @@
 //!    (frame, period) grows with the cube of the frame rate (frames, periods, and the
 //!    steps into each cell), so it is filled on a raster `COARSE` frames apart (each
 //!    coarse frame the envelope's highest point near it); then a second pass finds the
-//!    best path at full resolution with each beat within `REACH` frames of the coarse
-//!    path's, a state per beat being its frame and its previous beat's. On one raster the
-//!    two passes choose the same path (tested). Elsewhere the coarse path may take another
-//!    branch (6 % of the beats of the tuning corpus's performed copies, 16 % of real piano
-//!    performances'), so this is a search, not the same optimum: 1.6x faster there, with
-//!    onset and offset F1 within 0.0015 of the full table's or higher on every set
-//!    measured, and 19 % more `[Q:]` fields on the generated steady-tempo performances
-//!    (docs/benchmarks.md).
+//!    best path at full resolution with each beat within `REACH` frames of a seed, a
+//!    state per beat being its frame and its previous beat's, once around the coarse path
+//!    and once around the fitted grid's lines, and keeps the better by the table's score.
+//!    On one raster the second pass chooses the table's own path (tested). Elsewhere it
+//!    is a search, not the same optimum (6 % of the beats of the tuning corpus's
+//!    performed copies, 16 % of real piano performances' are elsewhere): 1.55x faster
+//!    there, onset and offset F1 within 0.001 of the full table's or higher on every set
+//!    measured, 10 % more `[Q:]` fields on generated steady-tempo performances
+//!    (docs/benchmarks.md, "Coarse-to-fine beat path").
 //! 2. **Refinement**: each beat line moves to the salience-weighted mean time of the
 //!    events on it (within `INLIER` grid steps), off the path's `FRAME` raster.
 //! 3. **Phase**: the path is shifted by the grid subdivision (sixteenth, or sixth of a
@@ -116,7 +117,12 @@ fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
     let bounds = PathBounds::new(events, grid);
     let envelope = onset_envelope(events, bounds.origin, FRAME, bounds.frames(FRAME));
     let coarse = frame_path(&envelope, grid, &bounds, COARSE);
-    fine_path(&envelope, grid, &bounds, &coarse).unwrap_or(coarse)
+    // Around the coarse path, and around the fitted grid's lines (which a steady
+    // performance's best path follows where the coarse raster may branch off): the
+    // better of the two by the table's own score.
+    let lines = grid_lines(grid, bounds.first, bounds.last);
+    let seeded = [&lines, &coarse].map(|seed| fine_path(&envelope, grid, &bounds, seed));
+    seeded.into_iter().flatten().max_by(|a, b| a.0.total_cmp(&b.0)).map_or(coarse, |(_, path)| path)
 }
 
 /// What both passes of the beat path share: the events' first and last times, the
@@ -248,14 +254,14 @@ fn frame_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, factor: us
     beats
 }
 
-/// The fine pass: the best path on frames `FRAME` apart, beat for beat along `coarse`,
-/// each beat within `REACH` frames of the coarse beat, scored as the coarse pass scores
-/// (envelope, `ANCHOR`, `CONTINUITY`, the same period and step limits, the same start
-/// and end). A state is a beat's frame and its previous beat's frame (which give its
+/// The fine pass: the best path on frames `FRAME` apart, beat for beat along `seed`, each
+/// beat within `REACH` frames of the seed's, scored as the coarse pass scores (envelope,
+/// `ANCHOR`, `CONTINUITY`, the same period and step limits, the same start and end), with
+/// its score. A state is a beat's frame and its previous beat's frame (which give its
 /// period), so each beat costs (2 x `REACH` + 1)^3 steps whatever the tempo. None when no
-/// path meets the limits within reach (the coarse path is then kept).
-fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, coarse: &[f64]) -> Option<Vec<f64>> {
-    let n = coarse.len();
+/// path meets the limits within reach.
+fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64]) -> Option<(f32, Vec<f64>)> {
+    let n = seed.len();
     if n < 3 {
         return None;
     }
@@ -266,7 +272,7 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, coarse: &[f
     let window = 2 * REACH + 1;
     // The frame of beat k's p-th candidate (None off the envelope).
     let candidate = |k: usize, p: usize| -> Option<usize> {
-        let centre = ((coarse[k] - bounds.origin) / frame).round() as i64;
+        let centre = ((seed[k] - bounds.origin) / frame).round() as i64;
         usize::try_from(centre - REACH as i64 + p as i64).ok().filter(|&f| f < frames)
     };
     let range = PERIOD_RANGE.ln();
@@ -359,7 +365,7 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, coarse: &[f
             }
         }
     }
-    let centre = ((coarse[last] - bounds.origin) / frame).round() as usize;
+    let centre = ((seed[last] - bounds.origin) / frame).round() as usize;
     let ends = centre.saturating_sub(REACH).max(end_from)..centre + d_max + 1;
     for (f, &level) in envelope.iter().enumerate().take(ends.end).skip(ends.start) {
         let here = reference(f);
@@ -373,14 +379,14 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, coarse: &[f
             offer((level - ANCHOR * off * off) as f32 + best, f, q, r, Some(f));
         }
     }
-    let (_, _, mut p, mut q, beyond) = end?;
+    let (total, _, mut p, mut q, beyond) = end?;
     let mut beats: Vec<usize> = beyond.into_iter().collect();
     for k in (1..last).rev() {
         beats.push(candidate(k, p)?);
         (p, q) = (q, usize::from(from[cell(k, p, q)]));
     }
     beats.push(candidate(0, p)?);
-    Some(beats.iter().rev().map(|&f| bounds.origin + f as f64 * frame).collect())
+    Some((total, beats.iter().rev().map(|&f| bounds.origin + f as f64 * frame).collect()))
 }
 
 /// The best step into a beat of the fine pass from the states of the beat before it
@@ -750,7 +756,7 @@ mod tests {
         for onsets in three_performances() {
             let (_, grid, bounds, envelope, full) = full_table_path(&onsets);
             assert!(full.len() > 60, "{} beats", full.len());
-            assert_eq!(fine_path(&envelope, &grid, &bounds, &full), Some(full));
+            assert_eq!(fine_path(&envelope, &grid, &bounds, &full).map(|(_, path)| path), Some(full));
         }
     }
 
