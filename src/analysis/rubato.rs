@@ -185,9 +185,10 @@ fn frame_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, factor: us
     let time = |f: usize| origin + f as f64 * frame;
     let envelope: Vec<f64> = (0..frames)
         .map(|c| {
+            // The last coarse frames may lie past the fine envelope's end: nothing there.
             let centre = c * factor;
-            let reach = centre.saturating_sub(factor / 2)..(centre + factor / 2 + 1).min(envelope.len());
-            envelope[reach].iter().copied().fold(0.0, f64::max)
+            let end = (centre + factor / 2 + 1).min(envelope.len());
+            envelope[centre.saturating_sub(factor / 2).min(end)..end].iter().copied().fold(0.0, f64::max)
         })
         .collect();
     let (d_min, d_max) = bounds.period_frames(frame);
@@ -769,6 +770,19 @@ mod tests {
             let worst = coarse.iter().zip(&full).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
             assert!(worst >= FRAME * 0.99, "{worst}");
             assert_eq!(beat_path(&events, &grid), full);
+        }
+    }
+
+    #[test]
+    fn any_coarse_raster_finds_a_path_over_the_piece() {
+        // Rasters coarser than `COARSE` are what `MAX_CELLS` turns a very long piece's into.
+        for onsets in three_performances() {
+            let (_, grid, bounds, envelope, full) = full_table_path(&onsets);
+            for factor in 2..=8 {
+                let path = frame_path(&envelope, &grid, &bounds, factor);
+                let span = full[full.len() - 1] - full[0];
+                assert!((path[path.len() - 1] - path[0] - span).abs() < 2.0, "raster x{factor}");
+            }
         }
     }
 
