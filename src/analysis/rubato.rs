@@ -112,7 +112,8 @@ fn grid_lines(grid: &BeatGrid, from: f64, to: f64) -> Vec<f64> {
 
 /// Step 1: the beat path (see the module doc), coarse to fine: the path over every
 /// (frame, period) on a raster `COARSE` frames apart, then the best path of `FRAME`
-/// resolution with each beat within `REACH` frames of the coarse path's.
+/// resolution with each beat within `REACH` frames of a seed's, the coarse path or the
+/// fitted grid's lines.
 fn beat_path(events: &[Onset], grid: &BeatGrid) -> Vec<f64> {
     let bounds = PathBounds::new(events, grid);
     let envelope = onset_envelope(events, bounds.origin, FRAME, bounds.frames(FRAME));
@@ -148,9 +149,14 @@ impl PathBounds {
         PathBounds { first, last, shortest, longest, origin: first - longest }
     }
 
-    /// Frames of `frame` seconds from the origin to a longest period past the last event.
+    /// Seconds from the origin to a longest period past the last event.
+    fn span(&self) -> f64 {
+        self.last - self.first + 2.0 * self.longest
+    }
+
+    /// Frames of `frame` seconds over the span.
     fn frames(&self, frame: f64) -> usize {
-        ((self.last - self.first + 2.0 * self.longest) / frame).ceil() as usize + 1
+        (self.span() / frame).ceil() as usize + 1
     }
 
     /// The shortest and longest beat period in frames of `frame` seconds.
@@ -175,7 +181,7 @@ impl PathBounds {
 /// two coarse frames.
 fn frame_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, factor: usize) -> Vec<f64> {
     let PathBounds { shortest, longest, origin, .. } = *bounds;
-    let span = bounds.last - bounds.first + 2.0 * longest;
+    let span = bounds.span();
     let mut factor = factor;
     while (span / (factor as f64 * FRAME)).powi(2) * (longest - shortest) / span > MAX_CELLS as f64 {
         factor += factor.div_ceil(2);
@@ -205,9 +211,8 @@ fn frame_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, factor: us
             (from, to)
         })
         .collect();
-    let jump_cost: Vec<f32> = (0..width * width)
-        .map(|ij| (CONTINUITY * (log_period[ij / width] - log_period[ij % width]).powi(2)) as f32)
-        .collect();
+    let jump_cost: Vec<f32> =
+        (0..width * width).map(|ij| continuity_cost(log_period[ij / width], log_period[ij % width])).collect();
 
     // A path may start at a frame up to `start_limit`, worth 0 there.
     let start = |f: usize| if f <= start_limit { 0.0 } else { f32::NEG_INFINITY };
@@ -225,8 +230,7 @@ fn frame_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, factor: us
                 None => start(f),
             };
             if best > f32::NEG_INFINITY {
-                let anchor = log_period[i] - reference;
-                row[i] = (level - ANCHOR * anchor * anchor) as f32 + best;
+                row[i] = beat_worth(level, log_period[i] - reference) + best;
             }
         }
     }
@@ -284,26 +288,30 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
     let lengths = d_max + 1;
     let step: Vec<f32> = (0..lengths * lengths)
         .map(|de| {
-            let jump = log_length[de / lengths] - log_length[de % lengths];
-            if jump.abs() <= max_jump { (CONTINUITY * jump.powi(2)) as f32 } else { f32::INFINITY }
+            let (log, log_before) = (log_length[de / lengths], log_length[de % lengths]);
+            if (log - log_before).abs() <= max_jump { continuity_cost(log, log_before) } else { f32::INFINITY }
         })
         .collect();
     let reference = |f: usize| grid.beat_length_at(bounds.origin + f as f64 * frame).ln();
+    // How far the log of a period of `d` frames is from `here` (the grid's log beat where
+    // the period ends), where that period is allowed.
+    let offset = |d: usize, here: f64| -> Option<f64> {
+        let off = log_length.get(d).filter(|_| d >= d_min)? - here;
+        (off.abs() <= range).then_some(off)
+    };
     // period[cell(k, p, q)]: the period in frames of beat k at candidate p after beat k - 1
-    // at candidate q (0 where that period is not allowed there), anchor[..] its cost.
+    // at candidate q (0 where that period is not allowed there), offset[..] its `offset`.
     let cell = |k: usize, p: usize, q: usize| (k * window + p) * window + q;
     let mut period = vec![0usize; n * window * window];
-    let mut anchor = vec![0.0; n * window * window];
+    let mut offsets = vec![0.0; n * window * window];
     for k in 1..n {
         for p in 0..window {
             let Some(f) = candidate(k, p) else { continue };
             let here = reference(f);
             for q in 0..window {
-                let d = candidate(k - 1, q).and_then(|before| f.checked_sub(before));
-                let Some(d) = d.filter(|d| (d_min..=d_max).contains(d)) else { continue };
-                let off = log_length[d] - here;
-                if off.abs() <= range {
-                    (period[cell(k, p, q)], anchor[cell(k, p, q)]) = (d, ANCHOR * off * off);
+                let Some(d) = candidate(k - 1, q).and_then(|before| f.checked_sub(before)) else { continue };
+                if let Some(off) = offset(d, here) {
+                    (period[cell(k, p, q)], offsets[cell(k, p, q)]) = (d, off);
                 }
             }
         }
@@ -323,10 +331,9 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
             let Some(before) = candidate(0, q).filter(|&b| b <= start_limit && d > 0) else { continue };
             let there = reference(before);
             let best = (d_min..=d_max)
-                .filter(|&e| (log_length[e] - there).abs() <= range)
-                .map(|e| (envelope[before] - ANCHOR * (log_length[e] - there).powi(2)) as f32 - step[d * lengths + e])
+                .filter_map(|e| Some(beat_worth(envelope[before], offset(e, there)?) - step[d * lengths + e]))
                 .fold(f32::NEG_INFINITY, f32::max);
-            score[cell(1, p, q)] = (envelope[f] - anchor[cell(1, p, q)]) as f32 + best;
+            score[cell(1, p, q)] = beat_worth(envelope[f], offsets[cell(1, p, q)]) + best;
         }
     }
     let last = n - 1;
@@ -341,7 +348,7 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
                 let costs = &step[d * lengths..(d + 1) * lengths];
                 let best = best_before(&score, &period, costs, cell(k - 1, q, 0));
                 if best.0 > f32::NEG_INFINITY {
-                    score[cell(k, p, q)] = (envelope[f] - anchor[cell(k, p, q)]) as f32 + best.0;
+                    score[cell(k, p, q)] = beat_worth(envelope[f], offsets[cell(k, p, q)]) + best.0;
                     from[cell(k, p, q)] = best.1 as u8;
                 }
             }
@@ -360,10 +367,9 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
         }
     };
     for p in 0..window {
+        let Some(f) = candidate(last - 1, p).filter(|&f| f >= end_from) else { continue };
         for q in (0..window).rev() {
-            if let Some(f) = candidate(last - 1, p).filter(|&f| f >= end_from) {
-                offer(score[cell(last - 1, p, q)], f, p, q, None);
-            }
+            offer(score[cell(last - 1, p, q)], f, p, q, None);
         }
     }
     let centre = ((seed[last] - bounds.origin) / frame).round() as usize;
@@ -371,13 +377,10 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
     for (f, &level) in envelope.iter().enumerate().take(ends.end).skip(ends.start) {
         let here = reference(f);
         for q in (0..window).rev() {
-            let Some(d) = candidate(last - 1, q).and_then(|before| f.checked_sub(before)) else { continue };
-            let off = log_length.get(d).map_or(f64::INFINITY, |l| l - here);
-            if d < d_min || off.abs() > range {
-                continue;
-            }
+            let d = candidate(last - 1, q).and_then(|before| f.checked_sub(before));
+            let Some((d, off)) = d.and_then(|d| Some((d, offset(d, here)?))) else { continue };
             let (best, r) = best_before(&score, &period, &step[d * lengths..(d + 1) * lengths], cell(last - 1, q, 0));
-            offer((level - ANCHOR * off * off) as f32 + best, f, q, r, Some(f));
+            offer(beat_worth(level, off) + best, f, q, r, Some(f));
         }
     }
     let (total, _, mut p, mut q, beyond) = end?;
@@ -388,6 +391,18 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
     }
     beats.push(candidate(0, p)?);
     Some((total, beats.iter().rev().map(|&f| bounds.origin + f as f64 * frame).collect()))
+}
+
+/// The cost of a beat period after another, from their logarithms: the same arithmetic
+/// in both passes, so that on one raster they choose the same path.
+fn continuity_cost(log: f64, log_before: f64) -> f32 {
+    (CONTINUITY * (log - log_before).powi(2)) as f32
+}
+
+/// What a beat adds to a path: the envelope's `level` at it, less the anchor cost of its
+/// period's log being `off` from the grid's beat there (both passes).
+fn beat_worth(level: f64, off: f64) -> f32 {
+    (level - ANCHOR * off * off) as f32
 }
 
 /// The best step into a beat of the fine pass from the states of the beat before it
