@@ -244,3 +244,16 @@ proptest! {
     }
 }
 
+
+#[test]
+fn a_note_ending_inside_a_long_pickup_is_written() {
+    // Found by `arbitrary_scores_are_written_whole`: a pickup of 1000 ticks at 384 per
+    // quarter, one note ending off the binary grid from the downbeat but on it from the
+    // pickup's start. The writer used to give it no group and write only rests.
+    let mut s = score(vec![part(0, &[(254, 532, 21)]), part(40, &[(254, 532, 21)])]);
+    s.ticks_per_quarter = 384;
+    s.pickup_ticks = 1000;
+    let text = to_abc(&s, &AbcOptions { layout: Layout::Voices, ..AbcOptions::default() });
+    let body = &text[text.find("\nV:1\n").expect("voice 1")..];
+    assert_eq!(body.matches("A,,,,").count(), 4, "{text}");
+}

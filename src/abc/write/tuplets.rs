@@ -114,6 +114,10 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
             i += 1;
         }
     }
+    debug_assert!(
+        groups.iter().flat_map(|g| g.segments.clone()).eq(0..segments.len()),
+        "groups {groups:?} do not partition the bar's segments {segments:?}"
+    );
 }
 
 /// Which segments a tuplet may cut at its ends (whatever crosses its start but the
@@ -172,8 +176,14 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sh
         let length = bar.whole >> depth;
         // `end` is off the binary grid, so strictly inside the span; the segment may
         // start before it (then it is split and tied in). Aligned spans nest, so once
-        // one reaches before `floor` or past the bar, every longer one does too.
-        let Some(start) = end.checked_sub((end - bar.start + shift) % length) else { break };
+        // one reaches before `floor` or past the bar, every longer one does too. An end
+        // on this span's grid (`end` may be binary from one alignment and not from the
+        // other) lies between two spans of this length, in neither.
+        let into_span = (end - bar.start + shift) % length;
+        if into_span == 0 {
+            continue;
+        }
+        let Some(start) = end.checked_sub(into_span) else { break };
         if start < floor || start + length > bar.end {
             break;
         }
@@ -350,6 +360,21 @@ mod tests {
         let mut s = segs(&[0, 30, 32, 40, 48]);
         assert_eq!(groups(&mut s, &bar), vec![(0..1, None), (1..5, Some(3))]);
         assert_eq!((s[0].end, s[0].tie, s[1].start), (24, true, 24));
+    }
+
+    #[test]
+    fn an_end_binary_only_from_a_pickups_start_is_grouped() {
+        // A pickup of 1000 ticks (whole = 1536): the note ends at 786, off the grid from
+        // the virtual downbeat 536 ticks earlier but a multiple of 6 from the bar's start.
+        // The tuplet search used to return the span starting at that end, leaving the note
+        // in no group (not written).
+        let bar = BarGrid { start: 0, end: 1000, shift: 536, whole: 1536, snap: 24 };
+        let mut s = segs(&[0, 256, 786, 1000]);
+        let grouped = groups(&mut s, &bar);
+        assert_eq!(grouped.first().map(|g| g.0.start), Some(0));
+        assert!(grouped.windows(2).all(|w| w[0].0.end == w[1].0.start), "{grouped:?}");
+        assert_eq!(grouped.last().map(|g| g.0.end), Some(s.len()));
+        assert!(s.iter().any(|seg| seg.start == 256), "{s:?}");
     }
 
     #[test]
