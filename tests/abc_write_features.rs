@@ -244,7 +244,6 @@ proptest! {
     }
 }
 
-
 #[test]
 fn a_note_ending_inside_a_long_pickup_is_written() {
     // Found by `arbitrary_scores_are_written_whole`: a pickup of 1000 ticks at 384 per
