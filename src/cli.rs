@@ -50,7 +50,7 @@ pub struct Cli {
 pub enum Command {
     /// Convert MIDI files or folders (recursively) to ABC notation.
     Midi2abc(Midi2AbcArgs),
-    /// Make Q&A pairs (qa.jsonl, chat/<split>.jsonl) for ABC clips.
+    /// Make Q&A pairs (`qa.jsonl`, `chat/<split>.jsonl`) for ABC clips.
     Qa(QaArgs),
     /// Audio embeddings of clips (the embeddings table): log-mel, the Whisper encoder or
     /// Jukebox's prior at --layer N, on the CPU or CUDA (docs/embeddings.md).
@@ -89,7 +89,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// The dataset folder: README.md and data/ (and chat/<split>.jsonl with the clip audio
+    /// The dataset folder: README.md and data/ (and `chat/<split>.jsonl` with the clip audio
     /// under audio/clips/ it refers to); never .prep/ or hidden temporary files.
     pub dataset: PathBuf,
     /// The dataset repo, owner/name.
@@ -191,7 +191,7 @@ pub struct EmbedArgs {
     #[arg(long, default_value = "exact", value_parser = str::parse::<Pooling>)]
     pub pooling: Pooling,
     /// The model's weights: a local folder or file, or a Hugging Face Hub repo id
-    /// (owner/name[@revision]; HF_HUB_OFFLINE=1 uses the local cache only).
+    /// (`owner/name[@revision]`; `HF_HUB_OFFLINE=1` uses the local cache only).
     #[arg(long)]
     pub weights: Option<String>,
     /// Floating-point type of the model's weights and activations: f32, bf16 or f16 (the
@@ -201,7 +201,7 @@ pub struct EmbedArgs {
     /// Dataset folder to write data/embeddings/ in (default: the input dataset).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-    /// cpu, or cuda[:N] (needs a build with the `cuda` feature).
+    /// `cpu`, or `cuda[:N]` (needs a build with the `cuda` feature).
     #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
     pub device: Device,
     /// Clips per forward pass, for the learned models (at least 1).

@@ -2,7 +2,7 @@
 //! the `huggingface` Parquet schema-metadata key (`{"info": {"features": {...}}}`, the
 //! `Features.to_dict()` form) and the dataset card's `dataset_info.features` list (the
 //! `Features._to_yaml_list()` form). With them `datasets` decodes Audio and Array2D
-//! columns instead of guessing plain structs and nested lists. [`arrow_schema`] puts them,
+//! columns instead of guessing plain structs and nested lists. [`arrow_schema()`] puts them,
 //! and the columns' descriptions, on a table's Arrow schema.
 
 use std::collections::{BTreeMap, HashMap};

@@ -62,7 +62,7 @@ pub enum ColumnType {
     StringList,
     /// `audio`: the Hugging Face Audio storage, struct {bytes: binary, path: string}.
     Audio,
-    /// `array2d<float16>`: list<list<float16>>, rows of `inner_dim_column` values each;
+    /// `array2d<float16>`: `list<list<float16>>`, rows of `inner_dim_column` values each;
     /// `datasets` decodes it as Array2D(shape=(None, dim)) (only its first dimension may vary).
     Float16Array2 { inner_dim_column: String },
 }

@@ -5,7 +5,7 @@
 //! `JukeboxVQVAEConfig.__init__` / `JukeboxPriorConfig.__init__` do (transformers saves
 //! only the fields that differ from them).
 //!
-//! [`JukeboxConfig::validate`] refuses what the port does not implement (lyrics, audio
+//! `JukeboxConfig::validate` refuses what the port does not implement (lyrics, audio
 //! conditioning from an upper level, attention patterns other than dense / row / column /
 //! previous-row), naming the offending field.
 

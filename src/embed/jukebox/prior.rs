@@ -6,7 +6,7 @@
 //!
 //! Mirrors transformers' `modeling_jukebox.py`: [`Prior`] is `JukeboxPrior` +
 //! `JukeboxConditionalAutoregressive.forward` up to and including its transformer,
-//! [`Block`] is `JukeboxBlock` (`JukeboxLayerNorm`, `JukeboxAttention`, `JukeboxMLP`); OpenAI's
+//! `Block` is `JukeboxBlock` (`JukeboxLayerNorm`, `JukeboxAttention`, `JukeboxMLP`); OpenAI's
 //! `ConditionalAutoregressive2D` and `ResAttnBlock` in `jukebox/prior/autoregressive.py`
 //! and `jukebox/transformer/transformer.py`. Parameter names are transformers'
 //! (`prior.embed_tokens.weight`, `prior.transformer._attn_mods.<l>.attn.c_attn.weight`,

@@ -2,11 +2,11 @@
 //! encoder and its bottleneck's nearest-code lookup. The decoders, the lower levels'
 //! encoders and the codebook's training updates are not here.
 //!
-//! Mirrors transformers' `modeling_jukebox.py`: [`TopEncoder`] is
+//! Mirrors transformers' `modeling_jukebox.py`: `TopEncoder` is
 //! `JukeboxVQVAE.encoders[levels - 1]` (`JukeboxEncoder`), made of one
-//! [`EncoderConvBlock`] (`JukeboxEncoderConvBlock`) per level, each a chain of strided
+//! `EncoderConvBlock` (`JukeboxEncoderConvBlock`) per level, each a chain of strided
 //! convolutions with dilated residual stacks (`JukeboxResnet1D` of
-//! [`ResConvBlock`] = `JukeboxResConv1DBlock`) and an output projection; [`Codebook`] is
+//! `ResConvBlock` = `JukeboxResConv1DBlock`) and an output projection; `Codebook` is
 //! `JukeboxBottleneckBlock.encode` (`preprocess` + `quantise`). Parameter names are
 //! transformers' (`encoders.<level>.level_blocks.<i>.downsample_block.<j>...`,
 //! `bottleneck.level_blocks.<level>.codebook`).
