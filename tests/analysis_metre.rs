@@ -104,3 +104,22 @@ fn prepare_fills_in_an_unstated_metre_and_keeps_a_stated_one() {
 fn a_score_without_notes_is_in_common_time() {
     assert_eq!(estimate_metre(&Score::new(480)), metre(4, 4, 480, 0));
 }
+
+#[test]
+fn a_melody_shorter_than_the_beat_classes_is_not_pushed_into_three() {
+    // 2 to 11 even quarters: no beat stands out, so common time; the beat classes the
+    // piece never reaches (it is shorter than 12 beats) must not count as silent beats.
+    for length in 2..12u64 {
+        let mut score = Score::new(480);
+        score.parts.push(prep::score::Part {
+            name: None,
+            instrument: prep::score::Instrument::from_program(0),
+            channel: Some(0),
+            is_drum: false,
+            notes: (0..length)
+                .map(|i| prep::score::Note { start: i * 480, duration: 480, pitch: 60 + i as u8, velocity: 100 })
+                .collect(),
+        });
+        assert_eq!(estimate_metre(&score), metre(4, 4, 480, 0), "{length} quarters");
+    }
+}

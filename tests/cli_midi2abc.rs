@@ -39,8 +39,14 @@ fn a_folder_with_broken_files_converts_the_rest_and_fails_at_the_end() {
     let messages = stderr(&run);
     assert!(!run.status.success(), "{messages}");
     for bad in ["truncated.mid", "magic.mid", "no-tracks.mid", "huge.mid"] {
-        assert!(messages.lines().any(|l| l.starts_with("error: ") && l.contains(bad)), "{bad} not named:\n{messages}");
+        let line = messages.lines().find(|l| l.starts_with("error: ") && l.contains(bad));
+        let line = line.unwrap_or_else(|| panic!("{bad} not named:\n{messages}"));
+        assert_eq!(line.matches(bad).count(), 1, "the path once: {line}");
     }
+    assert!(
+        messages.contains("magic.mid: not a valid MIDI file: expected the 'MThd' magic, found 'RIFF'"),
+        "{messages}"
+    );
     assert!(messages.contains("converted 2 of 6 files (0 skipped, 4 failed)"), "{messages}");
     let mut written: Vec<String> = walk(&out);
     written.sort();
@@ -109,4 +115,19 @@ fn bad_options_are_refused_with_a_reason() {
     let run = prep(&["midi2abc", "missing-folder-or-file", "other", "-o", "out"]);
     assert!(!run.status.success());
     assert!(stderr(&run).contains("missing-folder-or-file: no such file or folder"), "{}", stderr(&run));
+}
+
+#[test]
+fn a_short_file_without_a_time_signature_is_written_in_common_time() {
+    // A real sequencer file (jazz-soft/test-midi-files, MIT) with no time-signature
+    // event, a MIDI clock message and eight even quarters: 4/4, as the MIDI standard
+    // assumes without one, in two whole bars (it came out in 3/4, ending on a partial bar,
+    // when the beat classes the piece never reaches counted as silent).
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/jazz-soft/test-illegal-message-f8.mid");
+    let run = prep(&["midi2abc", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(text.contains("\nM:4/4\n"), "{text}");
+    assert!(text.contains("CDEF|GABc|]"), "{text}");
 }

@@ -1,5 +1,6 @@
 //! Reading MIDI files built byte by byte, so each test shows exactly what the reader sees:
-//! interpretation of well-formed files, then rejection of corrupt ones.
+//! interpretation of well-formed files, then rejection of corrupt ones; and a few real
+//! files with quirks (tests/fixtures/realworld/jazz-soft).
 
 use std::path::Path;
 
@@ -471,6 +472,72 @@ fn malformed_events_are_rejected() {
         read_error(&bytes),
         "bad.mid: not a valid MIDI file: track 0: malformed or cut-short event at byte 0 of the track"
     );
+}
+
+#[test]
+fn system_common_and_real_time_messages_are_skipped_and_keep_running_status() {
+    // A recording sequencer's MIDI clock, song position and the like between the notes:
+    // the notes and their times read as without them, and the data bytes after them
+    // continue the note-ons' running status.
+    let plain =
+        file(0, 480, &[track(&[(0, on(0, 60, 100)), (480, vec![60, 0]), (0, vec![62, 90]), (480, vec![62, 0])])]);
+    let with_system = file(
+        0,
+        480,
+        &[track(&[
+            (0, on(0, 60, 100)),
+            (120, vec![0xf8]),             // timing clock
+            (120, vec![0xf2, 0x01, 0x02]), // song position
+            (0, vec![0xf1, 0x7f]),         // time-code quarter frame
+            (0, vec![0xf3, 0x05]),         // song select
+            (0, vec![0xf6]),               // tune request
+            (0, vec![0xfa]),               // start
+            (0, vec![0xfb]),               // continue
+            (0, vec![0xfc]),               // stop
+            (0, vec![0xfe]),               // active sensing
+            (240, vec![60, 0]),
+            (0, vec![62, 90]),
+            (480, vec![62, 0]),
+        ])],
+    );
+    assert_eq!(read(&with_system), read(&plain));
+    assert_eq!(read(&plain).parts[0].notes, vec![note(0, 480, 60, 100), note(480, 480, 62, 90)]);
+}
+
+#[test]
+fn undefined_system_status_bytes_are_errors_that_say_which() {
+    for status in [0xf4u8, 0xf5, 0xf9, 0xfd] {
+        let bytes = file(0, 480, &[track(&[(0, on(0, 60, 100)), (480, vec![status]), (0, vec![60, 0])])]);
+        assert_eq!(
+            read_error(&bytes),
+            format!(
+                "bad.mid: not a valid MIDI file: track 0: undefined status byte {status:#04X} at byte 4 of the track"
+            )
+        );
+    }
+    // A system message cut short by the end of the track is a cut-short event.
+    let bytes = [header(0, 1, 480), chunk(b"MTrk", &[0x00, 0xf2, 0x01])].concat();
+    assert_eq!(
+        read_error(&bytes),
+        "bad.mid: not a valid MIDI file: track 0: malformed or cut-short event at byte 0 of the track"
+    );
+}
+
+#[test]
+fn real_files_with_system_messages_read_as_mido_reads_them() {
+    // jazz-soft/test-midi-files (MIT): a C major scale in quarters at 96 ticks per quarter,
+    // with a song position (0xF2) or a timing clock (0xF8) before the first note; the
+    // undefined 0xF4 in the third file is refused, as mido refuses it.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/jazz-soft");
+    let scale: Vec<Note> =
+        [60, 62, 64, 65, 67, 69, 71, 72].iter().enumerate().map(|(i, &p)| note(i as u64 * 96, 96, p, 127)).collect();
+    for name in ["test-illegal-message-f2-xx-xx.mid", "test-illegal-message-f8.mid"] {
+        let score = midi::read_file(&dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(score.parts.len(), 1, "{name}");
+        assert_eq!(score.parts[0].notes, scale, "{name}");
+    }
+    let refused = midi::read_file(&dir.join("test-illegal-message-f4.mid")).expect_err("0xF4 is undefined");
+    assert!(refused.to_string().ends_with("track 0: undefined status byte 0xF4 at byte 182 of the track"), "{refused}");
 }
 
 #[test]

@@ -158,7 +158,12 @@ fn run_job(job: &Job, options: &Midi2AbcOptions) -> JobOutcome {
     });
     match result {
         Ok(text) => JobOutcome::Converted(text),
-        Err(error) => JobOutcome::Failed(format!("{error:#}")),
+        // The problem is reported under the input's path: the message need not repeat it.
+        Err(error) => {
+            let message = format!("{error:#}");
+            let input = format!("{}: ", job.input.display());
+            JobOutcome::Failed(message.strip_prefix(&input).map_or(message.clone(), str::to_string))
+        }
     }
 }
 

@@ -158,18 +158,22 @@ fn bar_grouping(accents: &BTreeMap<u64, f64>, beat: u64, beat_phase: u64, compou
     for k in beat_index(first)..=beat_index(last) {
         count[(k % 12) as usize] += 1.0;
     }
-    let class: Vec<f64> = (0..12)
-        .map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 })
-        .collect();
-    let mean_all = class.iter().sum::<f64>() / 12.0;
+    // Classes no beat of the piece falls in (a piece shorter than 12 beats) say nothing:
+    // counted as silent, they would make a 2-bar melody of 8 even notes look like 3/4.
+    let present: Vec<usize> = (0..12).filter(|&c| count[c] > 0.0).collect();
+    let class: Vec<f64> = (0..12).map(|c| if count[c] > 0.0 { sum[c] / count[c] } else { 0.0 }).collect();
+    let mean = |cs: &[usize]| cs.iter().map(|&c| class[c]).sum::<f64>() / cs.len() as f64;
+    let mean_all = mean(&present);
     if mean_all == 0.0 {
         return (if compound { 2 } else { 4 }, 0);
     }
     let contrast = |beats: usize| -> (f64, u64) {
         (0..beats)
             .map(|p| {
-                let (down, other): (Vec<usize>, Vec<usize>) = (0..12).partition(|c| c % beats == p);
-                let mean = |cs: &[usize]| cs.iter().map(|&c| class[c]).sum::<f64>() / cs.len() as f64;
+                let (down, other): (Vec<usize>, Vec<usize>) = present.iter().partition(|&&c| c % beats == p);
+                if down.is_empty() || other.is_empty() {
+                    return (0.0, p as u64);
+                }
                 ((mean(&down) - mean(&other)) / mean_all, p as u64)
             })
             .fold((f64::NEG_INFINITY, 0), |best, c| if c.0 > best.0 { c } else { best })

@@ -44,7 +44,8 @@ pub fn read_file_with_events(path: &Path) -> Result<(Score, SourceEvents), MidiE
 /// Interpretation (see `read` for the details):
 /// - formats 0 and 1; format 2 and truncated or malformed files are errors; the quirks of
 ///   real files that common readers accept are accepted too: running status across meta
-///   and sysex events, a missing end-of-track event, a last track's length overrunning the
+///   and sysex events, system common and real-time messages (skipped), a missing
+///   end-of-track event, a last track's length overrunning the
 ///   file by a few bytes when its events are complete, more tracks than the header says;
 /// - a note-on with velocity 0 is a note-off; a note-off ends every note of its pitch and
 ///   channel that started before it (a re-struck key: both notes end there); a note never

@@ -28,6 +28,10 @@
 //!   event), and mido, pretty_midi and MuseScore read such files. A data byte where a
 //!   status byte is due has no other meaning, so this never changes how a file that
 //!   follows the standard reads.
+//! - System common and real-time messages (song position, MIDI clock, ...), which the
+//!   standard keeps out of files but recording sequencers write, are skipped as mido skips
+//!   them; running status survives them too. The undefined status bytes 0xF4, 0xF5, 0xF9
+//!   and 0xFD make the file an error, as they do in mido.
 //! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
 //! - A note ending past `score::MAX_QUARTER_NOTES` (about 14 hours) makes the file an
 //!   error: such a time comes from a damaged delta time, not from music.
@@ -190,15 +194,57 @@ fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<(Track, bool), Stri
                 track.event(event.kind, changes);
             }
             Some(Err(error)) => return Err(format!("malformed event at byte {offset} of the track: {error}")),
-            // midly ends a track early, without an error, when an event cannot be parsed.
-            None if offset < bytes.len() => {
-                return Err(format!("malformed or cut-short event at byte {offset} of the track"));
-            }
+            // midly ends a track early, without an error, when an event cannot be parsed:
+            // a system message (skipped, as mido skips it) or a defect.
+            None if offset < bytes.len() => match system_message(&bytes[offset..]) {
+                Ok((delta, length)) => {
+                    track.tick += u64::from(delta);
+                    events = EventIter::new(&bytes[offset + length..]);
+                    *events.running_status_mut() = running_status;
+                }
+                Err(Some(status)) => {
+                    return Err(format!("undefined status byte {status:#04X} at byte {offset} of the track"));
+                }
+                Err(None) => return Err(format!("malformed or cut-short event at byte {offset} of the track")),
+            },
             None => break false,
         }
     };
     // Notes still in `track.sounding` were never turned off: they are dropped.
     Ok((track, ended))
+}
+
+/// A system common or real-time message where an event is due (delta time, status byte,
+/// data bytes): `(delta, bytes taken)`. Such messages belong on the wire, not in a file,
+/// but sequencers that record everything they receive (MIDI clock, song position) write
+/// them, and mido reads them; they carry nothing a score needs. The undefined status
+/// bytes (0xF4, 0xF5, 0xF9, 0xFD), which mido refuses, are `Err(Some(status))`; anything
+/// else is `Err(None)`.
+fn system_message(bytes: &[u8]) -> Result<(u32, usize), Option<u8>> {
+    let mut delta = 0u32;
+    let mut taken = 0;
+    loop {
+        let &byte = bytes.get(taken).filter(|_| taken < 4).ok_or(None)?;
+        delta = (delta << 7) | u32::from(byte & 0x7f);
+        taken += 1;
+        if byte < 0x80 {
+            break;
+        }
+    }
+    let &status = bytes.get(taken).ok_or(None)?;
+    let data = match status {
+        0xf2 => 2,
+        0xf1 | 0xf3 => 1,
+        0xf6 | 0xf8 | 0xfa | 0xfb | 0xfc | 0xfe => 0,
+        0xf4 | 0xf5 | 0xf9 | 0xfd => return Err(Some(status)),
+        _ => return Err(None),
+    };
+    let end = taken + 1 + data;
+    let data_bytes = bytes.get(taken + 1..end).ok_or(None)?;
+    if data_bytes.iter().any(|&b| b >= 0x80) {
+        return Err(None);
+    }
+    Ok((delta, end))
 }
 
 impl Track {
