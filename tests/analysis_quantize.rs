@@ -96,6 +96,33 @@ fn rounding_ticks_are_snapped_back() {
 }
 
 #[test]
+fn notes_cut_short_for_playback_keep_their_values() {
+    // A sequencer's export: quarters, eighths, sixteenths and a half note each held for
+    // 90 % of its length (at 480 ticks per quarter a 90 % quarter ends on the tenth of a
+    // quarter). The ends are releases: they go to the onsets' sixteenth grid, where a 90 %
+    // quarter is a quarter again, not a quintuplet; a quarter held for 80 % (384 ticks)
+    // ends on the nearest sixteenth, three of them.
+    let lengths = [480u64, 480, 240, 240, 120, 120, 240, 960];
+    let (mut at, mut gated, mut written) = (0, Vec::new(), Vec::new());
+    for (i, &length) in lengths.iter().enumerate() {
+        let pitch = 60 + i as u8;
+        gated.push(note(at, length * 9 / 10, pitch));
+        written.push(note(at, length, pitch));
+        at += length;
+    }
+    gated.push(note(at, 384, 72));
+    written.push(note(at, 360, 72));
+    let score = one_part(480, gated.clone());
+    let (out, report) = prepare(&score, QuantizeMode::Auto, STATED).expect("a score");
+    assert_eq!(report.applied, QuantizeMode::Exact);
+    assert_eq!(report.steps_per_quarter, 4);
+    assert_eq!(out.parts[0].notes, written);
+    // `exact` keeps the file's ticks as they are.
+    let (literal, _) = prepare(&score, QuantizeMode::Exact, STATED).expect("on a grid");
+    assert_eq!(literal.parts[0].notes, gated);
+}
+
+#[test]
 fn exact_rejects_performed_timing() {
     let performed = perform(&tonal_piece(&PieceSpec::new(0, false, 4, 4), 2), 0.015, 3);
     let error = prepare(&performed, QuantizeMode::Exact, STATED).expect_err("off the grid");

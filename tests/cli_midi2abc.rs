@@ -131,3 +131,29 @@ fn a_short_file_without_a_time_signature_is_written_in_common_time() {
     assert!(text.contains("\nM:4/4\n"), "{text}");
     assert!(text.contains("CDEF|GABc|]"), "{text}");
 }
+
+#[test]
+fn notes_a_sequencer_cut_short_are_written_at_their_values() {
+    // Quarters, eighths and a half note each held for 90 % of its length, as sequencers
+    // export them: without the release rule every note came out a quintuplet.
+    let mut score = prep::score::Score::new(480);
+    let (mut at, mut notes) = (0, Vec::new());
+    for (pitch, length) in [(60u8, 480u64), (62, 480), (64, 240), (65, 240), (67, 960)] {
+        notes.push(prep::score::Note { start: at, duration: length * 9 / 10, pitch, velocity: 80 });
+        at += length;
+    }
+    score.parts.push(prep::score::Part {
+        name: None,
+        instrument: prep::score::Instrument::from_program(0),
+        channel: Some(0),
+        is_drum: false,
+        notes,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gated.mid");
+    std::fs::write(&file, midi::to_bytes(&score)).unwrap();
+    let run = prep(&["midi2abc", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(text.ends_with("[V:1] CDE/F/G-|Gz3|]\n"), "{text}");
+}

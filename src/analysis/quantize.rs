@@ -13,8 +13,10 @@
 //!   triplets, beat by beat, where those fit much better), write the result at 480
 //!   ticks per quarter with a tempo map that keeps the seconds, and infer the metre;
 //! - `Auto`: `Exact` when the onsets are on a grid (ends may be cut short, as notation
-//!   programs do for articulation); a score with ornaments when most onsets are (see
-//!   below); `Performed` otherwise;
+//!   programs and sequencers do for playback: such an end, on no grid or on a grid the
+//!   onsets do not need, is a release, written at the note's value when it is within a
+//!   fifth of the note's length of it, see `RELEASE_SLACK`); a score with ornaments when
+//!   most onsets are (see below); `Performed` otherwise;
 //! - `Off`: the score as it is.
 //!
 //! Score or performance? A notation program writes ticks that mean note values, and a
@@ -152,7 +154,7 @@ pub fn prepare(
     let (mut out, mut report) = match mode {
         QuantizeMode::Off => return Ok((original.clone(), unchanged_report(original))),
         QuantizeMode::Exact => snap_score_like(score, true)?,
-        QuantizeMode::Grid(n) => snap_to_grid(score, n, QuantizeMode::Grid(n))?,
+        QuantizeMode::Grid(n) => snap_to_grid(score, n, QuantizeMode::Grid(n), Ends::Nearest)?,
         QuantizeMode::Performed => return Ok(quantize_performance(score, given)),
         QuantizeMode::Auto => match snap_score_like(score, false) {
             Ok(done) => done,
@@ -239,6 +241,12 @@ fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
 
 /// `Exact` (and the first try of `Auto`): snap to the coarsest grid holding every onset
 /// and end or, unless `strict`, every onset.
+///
+/// Unless `strict`, ends that need a subdivision no onset needs (a grid finer than the
+/// onsets' by a factor other than a power of two) are releases, not note values, and go
+/// to the onsets' grid as ends on no grid do: sequencers and notation programs cut notes
+/// short for playback, and at 480 ticks per quarter a quarter held for 90 % of its length
+/// ends on the tenth of a quarter, which written as is turns every note into a quintuplet.
 fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let onsets: Vec<u64> = score
@@ -251,11 +259,21 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
         .copied()
         .chain(score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end)))
         .collect();
-    let grid = coarsest_grid(&bounds, tpq).or_else(|| if strict { None } else { coarsest_grid(&onsets, tpq) });
+    let with_ends = coarsest_grid(&bounds, tpq);
+    let grid = if strict {
+        with_ends
+    } else {
+        let of_onsets = coarsest_grid(&onsets, tpq);
+        let refines = |all: u32, on: u32| all.is_multiple_of(on) && (all / on).is_power_of_two();
+        match (with_ends, of_onsets) {
+            (Some(all), Some(on)) if refines(all, on) => Some(all),
+            (_, of_onsets) => of_onsets,
+        }
+    };
     let Some(n) = grid else {
         return Err(first_off_grid(score, strict));
     };
-    snap_to_grid(score, n, QuantizeMode::Exact)
+    snap_to_grid(score, n, QuantizeMode::Exact, Ends::Releases)
 }
 
 /// The error for a score that is on no grid: the first note whose onset (or end, when
@@ -292,11 +310,16 @@ fn first_off_grid(score: &Score, strict: bool) -> AnalysisError {
 /// Snaps onsets and ends to `n` steps per quarter at the score's tempo. The resolution
 /// becomes lcm(tpq, n) so that every step is a whole number of ticks (unchanged when n
 /// divides tpq, as it does for common files).
-fn snap_to_grid(score: &Score, n: u32, applied: QuantizeMode) -> Result<(Score, QuantizeReport), AnalysisError> {
+fn snap_to_grid(
+    score: &Score,
+    n: u32,
+    applied: QuantizeMode,
+    ends: Ends,
+) -> Result<(Score, QuantizeReport), AnalysisError> {
     if n == 0 {
         return Err(AnalysisError::EmptyGrid);
     }
-    snap_each(score, applied, u64::from(n), |_| n)
+    snap_each(score, applied, u64::from(n), |_| n, ends)
 }
 
 /// A score with a few onsets (ornaments, odd tuplets) on no grid: each onset and end goes
@@ -315,17 +338,36 @@ fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisErr
     };
     let bounds = score.parts.iter().flat_map(|p| &p.notes).flat_map(|n| [n.start, n.end()]);
     let steps = bounds.fold(1, |l, tick| lcm(l, u64::from(grid_of(tick))));
-    snap_each(score, QuantizeMode::Exact, steps, grid_of)
+    snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::Nearest)
+}
+
+/// How far (a share of the note's sounding length) an end off its grid may be moved up to
+/// the next grid point: notes cut short for playback (a sequencer's 80-95 % gate, a
+/// notation program's non-legato) are written at their value, a half note held for 90 %
+/// as a half note, not as seven eighths and a rest. A fifth is the offset tolerance of
+/// note-level transcription metrics (mir_eval's `offset_ratio`), so the sounding end
+/// stays within it. Shorter notes (a staccato quarter held for half its length) keep
+/// their sounding length, to the nearest grid point.
+const RELEASE_SLACK: f64 = 0.2;
+
+/// Where an end off its grid goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// To the nearest grid point.
+    Nearest,
+    /// It is a release (the onsets are all on the grid): see `RELEASE_SLACK`.
+    Releases,
 }
 
 /// Snaps every onset and end to the grid `grid_of` names for its tick (steps per quarter;
-/// each must divide `steps_per_quarter`). The resolution becomes lcm(tpq,
+/// each must divide `steps_per_quarter`), ends off it as `ends` says. The resolution becomes lcm(tpq,
 /// steps_per_quarter); every note lasts at least one step of that finest grid.
 fn snap_each(
     score: &Score,
     applied: QuantizeMode,
     steps_per_quarter: u64,
     grid_of: impl Fn(u64) -> u32,
+    ends: Ends,
 ) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = u64::from(score.ticks_per_quarter.max(1));
     let new_tpq = lcm(tpq, steps_per_quarter);
@@ -337,11 +379,21 @@ fn snap_each(
         let n = u64::from(grid_of(t));
         (t * n * 2 + tpq) / (2 * tpq) * (new_tpq / n)
     };
+    // An end off its grid is a release (see `RELEASE_SLACK`): the next grid point when it
+    // is that close, else the nearest.
+    let tolerance = grid_tolerance(score.ticks_per_quarter) as f64;
+    let snap_end = |note: &Note| {
+        let (end, n) = (note.end(), u64::from(grid_of(note.end())));
+        let up = (end * n).div_ceil(tpq);
+        let gap = (up * tpq) as f64 / n as f64 - end as f64;
+        let off_grid = grid_distance(end, n as u32, score.ticks_per_quarter) > tolerance;
+        if ends == Ends::Releases && off_grid && gap <= RELEASE_SLACK * note.duration as f64 { up * (new_tpq / n) } else { snap(end) }
+    };
     let mut out = rescaled(score, new_tpq32, new_tpq / tpq);
     for (part, source) in out.parts.iter_mut().zip(&score.parts) {
         let snapped = source.notes.iter().map(|note| {
             let start = snap(note.start);
-            let end = snap(note.end()).max(start + unit);
+            let end = snap_end(note).max(start + unit);
             (
                 note.start,
                 Note {
