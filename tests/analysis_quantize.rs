@@ -123,6 +123,28 @@ fn notes_cut_short_for_playback_keep_their_values() {
 }
 
 #[test]
+fn a_legato_melody_is_one_line_of_notes() {
+    // A slow melody played legato: each key released 9 % of its note after the next is
+    // struck (960 ticks per quarter at 120 BPM, onsets a few ticks off). On a half note
+    // that overlap (90 ms) is more than half a sixteenth: snapped on its own, the end
+    // would fall a step past the next onset, and the writer would need a second line.
+    let lengths = [1920u64, 960, 960, 1920, 3840, 960, 1920, 960, 960, 3840];
+    let (mut at, mut notes) = (0, Vec::new());
+    for (i, &length) in lengths.iter().cycle().take(30).enumerate() {
+        notes.push(note(at + (i as u64 * 7) % 11, length + length * 9 / 100, 60 + (i % 7) as u8));
+        at += length;
+    }
+    let played = one_part(960, notes);
+    let (out, report) = prepare(&played, QuantizeMode::Performed, STATED).expect("a performance");
+    assert_eq!(report.applied, QuantizeMode::Performed);
+    let written = &out.parts[0].notes;
+    assert_eq!(written.len(), 30);
+    for pair in written.windows(2) {
+        assert!(pair[0].end() <= pair[1].start, "{:?} overlaps {:?}", pair[0], pair[1]);
+    }
+}
+
+#[test]
 fn exact_rejects_performed_timing() {
     let performed = perform(&tonal_piece(&PieceSpec::new(0, false, 4, 4), 2), 0.015, 3);
     let error = prepare(&performed, QuantizeMode::Exact, STATED).expect_err("off the grid");

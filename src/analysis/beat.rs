@@ -110,7 +110,7 @@ impl BeatGrid {
 }
 
 /// Onsets closer than this are one event (a chord played with human spread).
-const CHORD_SPREAD: f64 = 0.035;
+pub(crate) const CHORD_SPREAD: f64 = 0.035;
 /// Histogram bin width in seconds.
 const BIN: f64 = 0.005;
 /// Longest inter-onset interval counted.
