@@ -19,30 +19,9 @@ session's fetch mirror, else `git clone`). Pinned to COMMIT.
 Usage: batik.py OUT [--repo DIR]
 """
 
-import argparse
-import io
-import subprocess
-import tarfile
-import tempfile
-import warnings
-from pathlib import Path
-
-from music21 import converter
-
-from make_corpus import export
+from make_corpus import archived_files, export_musicxml, source_arguments, write_pairs
 
 COMMIT = "e1b7001"
-
-
-def git_dir(repo):
-    if repo and (Path(repo) / ".git").is_dir():
-        return Path(repo) / ".git"
-    if repo and Path(repo).is_dir():
-        return Path(repo)
-    clone = Path(tempfile.mkdtemp()) / "batik_plays_mozart"
-    subprocess.run(["git", "clone", "--quiet", "https://github.com/huispaty/batik_plays_mozart", str(clone)],
-                   check=True)
-    return clone / ".git"
 
 
 def repaired(xml):
@@ -60,33 +39,19 @@ def expanded(score):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--repo", default="/work/.mirror/huispaty+batik_plays_mozart/repo")
-    args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    git = git_dir(args.repo)
-    archive = subprocess.run(["git", "--git-dir", str(git), "archive", COMMIT, "midi", "scores"],
-                             capture_output=True, check=True).stdout
+    args = source_arguments(__doc__, "/work/.mirror/huispaty+batik_plays_mozart/repo")
     target = args.out / "batik"
-    pairs = ["performance,score"]
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        for member in sorted(tar.getmembers(), key=lambda m: m.name):
-            path = Path(member.name)
-            if path.parent.name == "scores" and path.suffix == ".musicxml":
-                score_file = target / "score" / (path.stem + ".mid")
-                if not score_file.exists():
-                    xml = Path(tempfile.mkdtemp()) / path.name
-                    xml.write_bytes(repaired(tar.extractfile(member).read()))
-                    export(expanded(converter.parse(xml)), score_file)
-                    print(f"score {path.stem}", flush=True)
-            if path.parent.name == "midi" and path.suffix == ".mid":
-                performance = target / "performance" / path.name
-                performance.parent.mkdir(parents=True, exist_ok=True)
-                performance.write_bytes(tar.extractfile(member).read())
-                pairs.append(f"{path.name},{path.name}")
-    (target / "pairs.csv").write_text("\n".join(pairs) + "\n")
-    print(f"{len(pairs) - 1} performances in {target}")
+    (target / "performance").mkdir(parents=True, exist_ok=True)
+    pairs = []
+    url = "https://github.com/huispaty/batik_plays_mozart"
+    for path, data in archived_files(args.repo, url, COMMIT, "midi", "scores"):
+        if path.parent.name == "scores" and path.suffix == ".musicxml":
+            export_musicxml(repaired(data), path.name, target / "score" / (path.stem + ".mid"), expanded)
+        if path.parent.name == "midi" and path.suffix == ".mid":
+            (target / "performance" / path.name).write_bytes(data)
+            pairs.append((path.name, path.name))
+    write_pairs(target, pairs)
+    print(f"{len(pairs)} performances in {target}")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,13 @@ Usage: make_corpus.py OUT [--seed 1] [--scale 1.0]
 
 import argparse
 import csv
+import io
 import random
 import re
+import subprocess
 import sys
+import tarfile
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -94,6 +98,57 @@ def abc_tunes(path):
     numbers = sorted({int(n) for n in re.findall(r"^X:\s*(\d+)", text, re.M)})
     titles = set(re.findall(r"^X:.*\n(?:[^T].*\n)*?T:(.*)$", text, re.M))
     return numbers, titles
+
+
+def git_dir(repo, url):
+    """The git directory of a source repository: `repo` when it is a clone or a bare git
+    directory (such as a fetch mirror), else a fresh clone of `url`."""
+    if repo and (Path(repo) / ".git").is_dir():
+        return Path(repo) / ".git"
+    if repo and Path(repo).is_dir():
+        return Path(repo)
+    clone = Path(tempfile.mkdtemp()) / url.rstrip("/").split("/")[-1]
+    subprocess.run(["git", "clone", "--quiet", url, str(clone)], check=True)
+    return clone / ".git"
+
+
+def source_arguments(doc, default_repo):
+    """The command line of a script that builds a set from a source repository: OUT and
+    --repo (default `default_repo`); music21's warnings are silenced."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--repo", default=default_repo)
+    warnings.filterwarnings("ignore")
+    return parser.parse_args()
+
+
+def archived_files(repo, url, commit, *folders):
+    """(path, bytes) of every file under `folders` of the repository at `commit`, by path
+    (see `git_dir` for `repo` and `url`)."""
+    git = git_dir(repo, url)
+    archive = subprocess.run(["git", "--git-dir", str(git), "archive", commit, *folders],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            if member.isfile():
+                yield Path(member.name), tar.extractfile(member).read()
+
+
+def export_musicxml(data, name, target, prepare=lambda score: score):
+    """Exports the MusicXML `data` (file `name`) to MIDI at `target` as `export` does,
+    after `prepare`; a target that exists is kept (the export is slow)."""
+    if target.exists():
+        return
+    xml = Path(tempfile.mkdtemp()) / name
+    xml.write_bytes(data)
+    export(prepare(converter.parse(xml)), target)
+
+
+def write_pairs(target, pairs):
+    """Writes `target`/pairs.csv: which score (the second of each pair) each performance
+    file (the first) plays, as `fidelity.py` reads it."""
+    lines = ["performance,score", *(f"{performance},{score}" for performance, score in pairs)]
+    (target / "pairs.csv").write_text("\n".join(lines) + "\n")
 
 
 def export(score, target):

@@ -17,62 +17,30 @@ mirror, else `git clone`). Pinned to COMMIT.
 Usage: vienna4x22.py OUT [--repo DIR]
 """
 
-import argparse
-import io
 import re
-import subprocess
-import tarfile
-import tempfile
-import warnings
-from pathlib import Path
 
-from music21 import converter
-
-from make_corpus import export
+from make_corpus import archived_files, export_musicxml, source_arguments, write_pairs
 
 COMMIT = "decce45"
 PIECES = ("Chopin_op10_no3", "Chopin_op38", "Schubert_D783_no15")
 
 
-def git_dir(repo):
-    if repo and (Path(repo) / ".git").is_dir():
-        return Path(repo) / ".git"
-    if repo and Path(repo).is_dir():
-        return Path(repo)
-    clone = Path(tempfile.mkdtemp()) / "vienna4x22"
-    subprocess.run(["git", "clone", "--quiet", "https://github.com/CPJKU/vienna4x22", str(clone)], check=True)
-    return clone / ".git"
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--repo", default="/work/.mirror/CPJKU+vienna4x22/repo")
-    args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    git = git_dir(args.repo)
-    archive = subprocess.run(["git", "--git-dir", str(git), "archive", COMMIT, "midi", "musicxml"],
-                             capture_output=True, check=True).stdout
+    args = source_arguments(__doc__, "/work/.mirror/CPJKU+vienna4x22/repo")
     target = args.out / "vienna4x22"
-    pairs = ["performance,score"]
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        for member in sorted(tar.getmembers(), key=lambda m: m.name):
-            name = Path(member.name).name
-            if member.name.startswith("musicxml/") and name.endswith(".musicxml") and Path(name).stem in PIECES:
-                score_file = target / "score" / (Path(name).stem + ".mid")
-                if not score_file.exists():
-                    xml = Path(tempfile.mkdtemp()) / name
-                    xml.write_bytes(tar.extractfile(member).read())
-                    export(converter.parse(xml), score_file)
-            match = re.fullmatch(r"(.+)_p(\d\d)\.mid", name)
-            if member.name.startswith("midi/") and match and match.group(1) in PIECES:
-                performance = target / "performance" / name
-                performance.parent.mkdir(parents=True, exist_ok=True)
-                performance.write_bytes(tar.extractfile(member).read())
-                pairs.append(f"{name},{match.group(1)}.mid")
-    (target / "pairs.csv").write_text("\n".join(pairs) + "\n")
-    print(f"{len(pairs) - 1} performances of {len(PIECES)} pieces in {target}")
-
+    (target / "performance").mkdir(parents=True, exist_ok=True)
+    pairs = []
+    url = "https://github.com/CPJKU/vienna4x22"
+    for path, data in archived_files(args.repo, url, COMMIT, "midi", "musicxml"):
+        name = path.name
+        if path.parts[0] == "musicxml" and name.endswith(".musicxml") and path.stem in PIECES:
+            export_musicxml(data, name, target / "score" / (path.stem + ".mid"))
+        match = re.fullmatch(r"(.+)_p(\d\d)\.mid", name)
+        if path.parts[0] == "midi" and match and match.group(1) in PIECES:
+            (target / "performance" / name).write_bytes(data)
+            pairs.append((name, f"{match.group(1)}.mid"))
+    write_pairs(target, pairs)
+    print(f"{len(pairs)} performances of {len(PIECES)} pieces in {target}")
 
 if __name__ == "__main__":
     main()
