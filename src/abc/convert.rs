@@ -162,7 +162,10 @@ fn run_job(job: &Job, options: &Midi2AbcOptions) -> JobOutcome {
         Err(error) => {
             let message = format!("{error:#}");
             let input = format!("{}: ", job.input.display());
-            JobOutcome::Failed(message.strip_prefix(&input).map_or(message.clone(), str::to_string))
+            JobOutcome::Failed(match message.strip_prefix(&input) {
+                Some(rest) => rest.to_string(),
+                None => message,
+            })
         }
     }
 }

@@ -384,11 +384,18 @@ fn snap_each(
     // is that close, else the nearest.
     let tolerance = grid_tolerance(score.ticks_per_quarter) as f64;
     let snap_end = |note: &Note| {
-        let (end, n) = (note.end(), u64::from(grid_of(note.end())));
-        let up = (end * n).div_ceil(tpq);
-        let gap = (up * tpq) as f64 / n as f64 - end as f64;
-        let off_grid = grid_distance(end, n as u32, score.ticks_per_quarter) > tolerance;
-        if ends == Ends::Releases && off_grid && gap <= RELEASE_SLACK * note.duration as f64 { up * (new_tpq / n) } else { snap(end) }
+        let end = note.end();
+        if ends == Ends::Releases {
+            let n = grid_of(end);
+            if grid_distance(end, n, score.ticks_per_quarter) > tolerance {
+                let n = u64::from(n);
+                let up = (end * n).div_ceil(tpq);
+                if (up * tpq) as f64 / n as f64 - end as f64 <= RELEASE_SLACK * note.duration as f64 {
+                    return up * (new_tpq / n);
+                }
+            }
+        }
+        snap(end)
     };
     let mut out = rescaled(score, new_tpq32, new_tpq / tpq);
     for (part, source) in out.parts.iter_mut().zip(&score.parts) {
