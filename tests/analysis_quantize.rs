@@ -123,6 +123,19 @@ fn notes_cut_short_for_playback_keep_their_values() {
 }
 
 #[test]
+fn a_triplet_ending_in_a_rest_keeps_its_value() {
+    // Eighths, then a note held for two thirds of a beat and a triplet rest (`(3E2z`):
+    // no onset needs the triplet grid, but the end is a note value, not a release (the
+    // minimal case of a CI round-trip failure).
+    let notes = vec![note(0, 240, 60), note(240, 240, 62), note(480, 320, 64), note(960, 480, 65)];
+    let score = one_part(480, notes.clone());
+    let (out, report) = prepare(&score, QuantizeMode::Auto, STATED).expect("a score");
+    assert_eq!(report.applied, QuantizeMode::Exact);
+    assert_eq!(report.steps_per_quarter, 6);
+    assert_eq!(out.parts[0].notes, notes);
+}
+
+#[test]
 fn a_legato_melody_is_one_line_of_notes() {
     // A slow melody played legato: each key released 9 % of its note after the next is
     // struck (960 ticks per quarter at 120 BPM, onsets a few ticks off). On a half note

@@ -175,3 +175,12 @@ fn a_short_piece_lists_only_parts_that_play() {
         }
     }
 }
+
+/// A triplet note held over two thirds of its beat and a triplet rest, after eighths (CI
+/// once drew it): no onset needs the triplet grid, yet the end is a note value and comes
+/// back as it went in.
+#[test]
+fn a_triplet_ending_in_a_rest_survives() {
+    let options = PieceOptions { bars: 2, max_parts: 1, ..PieceOptions::default() };
+    check_round_trip(17802449746872505253, &options, &AbcOptions::default(), false);
+}

@@ -13,10 +13,10 @@
 //!   triplets, beat by beat, where those fit much better), write the result at 480
 //!   ticks per quarter with a tempo map that keeps the seconds, and infer the metre;
 //! - `Auto`: `Exact` when the onsets are on a grid (ends may be cut short, as notation
-//!   programs and sequencers do for playback: such an end, on no grid or on a grid the
-//!   onsets do not need, is a release, written at the note's value when it is within a
-//!   fifth of the note's length of it, see `RELEASE_SLACK`); a score with ornaments when
-//!   most onsets are (see below); `Performed` otherwise;
+//!   programs and sequencers do for playback: such an end, on no grid or on a quintuplet
+//!   or finer grid the onsets do not need, is a release, written at the note's value
+//!   when it is within a fifth of the note's length of it, see `RELEASE_SLACK`); a score
+//!   with ornaments when most onsets are (see below); `Performed` otherwise;
 //! - `Off`: the score as it is.
 //!
 //! Score or performance? A notation program writes ticks that mean note values, and a
@@ -243,10 +243,12 @@ fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
 /// and end or, unless `strict`, every onset.
 ///
 /// Unless `strict`, ends that need a subdivision no onset needs (a grid finer than the
-/// onsets' by a factor other than a power of two) are releases, not note values, and go
-/// to the onsets' grid as ends on no grid do: sequencers and notation programs cut notes
-/// short for playback, and at 480 ticks per quarter a quarter held for 90 % of its length
-/// ends on the tenth of a quarter, which written as is turns every note into a quintuplet.
+/// onsets' by a factor with a prime above 3: quintuplets and finer) are releases, not
+/// note values, and go to the onsets' grid as ends on no grid do: sequencers and notation
+/// programs cut notes short for playback, and at 480 ticks per quarter a quarter held for
+/// 90 % of its length ends on the tenth of a quarter, which written as is turns every
+/// note into a quintuplet. An end on a triplet grid the onsets do not need is a note
+/// value: a triplet whose last third is a rest (`(3E2z`) has no onset on that grid.
 fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let onsets: Vec<u64> = score
@@ -264,7 +266,12 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
         with_ends
     } else {
         let of_onsets = coarsest_grid(&onsets, tpq);
-        let refines = |all: u32, on: u32| all.is_multiple_of(on) && (all / on).is_power_of_two();
+        // Binary or triplet subdivisions of the onsets' grid.
+        let refines = |all: u32, on: u32| {
+            let factor = all / on;
+            let binary = |f: u32| f.is_power_of_two();
+            all.is_multiple_of(on) && (binary(factor) || (factor.is_multiple_of(3) && binary(factor / 3)))
+        };
         match (with_ends, of_onsets) {
             (Some(all), Some(on)) if refines(all, on) => Some(all),
             (_, of_onsets) => of_onsets,
