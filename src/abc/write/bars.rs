@@ -88,16 +88,39 @@ impl Timeline {
                 keys.push((change.tick, change.key));
             }
         }
-        let (first_tempo, tempos) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick());
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
         let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);
+        let place = |tick| tempo_place(tick, &bars, pickup_shift, whole, snap);
+        let (first_tempo, tempos) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), place);
         Timeline { whole, bars, metres, first_key, keys, first_tempo, tempos, pickup_shift, snap }
     }
 
     pub fn bar_count(&self) -> usize {
         self.bars.len() - 1
     }
+}
+
+/// Where a tempo change at `tick` is written: where it is when that is a place notes can
+/// have (on the binary `snap` grid of its bar, or on a triplet or quintuplet subdivision
+/// of it), else at the nearest point of the binary grid. Sequencers put tempo changes a
+/// few ticks off the beat (piano-midi.de's agogic accents, 14 ticks at 480 per quarter);
+/// the writer cannot cut a note there, and `written_tempi` makes up for the move.
+fn tempo_place(tick: u64, bars: &[u64], pickup_shift: u64, whole: u64, snap: u64) -> u64 {
+    let bar = bars.partition_point(|&b| b <= tick).saturating_sub(1);
+    let (start, end) = (bars[bar], bars.get(bar + 1).copied().unwrap_or(u64::MAX));
+    if tick >= end {
+        return tick;
+    }
+    let shift = if bar == 0 { pickup_shift } else { 0 };
+    let offset = tick - start + shift;
+    let tuplet_grid =
+        |notes_per_whole: u64| whole.is_multiple_of(notes_per_whole) && offset.is_multiple_of(whole / notes_per_whole);
+    if offset.is_multiple_of(snap) || tuplet_grid(96) || tuplet_grid(80) {
+        return tick;
+    }
+    let rounded = (offset + snap / 2) / snap * snap;
+    (start + rounded).saturating_sub(shift).clamp(start, end)
 }
 
 /// What a line writes besides its notes.
@@ -167,7 +190,10 @@ pub fn engrave(
             }
             let mut count = 0usize;
             for segment in &segments[group.segments.clone()] {
-                while let Some(field) = pending.next_if(|f| f.0 <= segment.start) {
+                // Snapping may have moved the boundary cut at a field's tick: the field
+                // goes to the nearest boundary, before this segment when it falls in
+                // its first half.
+                while let Some(field) = pending.next_if(|f| f.0 * 2 <= segment.start + segment.end) {
                     tokens.push(field.1);
                 }
                 count += write_segment(segment, ratio, timeline.whole, tokens, histogram);

@@ -14,6 +14,11 @@
 //! (`[Q:1/4=344]`, 1.5 ms off over a one-second stretch, where 50 ppm asked for
 //! `[Q:1/64=5495]`), and the drift never adds up; a long stretch, where a rounded quarter
 //! would drift beyond the bound, still takes the finer beat that `MAX_RELATIVE_ERROR` asks.
+//!
+//! A change is written where the writer can put it (see `written_tempi`'s `place`): a
+//! change a few ticks off the notes' grid moves onto it, and the stretches on either side
+//! take the time the map gives them between the places. The notes, all on the grid, keep
+//! their seconds.
 
 use std::fmt;
 
@@ -70,13 +75,12 @@ impl Tempo {
         f64::from(self.per_minute) * 4.0 / f64::from(self.beat)
     }
 
-    /// The tempo to write for a stretch of `quarters` quarter notes at
-    /// `micros_per_quarter`, when the time written before it runs `drift` seconds ahead
-    /// of the map: the coarsest beat whose rounded tempo, aimed at making up the drift,
-    /// leaves at most `MAX_DRIFT_SECONDS` at the stretch's end, else `from_micros`'s.
-    /// Returns it with the drift it leaves at the stretch's end.
-    fn for_stretch(micros_per_quarter: u32, quarters: f64, drift: f64) -> (Tempo, f64) {
-        let seconds = quarters * f64::from(micros_per_quarter.max(1)) * 1e-6;
+    /// The tempo to write for a stretch of `quarters` quarter notes that the map plays
+    /// in `seconds` (`micros_per_quarter` on average), when the time written before it
+    /// runs `drift` seconds ahead of the map: the coarsest beat whose rounded tempo,
+    /// aimed at making up the drift, leaves at most `MAX_DRIFT_SECONDS` at the stretch's
+    /// end, else `from_micros`'s. Returns it with the drift it leaves at the stretch's end.
+    fn for_stretch(micros_per_quarter: u32, quarters: f64, seconds: f64, drift: f64) -> (Tempo, f64) {
         let drift_after = |tempo: Tempo| drift + (60.0 * quarters / tempo.quarter_bpm() - seconds);
         let exact = Tempo::from_micros(micros_per_quarter);
         let aimed = seconds - drift;
@@ -101,18 +105,37 @@ impl Tempo {
 }
 
 /// The tempi to write for a tempo map: the first, and each later change that writes a
-/// different tempo, with its tick (see the module doc). `end` is the tick where the
-/// music ends, the end of the last stretch.
-pub fn written_tempi(map: &TempoMap, ticks_per_quarter: u32, end: u64) -> (Tempo, Vec<(u64, Tempo)>) {
+/// different tempo, with the tick it is written at (see the module doc). `end` is the
+/// tick where the music ends, the end of the last stretch. `place` says where a change
+/// can be written (the writer's grid, when a sequencer put it a few ticks off the notes'):
+/// each written stretch then plays the time the map takes between the places, so the
+/// timing at every place is the map's, wherever the change was moved from.
+pub fn written_tempi(
+    map: &TempoMap,
+    ticks_per_quarter: u32,
+    end: u64,
+    place: impl Fn(u64) -> u64,
+) -> (Tempo, Vec<(u64, Tempo)>) {
+    // (written tick, the map's tempo there): a change moved onto an earlier one's place
+    // replaces it.
     let mut stretches = vec![(0, map.at(0).micros_per_quarter)];
-    stretches.extend(map.changes().iter().filter(|c| c.tick > 0).map(|c| (c.tick, c.micros_per_quarter)));
+    for change in map.changes().iter().filter(|c| c.tick > 0) {
+        let at = place(change.tick).max(stretches.last().map_or(0, |s| s.0));
+        match stretches.last_mut() {
+            Some(last) if last.0 == at => last.1 = change.micros_per_quarter,
+            _ => stretches.push((at, change.micros_per_quarter)),
+        }
+    }
+    let tpq = ticks_per_quarter.max(1);
     let mut written: Vec<(u64, Tempo)> = Vec::new();
     let mut drift = 0.0;
     for (i, &(tick, micros)) in stretches.iter().enumerate() {
         let next = stretches.get(i + 1).map_or(end.max(tick), |s| s.0);
-        let quarters = (next - tick) as f64 / f64::from(ticks_per_quarter.max(1));
+        let quarters = (next - tick) as f64 / f64::from(tpq);
+        let seconds = map.seconds_at(next, tpq) - map.seconds_at(tick, tpq);
+        let average = if quarters > 0.0 { (seconds * 1e6 / quarters).round() as u32 } else { micros };
         let tempo;
-        (tempo, drift) = Tempo::for_stretch(micros, quarters, drift);
+        (tempo, drift) = Tempo::for_stretch(average, quarters, seconds, drift);
         if written.last().is_none_or(|w| w.1 != tempo) {
             written.push((tick, tempo));
         }
@@ -166,7 +189,7 @@ mod tests {
             micros.iter().zip(0u64..).map(|(&m, i)| TempoChange { tick: i * u64::from(tpq), micros_per_quarter: m });
         let map = TempoMap::from_changes(changes.collect());
         let end = micros.len() as u64 * u64::from(tpq);
-        let (first, later) = written_tempi(&map, tpq, end);
+        let (first, later) = written_tempi(&map, tpq, end, |t| t);
         let mut all = vec![(0, first)];
         all.extend(later);
         assert!(all.iter().all(|(_, t)| t.beat == 4), "{all:?}");
@@ -183,8 +206,8 @@ mod tests {
     #[test]
     fn one_long_stretch_keeps_the_exact_beat() {
         let map = TempoMap::constant(863_272);
-        assert_eq!(written_tempi(&map, 480, 480 * 400).0.to_string(), "1/8=139");
-        assert_eq!(written_tempi(&TempoMap::constant(500_000), 480, 480 * 400).0.to_string(), "1/4=120");
+        assert_eq!(written_tempi(&map, 480, 480 * 400, |t| t).0.to_string(), "1/8=139");
+        assert_eq!(written_tempi(&TempoMap::constant(500_000), 480, 480 * 400, |t| t).0.to_string(), "1/4=120");
     }
 
     #[test]
