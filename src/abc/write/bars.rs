@@ -12,7 +12,7 @@
 //! applies to an overlay after the main line's mid-bar `[K:]` (see docs/abc-dialect.md).
 
 use super::rhythm::{self, HISTOGRAM_SIZE, Len};
-use super::tempo::{Tempo, written_tempi};
+use super::tempo::written_tempi;
 use super::tuplets::{BarGrid, Ratio, Segment, group_bar};
 use super::voices::Line;
 use crate::score::{Key, Score};
@@ -28,8 +28,9 @@ pub enum Token {
     Key(Key),
     /// The key the following notes are spelled in, not written (overlay lines).
     KeyInForce(Key),
-    /// `[Q:1/n=m]`.
-    Tempo(Tempo),
+    /// `[Q:1/n=m]` for the tempo map's change with this index (among the changes after
+    /// tick 0), unless it writes the tempo already in force: see `tempo::written_tempi`.
+    Tempo(u32),
     /// `(p:q:r`: the next `r` notes and rests are a tuplet; `simple` when they are
     /// single notes and rests of one written length.
     Tuplet {
@@ -58,9 +59,9 @@ pub struct Timeline {
     pub first_key: Key,
     /// Key changes after tick 0 (each to a different key).
     pub keys: Vec<(u64, Key)>,
-    pub first_tempo: Tempo,
-    /// Tempo changes after tick 0 (each to a different written tempo).
-    pub tempos: Vec<(u64, Tempo)>,
+    /// Where the lead line tries to write the tempo changes after tick 0 that write a
+    /// new tempo there (see `tempo_place`), with their indices among the map's changes.
+    pub tempos: Vec<(u64, u32)>,
     /// Ticks from the virtual downbeat of a pickup bar to tick 0.
     pub pickup_shift: u64,
     /// Snapping grid for unquantized positions: a 1/64 note, or the finest binary
@@ -91,9 +92,15 @@ impl Timeline {
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
         let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);
-        let place = |tick| tempo_place(tick, &bars, pickup_shift, whole, snap);
-        let (first_tempo, tempos) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), place);
-        Timeline { whole, bars, metres, first_key, keys, first_tempo, tempos, pickup_shift, snap }
+        // The changes that write a new tempo where the writer tries to put them.
+        let tried: Vec<Option<u64>> = (score.tempo.changes().iter().filter(|c| c.tick > 0))
+            .map(|change| Some(tempo_place(change.tick, &bars, pickup_shift, whole, snap)))
+            .collect();
+        let (_, tempi) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), &tried);
+        let tempos = (tried.iter().zip(tempi).zip(0..))
+            .filter_map(|((place, tempo), index)| Some(((*place)?, index)).filter(|_| tempo.is_some()))
+            .collect();
+        Timeline { whole, bars, metres, first_key, keys, tempos, pickup_shift, snap }
     }
 
     pub fn bar_count(&self) -> usize {
@@ -101,11 +108,12 @@ impl Timeline {
     }
 }
 
-/// Where a tempo change at `tick` is written: where it is when that is a place notes can
-/// have (on the binary `snap` grid of its bar, or on a triplet or quintuplet subdivision
-/// of it), else at the nearest point of the binary grid. Sequencers put tempo changes a
-/// few ticks off the beat (piano-midi.de's agogic accents, 14 ticks at 480 per quarter);
-/// the writer cannot cut a note there, and `written_tempi` makes up for the move.
+/// Where the lead line tries to write a tempo change at `tick`: where it is when that is
+/// a place notes can have (on the binary `snap` grid of its bar, or on a triplet or
+/// quintuplet subdivision of it), else at the nearest point of the binary grid.
+/// Sequencers put tempo changes a few ticks off the beat (piano-midi.de's agogic
+/// accents, 14 ticks at 480 per quarter), where the writer cannot cut a note. Where the
+/// change is written in the end (snapping may move it again) is what `engrave` records.
 fn tempo_place(tick: u64, bars: &[u64], pickup_shift: u64, whole: u64, snap: u64) -> u64 {
     let bar = bars.partition_point(|&b| b <= tick).saturating_sub(1);
     let (start, end) = (bars[bar], bars.get(bar + 1).copied().unwrap_or(u64::MAX));
@@ -136,13 +144,15 @@ pub enum LineRole {
 
 /// Engraves `line` into `tokens` (one `Token::Bar` per bar) and counts every written
 /// length in `histogram`. Pitches of chords merged by snapping are appended to
-/// `line.pitches`.
+/// `line.pitches`. The lead line records in `tempo_places` the tick where it wrote each
+/// tempo change (indexed as `Token::Tempo`; the others stay as they are).
 pub fn engrave(
     line: &mut Line,
     timeline: &Timeline,
     role: LineRole,
     tokens: &mut Vec<Token>,
     histogram: &mut [u32; HISTOGRAM_SIZE],
+    tempo_places: &mut [Option<u64>],
 ) {
     let mut segments = Vec::new();
     let mut groups = Vec::new();
@@ -194,7 +204,7 @@ pub fn engrave(
                 // goes to the nearest boundary, before this segment when it falls in
                 // its first half.
                 while let Some(field) = pending.next_if(|f| f.0 * 2 <= segment.start + segment.end) {
-                    tokens.push(field.1);
+                    place_field(field.1, segment.start, tokens, tempo_places);
                 }
                 count += write_segment(segment, ratio, timeline.whole, tokens, histogram);
             }
@@ -206,9 +216,21 @@ pub fn engrave(
                 }
             }
         }
-        tokens.extend(pending.map(|f| f.1));
+        for field in pending {
+            place_field(field.1, end, tokens, tempo_places);
+        }
         tokens.push(Token::Bar);
     }
+}
+
+/// Writes a field token at `tick`, recording where a tempo change went.
+fn place_field(field: Token, tick: u64, tokens: &mut Vec<Token>, tempo_places: &mut [Option<u64>]) {
+    if let Token::Tempo(index) = field
+        && let Some(place) = tempo_places.get_mut(index as usize)
+    {
+        *place = Some(tick);
+    }
+    tokens.push(field);
 }
 
 /// True when `tokens` hold no chord and all their notes and rests have one length.

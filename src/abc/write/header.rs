@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::bars::Timeline;
+use super::tempo::Tempo;
 use super::voices::Voice;
 use crate::score::{Score, part_name};
 
@@ -24,6 +25,7 @@ pub fn write_header(
     unit: (u32, u32),
     voices: &[Voice],
     timeline: &Timeline,
+    first_tempo: Tempo,
 ) {
     let _ = writeln!(out, "X:{index}");
     if let Some(title) = score.title.as_deref().map(one_line).filter(|t| !t.is_empty()) {
@@ -32,7 +34,7 @@ pub fn write_header(
     let (n, d) = timeline.metres[0];
     let _ = writeln!(out, "M:{n}/{d}");
     let _ = writeln!(out, "L:{}/{}", unit.0, unit.1);
-    let _ = writeln!(out, "Q:{}", timeline.first_tempo);
+    let _ = writeln!(out, "Q:{first_tempo}");
     let channels = midi_channels(score, voices);
     for (number, (voice, channel)) in voices.iter().zip(channels).enumerate() {
         let Some(part) = voice.part.and_then(|p| score.parts.get(p)) else {

@@ -89,6 +89,8 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
     let timeline = bars::Timeline::new(score);
     let mut voices = voices::split_voices(score, &timeline.bars);
     let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
+    // Where the lead line writes each tempo change (none: not written).
+    let mut tempo_places: Vec<Option<u64>> = vec![None; score.tempo.changes().iter().filter(|c| c.tick > 0).count()];
     // Tokens of every line, voice by voice.
     let mut tokens: Vec<Vec<Vec<bars::Token>>> = Vec::with_capacity(voices.len());
     for (number, voice) in voices.iter_mut().enumerate() {
@@ -100,24 +102,26 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
                 _ => bars::LineRole::Overlay,
             };
             let mut line_tokens = Vec::with_capacity(line.chords.len() * 2 + timeline.bar_count() * 2);
-            bars::engrave(line, &timeline, role, &mut line_tokens, &mut histogram);
+            bars::engrave(line, &timeline, role, &mut line_tokens, &mut histogram, &mut tempo_places);
             voice_tokens.push(line_tokens);
         }
         tokens.push(voice_tokens);
     }
+    let (first_tempo, tempi) =
+        tempo::written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), &tempo_places);
     let unit = options.unit.unwrap_or_else(|| rhythm::shortest_unit(&histogram));
     let texts: Vec<text::VoiceText> = voices
         .iter()
         .zip(&tokens)
         .map(|(voice, lines)| {
             let rendered = voice.lines.iter().zip(lines);
-            let texts = rendered.map(|(l, t)| text::render(t, &l.pitches, timeline.first_key, unit)).collect();
+            let texts = rendered.map(|(l, t)| text::render(t, &l.pitches, timeline.first_key, unit, &tempi)).collect();
             text::join_lines(texts, &timeline.metres)
         })
         .collect();
     let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();
     let mut out = String::with_capacity(body_len + 256 + voices.len() * 64);
-    header::write_header(&mut out, score, options.index, unit, &voices, &timeline);
+    header::write_header(&mut out, score, options.index, unit, &voices, &timeline, first_tempo);
     let labelled = voices.iter().any(|v| v.part.is_some());
     layout::write_body(&mut out, &texts, labelled, options.layout, options.bars_per_line);
     out

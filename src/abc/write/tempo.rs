@@ -15,10 +15,12 @@
 //! `[Q:1/64=5495]`), and the drift never adds up; a long stretch, where a rounded quarter
 //! would drift beyond the bound, still takes the finer beat that `MAX_RELATIVE_ERROR` asks.
 //!
-//! A change is written where the writer can put it (see `written_tempi`'s `place`): a
+//! A change is written where the writer can put it (see `written_tempi`'s `places`): a
 //! change a few ticks off the notes' grid moves onto it, and the stretches on either side
 //! take the time the map gives them between the places. The notes, all on the grid, keep
-//! their seconds.
+//! their seconds. The tempi are chosen twice: before the lead line is engraved, from
+//! where the writer tries to put each change (to leave out the changes that would repeat
+//! the tempo in force), and after, from where it put them.
 
 use std::fmt;
 
@@ -104,44 +106,53 @@ impl Tempo {
     }
 }
 
-/// The tempi to write for a tempo map: the first, and each later change that writes a
-/// different tempo, with the tick it is written at (see the module doc). `end` is the
-/// tick where the music ends, the end of the last stretch. `place` says where a change
-/// can be written (the writer's grid, when a sequencer put it a few ticks off the notes'):
-/// each written stretch then plays the time the map takes between the places, so the
-/// timing at every place is the map's, wherever the change was moved from.
+/// The tempi to write for a tempo map: the first, and for each later change (the map's
+/// changes after tick 0, in order) the tempo written there, `None` where it would repeat
+/// the tempo in force or is not written (see the module doc). `places` holds the tick
+/// where each change is written, `None` for one that is not (its tempo then counts in
+/// the stretch it falls in): the writer's grid, when a sequencer put a change a few ticks
+/// off the notes'. Each written stretch plays the time the map takes between the places,
+/// so the timing at every place is the map's, wherever the change was moved from. `end`
+/// is the tick where the music ends, the end of the last stretch.
 pub fn written_tempi(
     map: &TempoMap,
     ticks_per_quarter: u32,
     end: u64,
-    place: impl Fn(u64) -> u64,
-) -> (Tempo, Vec<(u64, Tempo)>) {
-    // (written tick, the map's tempo there): a change moved onto an earlier one's place
-    // replaces it.
-    let mut stretches = vec![(0, map.at(0).micros_per_quarter)];
-    for change in map.changes().iter().filter(|c| c.tick > 0) {
-        let at = place(change.tick).max(stretches.last().map_or(0, |s| s.0));
-        match stretches.last_mut() {
-            Some(last) if last.0 == at => last.1 = change.micros_per_quarter,
-            _ => stretches.push((at, change.micros_per_quarter)),
+    places: &[Option<u64>],
+) -> (Tempo, Vec<Option<Tempo>>) {
+    let later = map.changes().iter().filter(|c| c.tick > 0);
+    // (written tick, the map's tempo there, index of the change; None for the first).
+    let mut stretches = vec![(0, map.at(0).micros_per_quarter, None)];
+    for (change, (place, index)) in later.zip(places.iter().zip(0..)) {
+        if let Some(place) = *place {
+            let at = place.max(stretches.last().map_or(0, |s| s.0));
+            stretches.push((at, change.micros_per_quarter, Some(index)));
         }
     }
     let tpq = ticks_per_quarter.max(1);
-    let mut written: Vec<(u64, Tempo)> = Vec::new();
+    let mut first = None;
+    let mut written = vec![None; places.len()];
+    let mut in_force = None;
     let mut drift = 0.0;
-    for (i, &(tick, micros)) in stretches.iter().enumerate() {
+    for (i, &(tick, micros, index)) in stretches.iter().enumerate() {
         let next = stretches.get(i + 1).map_or(end.max(tick), |s| s.0);
+        // A change written where the next one is has no stretch: the next one is in force.
+        if next == tick && i + 1 < stretches.len() {
+            continue;
+        }
         let quarters = (next - tick) as f64 / f64::from(tpq);
         let seconds = map.seconds_at(next, tpq) - map.seconds_at(tick, tpq);
         let average = if quarters > 0.0 { (seconds * 1e6 / quarters).round() as u32 } else { micros };
         let tempo;
         (tempo, drift) = Tempo::for_stretch(average, quarters, seconds, drift);
-        if written.last().is_none_or(|w| w.1 != tempo) {
-            written.push((tick, tempo));
+        match index {
+            _ if in_force == Some(tempo) => {}
+            Some(index) if first.is_some() => written[index] = Some(tempo),
+            _ => first = Some(tempo),
         }
+        in_force = Some(tempo);
     }
-    let first = written.remove(0).1;
-    (first, written)
+    (first.unwrap_or_else(|| Tempo::from_micros(map.at(0).micros_per_quarter)), written)
 }
 
 impl fmt::Display for Tempo {
@@ -178,6 +189,35 @@ mod tests {
         assert_eq!(written(601_504), "1/16=399");
     }
 
+    /// Where each change after tick 0 is, as the places of changes written where they are.
+    fn ticks_of_changes(map: &TempoMap) -> Vec<Option<u64>> {
+        map.changes().iter().filter(|c| c.tick > 0).map(|c| Some(c.tick)).collect()
+    }
+
+    /// Changes 14 ticks after the beat (480 per quarter), written on the beat: the
+    /// stretches between the written places play the map's time, so every beat, where
+    /// the notes are, keeps its second within `MAX_DRIFT_SECONDS`.
+    #[test]
+    fn moved_changes_keep_the_time_at_their_places() {
+        let mut changes = Vec::new();
+        for beat in 0..200u64 {
+            let micros = if beat % 2 == 0 { 362_319 } else { 380_711 };
+            changes.push(TempoChange { tick: beat * 480 + if beat == 0 { 0 } else { 14 }, micros_per_quarter: micros });
+        }
+        let map = TempoMap::from_changes(changes);
+        let places: Vec<Option<u64>> = (1..200u64).map(|beat| Some(beat * 480)).collect();
+        let (first, later) = written_tempi(&map, 480, 200 * 480, &places);
+        let (mut tempo, mut written) = (first, 0.0);
+        for beat in 0..200u64 {
+            if let Some(Some(next)) = beat.checked_sub(1).map(|i| later[i as usize]) {
+                tempo = next;
+            }
+            written += 60.0 / tempo.quarter_bpm();
+            let truth = map.seconds_at((beat + 1) * 480, 480);
+            assert!((written - truth).abs() <= MAX_DRIFT_SECONDS + 1e-9, "beat {beat}: {written} vs {truth}");
+        }
+    }
+
     /// A performance's rubato, one tempo per beat around 344 BPM (quarter), for a minute:
     /// every change is written as a quarter-note tempo, and the written time never drifts
     /// more than `MAX_DRIFT_SECONDS` from the map's at any change.
@@ -189,9 +229,9 @@ mod tests {
             micros.iter().zip(0u64..).map(|(&m, i)| TempoChange { tick: i * u64::from(tpq), micros_per_quarter: m });
         let map = TempoMap::from_changes(changes.collect());
         let end = micros.len() as u64 * u64::from(tpq);
-        let (first, later) = written_tempi(&map, tpq, end, |t| t);
+        let (first, later) = written_tempi(&map, tpq, end, &ticks_of_changes(&map));
         let mut all = vec![(0, first)];
-        all.extend(later);
+        all.extend(later.iter().zip(1u64..).filter_map(|(t, beat)| Some((beat * u64::from(tpq), (*t)?))));
         assert!(all.iter().all(|(_, t)| t.beat == 4), "{all:?}");
         let (mut written, mut truth) = (0.0, 0.0);
         for (beat, &m) in micros.iter().enumerate() {
@@ -206,8 +246,8 @@ mod tests {
     #[test]
     fn one_long_stretch_keeps_the_exact_beat() {
         let map = TempoMap::constant(863_272);
-        assert_eq!(written_tempi(&map, 480, 480 * 400, |t| t).0.to_string(), "1/8=139");
-        assert_eq!(written_tempi(&TempoMap::constant(500_000), 480, 480 * 400, |t| t).0.to_string(), "1/4=120");
+        assert_eq!(written_tempi(&map, 480, 480 * 400, &[]).0.to_string(), "1/8=139");
+        assert_eq!(written_tempi(&TempoMap::constant(500_000), 480, 480 * 400, &[]).0.to_string(), "1/4=120");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::bars::Token;
 use super::rhythm::Suffix;
 use super::spelling::Speller;
+use super::tempo::Tempo;
 use crate::score::Key;
 
 /// One line's (or voice's) music as text, with the byte offset just after each bar's
@@ -27,8 +28,9 @@ impl VoiceText {
     }
 }
 
-/// Renders the tokens of one line; `pitches` is the line's pitch pool.
-pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> VoiceText {
+/// Renders the tokens of one line; `pitches` is the line's pitch pool, `tempi` the
+/// tempo written at each change (`tempo::written_tempi`).
+pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32), tempi: &[Option<Tempo>]) -> VoiceText {
     let mut out =
         VoiceText { text: String::with_capacity(tokens.len() * 3), bar_ends: Vec::new(), sounding: Vec::new() };
     let mut speller = Speller::new(key);
@@ -50,8 +52,10 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32)) -> V
                 speller.set_key(key);
             }
             Token::KeyInForce(key) => speller.set_key(key),
-            Token::Tempo(tempo) => {
-                let _ = write!(text, "[Q:{tempo}]");
+            Token::Tempo(index) => {
+                if let Some(Some(tempo)) = tempi.get(index as usize) {
+                    let _ = write!(text, "[Q:{tempo}]");
+                }
             }
             Token::Tuplet { ratio, count, simple } => {
                 // abc2midi warns about a bare `(3` over chords or unequal lengths.
