@@ -147,3 +147,38 @@ fn tempo_changes_off_the_grid_do_not_drift() {
         assert!(drift < DRIFT_PER_MINUTE, "abc2midi: {drift} s per minute\n{abc}");
     }
 }
+
+/// A ritardando written as a tempo change every 8 to 28 ticks over triplet sixteenths
+/// (piano-midi.de's Chopin prelude op. 28 no. 1, at 480 per quarter): the changes move
+/// to the nearest onset, so no note is cut (cut there, once, notes lost their ties and
+/// came back as two), and every onset keeps its second.
+#[test]
+fn a_dense_ritardando_cuts_no_note() {
+    let mut score = Score::new(480);
+    let notes: Vec<Note> =
+        (0..96u64).map(|i| Note { start: i * 80, duration: 80, pitch: 60 + (i % 5) as u8 * 2, velocity: 70 }).collect();
+    let mut changes = vec![TempoChange { tick: 0, micros_per_quarter: 800_000 }];
+    let (mut tick, mut step) = (0u64, 0u64);
+    while tick < 96 * 80 {
+        step += 1;
+        tick += [8, 20, 28, 12, 24][(step % 5) as usize];
+        changes.push(TempoChange { tick, micros_per_quarter: 800_000 + (step as u32) * 1_500 });
+    }
+    score.tempo = TempoMap::from_changes(changes);
+    score.time_signatures = vec![TimeSignature { tick: 0, numerator: 2, denominator: 8 }];
+    score.parts.push(Part {
+        name: Some("Piano".into()),
+        instrument: Instrument::from_program(0),
+        channel: Some(0),
+        is_drum: false,
+        notes,
+    });
+    let abc = to_abc(&score, &AbcOptions::default());
+    let parsed = parse(&abc);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    assert_eq!(parsed.score.note_count(), score.note_count(), "{abc}");
+    // 13 seconds of music: the written tempi keep every onset within 3 ms of the map.
+    let (original, played) = (onset_seconds(&score), onset_seconds(&parsed.score));
+    let worst = original.iter().zip(&played).map(|(a, b)| (a.1 - b.1).abs()).fold(0.0, f64::max);
+    assert!(worst <= 0.003, "{worst} s\n{abc}");
+}

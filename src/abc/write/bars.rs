@@ -92,15 +92,46 @@ impl Timeline {
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
         let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);
-        // The changes that write a new tempo where the writer tries to put them.
-        let tried: Vec<Option<u64>> = (score.tempo.changes().iter().filter(|c| c.tick > 0))
-            .map(|change| Some(tempo_place(change.tick, &bars, pickup_shift, whole, snap)))
+        let mut timeline = Timeline { whole, bars, metres, first_key, keys, tempos: Vec::new(), pickup_shift, snap };
+        timeline.tempos = timeline.tempo_changes(score);
+        timeline
+    }
+
+    /// The tempo changes after tick 0 that write a new tempo where the writer tries to
+    /// put them (see `tempo_place`), with their indices among the map's changes.
+    fn tempo_changes(&self, score: &Score) -> Vec<(u64, u32)> {
+        let mut onsets: Vec<u64> = score.parts.iter().flat_map(|p| p.notes.iter().map(|n| n.start)).collect();
+        onsets.extend_from_slice(&self.bars);
+        onsets.sort_unstable();
+        onsets.dedup();
+        // The map's first change is at tick 0, the others after it.
+        let tried: Vec<Option<u64>> = (score.tempo.changes().windows(2))
+            .map(|pair| {
+                let delta = pair[1].micros_per_quarter.abs_diff(pair[0].micros_per_quarter);
+                let grid = self.bar_grid(self.bar_at(pair[1].tick));
+                Some(tempo_place(pair[1].tick, delta, score.ticks_per_quarter, &grid, &onsets))
+            })
             .collect();
         let (_, tempi) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), &tried);
-        let tempos = (tried.iter().zip(tempi).zip(0..))
+        (tried.iter().zip(tempi).zip(0..))
             .filter_map(|((place, tempo), index)| Some(((*place)?, index)).filter(|_| tempo.is_some()))
-            .collect();
-        Timeline { whole, bars, metres, first_key, keys, tempos, pickup_shift, snap }
+            .collect()
+    }
+
+    /// The bar holding `tick` (the last one for ticks after the music).
+    fn bar_at(&self, tick: u64) -> usize {
+        self.bars.partition_point(|&b| b <= tick).saturating_sub(1).min(self.bar_count() - 1)
+    }
+
+    /// The grid of bar `bar`, as tuplets are found and positions snapped on it.
+    fn bar_grid(&self, bar: usize) -> BarGrid {
+        BarGrid {
+            start: self.bars[bar],
+            end: self.bars[bar + 1],
+            shift: if bar == 0 { self.pickup_shift } else { 0 },
+            whole: self.whole,
+            snap: self.snap,
+        }
     }
 
     pub fn bar_count(&self) -> usize {
@@ -108,27 +139,34 @@ impl Timeline {
     }
 }
 
-/// Where the lead line tries to write a tempo change at `tick`: where it is when that is
-/// a place notes can have (on the binary `snap` grid of its bar, or on a triplet or
-/// quintuplet subdivision of it), else at the nearest point of the binary grid.
-/// Sequencers put tempo changes a few ticks off the beat (piano-midi.de's agogic
-/// accents, 14 ticks at 480 per quarter), where the writer cannot cut a note. Where the
-/// change is written in the end (snapping may move it again) is what `engrave` records.
-fn tempo_place(tick: u64, bars: &[u64], pickup_shift: u64, whole: u64, snap: u64) -> u64 {
-    let bar = bars.partition_point(|&b| b <= tick).saturating_sub(1);
-    let (start, end) = (bars[bar], bars.get(bar + 1).copied().unwrap_or(u64::MAX));
-    if tick >= end {
-        return tick;
+/// How much a tempo change may move an onset when it is written at the nearest onset
+/// instead of where it is: 1 ms, against the 3 ms the written tempi may drift.
+const TEMPO_MOVE_SECONDS: f64 = 0.001;
+
+/// Where the lead line tries to write a tempo change at `tick`, `delta_micros` from the
+/// tempo before it: at the nearest of `onsets` (every part's onsets and the bar lines,
+/// sorted), unless that would move the onsets on the way by more than
+/// `TEMPO_MOVE_SECONDS` (the written stretch takes the average tempo of the map between
+/// the places); else where it is when that is on the binary `snap` grid of its bar, else
+/// at the nearest point of that grid. A change between onsets cuts a note or rest in the
+/// lead line, and one off the grid cannot be written there at all: sequencers put tempo
+/// changes there (piano-midi.de's agogic accents 14 ticks after the beat, at 480 per
+/// quarter; its ritardandi, a change every few ticks, through triplets). Where the change
+/// is written in the end (snapping may move it again) is what `engrave` records.
+fn tempo_place(tick: u64, delta_micros: u32, ticks_per_quarter: u32, grid: &BarGrid, onsets: &[u64]) -> u64 {
+    let after = onsets.partition_point(|&p| p < tick);
+    let nearest = [after.checked_sub(1).map(|i| onsets[i]), onsets.get(after).copied()]
+        .into_iter()
+        .flatten()
+        .min_by_key(|&p| p.abs_diff(tick));
+    let moved_seconds =
+        |to: u64| to.abs_diff(tick) as f64 / f64::from(ticks_per_quarter.max(1)) * f64::from(delta_micros) * 1e-6;
+    if let Some(onset) = nearest.filter(|&p| moved_seconds(p) <= TEMPO_MOVE_SECONDS) {
+        return onset;
     }
-    let shift = if bar == 0 { pickup_shift } else { 0 };
-    let offset = tick - start + shift;
-    let tuplet_grid =
-        |notes_per_whole: u64| whole.is_multiple_of(notes_per_whole) && offset.is_multiple_of(whole / notes_per_whole);
-    if offset.is_multiple_of(snap) || tuplet_grid(96) || tuplet_grid(80) {
-        return tick;
-    }
-    let rounded = (offset + snap / 2) / snap * snap;
-    (start + rounded).saturating_sub(shift).clamp(start, end)
+    let offset = grid.offset(tick);
+    let rounded = (offset + grid.snap / 2) / grid.snap * grid.snap;
+    (rounded + grid.start).saturating_sub(grid.shift).clamp(grid.start, grid.end)
 }
 
 /// What a line writes besides its notes.
@@ -183,13 +221,7 @@ pub fn engrave(
         splits.clear();
         splits.extend(fields.iter().map(|f| f.0));
         cut_bar(line, chord_cursor, start, end, &splits, &mut segments);
-        let grid = BarGrid {
-            start,
-            end,
-            shift: if bar == 0 { timeline.pickup_shift } else { 0 },
-            whole: timeline.whole,
-            snap: timeline.snap,
-        };
+        let grid = timeline.bar_grid(bar);
         group_bar(&mut segments, &mut line.pitches, &grid, &mut groups);
         let mut pending = fields.iter().peekable();
         for group in &groups {

@@ -53,7 +53,7 @@ pub struct BarGrid {
 
 impl BarGrid {
     /// Ticks from the downbeat to `tick`.
-    fn offset(&self, tick: u64) -> u64 {
+    pub fn offset(&self, tick: u64) -> u64 {
         tick - self.start + self.shift
     }
 
