@@ -3,7 +3,9 @@
 //! The fixtures (tests/fixtures/realworld/, README there) are public-domain scores that
 //! music21 exported to MIDI the way notation software does: one named track per part,
 //! every part on channel 0 with one program, stated metre and key, 10080 ticks per
-//! quarter. Each is converted as `prep midi2abc FILE` converts it, and:
+//! quarter; and two of piano-midi.de's sequenced pieces (`pianomidi/`), with a tempo
+//! change every few ticks, some of them off the notes' grid. Each is converted as
+//! `prep midi2abc FILE` converts it, and:
 //! - every file converts;
 //! - abcMIDI's abc2midi renders every ABC with no error;
 //! - the rendered notes match the file's in seconds: onset F1 >= 0.999 (same pitch, onset
@@ -284,10 +286,12 @@ struct Outcome {
     rendered: Option<(Option<MidiFacts>, String)>,
 }
 
+/// The music21 exports and, in `pianomidi/`, piano-midi.de's sequenced files.
 fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/fixtures/realworld")
+    let mut files: Vec<PathBuf> = [dir.clone(), dir.join("pianomidi")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "mid"))
         .collect();
