@@ -4,9 +4,11 @@
 //! at tick 0 whose bar lasts `p` ticks, followed by the real metre at tick `p`. On reading,
 //! a first signature segment `[0, t1)` shorter than one bar of the metre starting at `t1`
 //! is a pickup of `t1` ticks, whatever the first signature says, unless it holds two
-//! bars or more of its own signature (real bars, then: two bars of 3/8 before 2/2); so
-//! the writer's first signature only has to be exact where it can be and, where it
-//! cannot, have a bar longer than half the pickup and shorter than the next metre's.
+//! bars or more of its own signature (real bars, then: two bars of 3/8 before 2/2) or its
+//! signature comes back later (a real metre: Mussorgsky's Promenade alternates 5/4 and
+//! 6/4 from its first bar); so the writer's first signature only has to be exact where it
+//! can be and, where it cannot, have a bar longer than half the pickup and shorter than
+//! the next metre's, and where it can, not be a signature the piece uses.
 
 use crate::score::TimeSignature;
 
@@ -16,7 +18,8 @@ pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (
     match metres.get(1) {
         Some(next)
             if next.tick < next.bar_ticks(ticks_per_quarter)
-                && !holds_two_bars(next.tick, &metres[0], ticks_per_quarter) =>
+                && !holds_two_bars(next.tick, &metres[0], ticks_per_quarter)
+                && !metres[2..].iter().any(|m| same_signature(m, &metres[0])) =>
         {
             let pickup = next.tick;
             metres.remove(0);
@@ -25,6 +28,11 @@ pub(super) fn split(mut metres: Vec<TimeSignature>, ticks_per_quarter: u32) -> (
         }
         _ => (0, metres),
     }
+}
+
+/// True when two metres have the same numerator and denominator.
+fn same_signature(a: &TimeSignature, b: &TimeSignature) -> bool {
+    (a.numerator, a.denominator) == (b.numerator, b.denominator)
 }
 
 /// True when `ticks` last two bars of `metre` or more, exactly (a bar of 1/16 at 98 ticks
@@ -41,7 +49,7 @@ pub(super) fn join(metres: &[TimeSignature], pickup: u64, ticks_per_quarter: u32
     let spelled = metres.iter().map(|m| (m.tick.max(pickup), m.numerator, log2(m.denominator)));
     match metres.first() {
         Some(first) if pickup > 0 => {
-            let (numerator, power) = signature_lasting(pickup, first, ticks_per_quarter);
+            let (numerator, power) = signature_lasting(pickup, first, metres, ticks_per_quarter);
             std::iter::once((0, numerator, power)).chain(spelled).collect()
         }
         _ => spelled.collect(),
@@ -49,15 +57,19 @@ pub(super) fn join(metres: &[TimeSignature], pickup: u64, ticks_per_quarter: u32
 }
 
 /// A signature (numerator, log2 of the denominator) whose bar lasts `ticks`, when one
-/// with a denominator at most 8 times finer than `metre`'s exists; else one shorter than
-/// `ticks` rounded down to half beats of `metre` (never equal to `metre` itself).
-fn signature_lasting(ticks: u64, metre: &TimeSignature, ticks_per_quarter: u32) -> (u8, u8) {
+/// with a denominator at most 8 times finer than `metre`'s and none of `used` exists;
+/// else one shorter than `ticks` rounded down to half beats of `metre` (never equal to
+/// `metre` itself).
+fn signature_lasting(ticks: u64, metre: &TimeSignature, used: &[TimeSignature], ticks_per_quarter: u32) -> (u8, u8) {
     let whole_note = 4 * u128::from(ticks_per_quarter);
     let base = log2(metre.denominator);
+    let unused = |numerator: u8, power: u8| {
+        !used.iter().any(|m| (m.numerator, u32::from(m.denominator)) == (numerator, 1u32 << power))
+    };
     let exact = (base..=base + 3).find_map(|power| {
         let scaled = u128::from(ticks) << power;
         let numerator = u8::try_from(scaled / whole_note).ok().filter(|&n| n > 0)?;
-        (scaled % whole_note == 0).then_some((numerator, power))
+        (scaled % whole_note == 0 && unused(numerator, power)).then_some((numerator, power))
     });
     exact.unwrap_or_else(|| {
         let power = base + 1;
@@ -105,6 +117,24 @@ mod tests {
     }
 
     #[test]
+    fn a_first_signature_that_comes_back_is_a_real_bar() {
+        // Mussorgsky's Promenade (piano-midi.de): 5/4, 6/4, 5/4, ... from the first bar.
+        let metres = vec![metre(0, 5, 4), metre(2400, 6, 4), metre(5280, 5, 4), metre(7680, 6, 4)];
+        assert_eq!(split(metres.clone(), 480), (0, metres));
+    }
+
+    #[test]
+    fn a_pickup_is_never_spelled_as_a_signature_the_piece_uses() {
+        // Two quarters before 3/4, and 2/4 later: the pickup is spelled 4/8, and read back.
+        let metres = [metre(0, 3, 4), metre(4320, 2, 4)];
+        let spelled = join(&metres, 960, 480);
+        assert_eq!(spelled, vec![(0, 4, 3), (960, 3, 2), (4320, 2, 2)]);
+        let read: Vec<TimeSignature> =
+            spelled.iter().map(|&(tick, numerator, power)| metre(tick, numerator, 1 << power)).collect();
+        assert_eq!(split(read, 480), (960, vec![metre(0, 3, 4), metre(4320, 2, 4)]));
+    }
+
+    #[test]
     fn pickups_are_spelled_exactly_when_possible() {
         assert_eq!(join(&[metre(0, 4, 4)], 720, 480), vec![(0, 3, 3), (720, 4, 2)]);
         assert_eq!(join(&[metre(0, 6, 8), metre(2880, 2, 4)], 480, 480), vec![(0, 2, 3), (480, 6, 3), (2880, 2, 2)]);
@@ -116,6 +146,6 @@ mod tests {
         // 1919 ticks of a 4/4 bar (1920): rounded down to 7 eighths.
         assert_eq!(join(&[metre(0, 4, 4)], 1919, 480), vec![(0, 7, 3), (1919, 4, 2)]);
         // Less than half a beat of 1/4: one eighth, still not 1/4.
-        assert_eq!(signature_lasting(7, &metre(0, 1, 4), 480), (1, 3));
+        assert_eq!(signature_lasting(7, &metre(0, 1, 4), &[], 480), (1, 3));
     }
 }
