@@ -53,7 +53,7 @@ use crate::analysis::rubato::{self, follow_beat, written_beats};
 use crate::analysis::key::estimate_key;
 use crate::analysis::metre::{MetreEstimate, estimate_downbeat, estimate_metre, note_salience};
 pub use crate::score::SourceEvents;
-use crate::score::{Key, KeyChange, Note, Score, TempoChange, TempoMap, TimeSignature};
+use crate::score::{Key, KeyChange, Note, Part, Score, TempoChange, TempoMap, TimeSignature};
 
 /// How to put a score on a grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -552,11 +552,13 @@ fn onset_errors(before: &Score, after: &Score) -> Vec<f64> {
         .iter()
         .zip(&after.parts)
         .flat_map(|(b, a)| {
-            let mut old: Vec<f64> = b.notes.iter().map(|n| before.seconds_at(n.start)).collect();
-            let mut new: Vec<f64> = a.notes.iter().map(|n| after.seconds_at(n.start)).collect();
-            old.sort_by(f64::total_cmp);
-            new.sort_by(f64::total_cmp);
-            old.into_iter().zip(new).map(|(o, n)| (o - n).abs()).collect::<Vec<_>>()
+            // Onsets in time order, their seconds in one pass over the tempo map.
+            let seconds = |score: &Score, part: &Part| {
+                let mut ticks: Vec<u64> = part.notes.iter().map(|n| n.start).collect();
+                ticks.sort_unstable();
+                score.tempo.seconds_at_sorted(&ticks, score.ticks_per_quarter)
+            };
+            seconds(before, b).into_iter().zip(seconds(after, a)).map(|(o, n)| (o - n).abs()).collect::<Vec<_>>()
         })
         .collect()
 }

@@ -69,6 +69,26 @@ impl TempoMap {
         seconds
     }
 
+    /// Seconds from tick 0 to each of `ticks` (in ascending order), in one pass over the
+    /// changes: what `seconds_at` gives for each.
+    pub fn seconds_at_sorted(&self, ticks: &[u64], ticks_per_quarter: u32) -> Vec<f64> {
+        let tpq = f64::from(ticks_per_quarter);
+        let (mut change, mut elapsed) = (0, 0.0);
+        ticks
+            .iter()
+            .map(|&tick| {
+                while let Some(next) = self.changes.get(change + 1).filter(|n| n.tick < tick) {
+                    let current = &self.changes[change];
+                    elapsed += (next.tick - current.tick) as f64 / tpq * f64::from(current.micros_per_quarter) * 1e-6;
+                    change += 1;
+                }
+                let current = &self.changes[change];
+                let since = tick.saturating_sub(current.tick) as f64;
+                elapsed + since / tpq * f64::from(current.micros_per_quarter) * 1e-6
+            })
+            .collect()
+    }
+
     /// The tick at `seconds` (rounded to the nearest tick; negative times give 0).
     pub fn tick_at(&self, seconds: f64, ticks_per_quarter: u32) -> u64 {
         let tpq = f64::from(ticks_per_quarter);
@@ -91,6 +111,20 @@ impl TempoMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_at_sorted_ticks_are_seconds_at_each() {
+        let map = TempoMap::from_changes(vec![
+            TempoChange { tick: 0, micros_per_quarter: 500_000 },
+            TempoChange { tick: 480, micros_per_quarter: 750_000 },
+            TempoChange { tick: 500, micros_per_quarter: 400_000 },
+            TempoChange { tick: 2000, micros_per_quarter: 1_000_000 },
+        ]);
+        let ticks = [0, 1, 480, 480, 490, 500, 1999, 2000, 2001, 9000];
+        let each: Vec<f64> = ticks.iter().map(|&t| map.seconds_at(t, 480)).collect();
+        let sorted = map.seconds_at_sorted(&ticks, 480);
+        assert!(each.iter().zip(&sorted).all(|(a, b)| (a - b).abs() < 1e-12), "{each:?} {sorted:?}");
+    }
 
     #[test]
     fn seconds_and_ticks_are_inverse_across_changes() {

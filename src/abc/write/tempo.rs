@@ -130,18 +130,21 @@ pub fn written_tempi(
         }
     }
     let tpq = ticks_per_quarter.max(1);
+    let bounds: Vec<u64> =
+        stretches.iter().map(|s| s.0).chain([end.max(stretches.last().map_or(0, |s| s.0))]).collect();
+    let clock = map.seconds_at_sorted(&bounds, tpq);
     let mut first = None;
     let mut written = vec![None; places.len()];
     let mut in_force = None;
     let mut drift = 0.0;
     for (i, &(tick, micros, index)) in stretches.iter().enumerate() {
-        let next = stretches.get(i + 1).map_or(end.max(tick), |s| s.0);
+        let next = bounds[i + 1];
         // A change written where the next one is has no stretch: the next one is in force.
         if next == tick && i + 1 < stretches.len() {
             continue;
         }
         let quarters = (next - tick) as f64 / f64::from(tpq);
-        let seconds = map.seconds_at(next, tpq) - map.seconds_at(tick, tpq);
+        let seconds = clock[i + 1] - clock[i];
         let average = if quarters > 0.0 { (seconds * 1e6 / quarters).round() as u32 } else { micros };
         let tempo;
         (tempo, drift) = Tempo::for_stretch(average, quarters, seconds, drift);

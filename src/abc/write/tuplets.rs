@@ -214,7 +214,9 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sh
 /// The first ratio that writes every segment boundary strictly inside `start..end` on
 /// the written grid.
 fn exact_ratio(segments: &[Segment], start: u64, end: u64, bar: &BarGrid) -> Option<Ratio> {
-    let boundaries = || segments.iter().map(|s| s.end).skip_while(|&e| e <= start).take_while(|&e| e < end);
+    // Segments are contiguous: their ends ascend.
+    let first = segments.partition_point(|s| s.end <= start);
+    let boundaries = || segments[first..].iter().map(|s| s.end).take_while(|&e| e < end);
     let exact = |r: &Ratio| {
         boundaries().all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
     };
@@ -223,7 +225,7 @@ fn exact_ratio(segments: &[Segment], start: u64, end: u64, bar: &BarGrid) -> Opt
 
 /// The segment that ends at or crosses `tick`.
 fn closing(segments: &[Segment], tick: u64) -> Option<&Segment> {
-    segments.iter().find(|s| s.end >= tick)
+    segments.get(segments.partition_point(|s| s.end < tick))
 }
 
 /// The notes tied from one tuplet to the next when `span` is followed by tuplets of
