@@ -106,8 +106,7 @@ fn abc2midi_plays_the_timing_within_5_ms_per_minute() {
 /// sequenced files place agogic accents 14 ticks after the beat at 480 per quarter,
 /// Grieg's op. 54 no. 2 among them): each `[Q:]` moves to a place the writer can cut
 /// (the nearest 1/64 note here: the nearest onset is too far), and the tempi make up
-/// for the move, so the timing does not
-/// drift by the stretch a change was moved over.
+/// for the move, so the timing does not drift by the stretch a change was moved over.
 fn agogic_tempo() -> Score {
     let mut changes = Vec::new();
     let mut notes = Vec::new();
