@@ -130,6 +130,9 @@ fn overlays_appear_only_in_bars_where_they_sound_and_keep_their_ties() {
 fn overlays_state_a_metre_change_again() {
     // abc2midi keeps a metre per overlay: without `&[M:3/4]` it warns about every bar.
     assert_eq!(body(&overlay_across_metre_change()), "[V:1] cccc&C,4|[M:3/4]ddd&[M:3/4]G,,3|]\n");
+    // Also where the overlay was stated in that metre before: abc2midi gave it the 3/4
+    // of the bar it missed.
+    assert_eq!(body(&overlay_missing_at_metre_change()), "[V:1] cc&C,2|[M:3/4]ddd|[M:2/4]ee&[M:2/4]G,,2|ff&C,2|]\n");
 }
 
 #[test]

@@ -117,6 +117,11 @@ fn overlays_across_a_metre_change_play_back() {
 }
 
 #[test]
+fn an_overlay_missing_at_a_metre_change_plays_back() {
+    assert_plays_back(&overlay_missing_at_metre_change(), "overlay_missing_metre", Layout::Interleaved);
+}
+
+#[test]
 fn sixteen_parts_with_overlays_play_back() {
     assert_plays_back(&sixteen_parts(), "sixteen", Layout::Interleaved);
 }

@@ -223,6 +223,22 @@ pub fn sixteen_parts() -> Score {
 }
 
 /// A held bass under a melody in 4/4, then in 3/4.
+/// 2/4 with a held bass (an overlay), one bar of 3/4 without it, back to 2/4 with it
+/// (Liszt's Hungarian Rhapsody no. 9 on piano-midi.de).
+pub fn overlay_missing_at_metre_change() -> Score {
+    let notes = [
+        &melody(0, &[(Q, 72), (Q, 72), (Q, 74), (Q, 74), (Q, 74), (Q, 76), (Q, 76), (Q, 77), (Q, 77)])[..],
+        &[(0, 2 * Q, 48), (5 * Q, 2 * Q, 43), (7 * Q, 2 * Q, 48)],
+    ];
+    let mut s = score(vec![part(0, &notes.concat())]);
+    s.time_signatures = vec![
+        TimeSignature { tick: 0, numerator: 2, denominator: 4 },
+        TimeSignature { tick: 2 * Q, numerator: 3, denominator: 4 },
+        TimeSignature { tick: 5 * Q, numerator: 2, denominator: 4 },
+    ];
+    s
+}
+
 pub fn overlay_across_metre_change() -> Score {
     let notes = [&melody(0, &[(Q, 72); 4])[..], &melody(4 * Q, &[(Q, 74); 3]), &[(0, 4 * Q, 48), (4 * Q, 3 * Q, 43)]];
     let mut s = score(vec![part(0, &notes.concat())]);

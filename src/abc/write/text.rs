@@ -95,7 +95,9 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32), temp
 /// same bar of each overlay, up to the last overlay that holds a note in that bar (an
 /// overlay of rests before it is written, to keep every overlay on its own line).
 /// `metres` gives each bar's metre: an overlay states a metre change again (`&[M:3/4]`)
-/// the first time it is written after it, since abc2midi keeps a metre per overlay.
+/// in the bar of the change and the first time it is written after it, since abc2midi
+/// keeps a metre per overlay (and, in an overlay missing from the bar of a change, takes
+/// the main line's metre at its next bar line, not the change after it).
 pub fn join_lines(mut lines: Vec<VoiceText>, metres: &[(u8, u8)]) -> VoiceText {
     if lines.len() == 1 {
         return lines.pop().unwrap_or_default();
@@ -110,7 +112,8 @@ pub fn join_lines(mut lines: Vec<VoiceText>, metres: &[(u8, u8)]) -> VoiceText {
             if index > 0 {
                 out.text.push('&');
                 let metre = metres.get(bar).copied();
-                if stated[index] != metre {
+                let changes = bar > 0 && metres.get(bar - 1).copied() != metre;
+                if stated[index] != metre || changes {
                     if let Some((n, d)) = metre {
                         let _ = write!(out.text, "[M:{n}/{d}]");
                     }
