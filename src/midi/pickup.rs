@@ -59,7 +59,7 @@ pub(super) fn join(metres: &[TimeSignature], pickup: u64, ticks_per_quarter: u32
 /// A signature (numerator, log2 of the denominator) whose bar lasts `ticks`, when one
 /// with a denominator at most 8 times finer than `metre`'s and none of `used` exists;
 /// else one shorter than `ticks` rounded down to half beats of `metre` (never equal to
-/// `metre` itself).
+/// `metre` itself), or to quarter or eighth beats where `used` has that one.
 fn signature_lasting(ticks: u64, metre: &TimeSignature, used: &[TimeSignature], ticks_per_quarter: u32) -> (u8, u8) {
     let whole_note = 4 * u128::from(ticks_per_quarter);
     let base = log2(metre.denominator);
@@ -71,11 +71,14 @@ fn signature_lasting(ticks: u64, metre: &TimeSignature, used: &[TimeSignature], 
         let numerator = u8::try_from(scaled / whole_note).ok().filter(|&n| n > 0)?;
         (scaled % whole_note == 0 && unused(numerator, power)).then_some((numerator, power))
     });
-    exact.unwrap_or_else(|| {
-        let power = base + 1;
-        let halves = ((u128::from(ticks) << power) / whole_note).clamp(1, 255);
-        (u8::try_from(halves).unwrap_or(u8::MAX), power)
-    })
+    // Rounded down to half beats of `metre`, or to finer notes where the piece uses that.
+    let shorter = |power: u8| {
+        let numerator = ((u128::from(ticks) << power) / whole_note).clamp(1, 255);
+        (u8::try_from(numerator).unwrap_or(u8::MAX), power)
+    };
+    exact
+        .or_else(|| (base + 1..=base + 3).map(shorter).find(|&(numerator, power)| unused(numerator, power)))
+        .unwrap_or_else(|| shorter(base + 1))
 }
 
 /// log2 of a power of two (of the largest power of two below other values).
@@ -139,6 +142,18 @@ mod tests {
         assert_eq!(join(&[metre(0, 4, 4)], 720, 480), vec![(0, 3, 3), (720, 4, 2)]);
         assert_eq!(join(&[metre(0, 6, 8), metre(2880, 2, 4)], 480, 480), vec![(0, 2, 3), (480, 6, 3), (2880, 2, 2)]);
         assert_eq!(join(&[metre(0, 3, 4)], 0, 480), vec![(0, 3, 2)]);
+    }
+
+    #[test]
+    fn an_inexpressible_pickup_is_not_spelled_as_a_signature_the_piece_uses() {
+        // 59 ticks at 25 per quarter before 5/8, and 9/16 later (CI's failing case): 9/16
+        // would be read as a real bar; 18/32 is not used.
+        let metres = [metre(0, 5, 8), metre(1259, 9, 16)];
+        let spelled = join(&metres, 59, 25);
+        assert_eq!(spelled[0], (0, 18, 5));
+        let read: Vec<TimeSignature> =
+            spelled.iter().map(|&(tick, numerator, power)| metre(tick, numerator, 1 << power)).collect();
+        assert_eq!(split(read, 25), (59, vec![metre(0, 5, 8), metre(1259, 9, 16)]));
     }
 
     #[test]
