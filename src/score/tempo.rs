@@ -50,6 +50,11 @@ impl TempoMap {
         &self.changes
     }
 
+    /// The changes after the first, at tick 0: the tempo changes a score writes inline.
+    pub fn later_changes(&self) -> &[TempoChange] {
+        &self.changes[1..]
+    }
+
     /// The tempo in force at `tick`.
     pub fn at(&self, tick: u64) -> TempoChange {
         *self.changes.iter().rev().find(|c| c.tick <= tick).unwrap_or(&self.changes[0])

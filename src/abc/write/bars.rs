@@ -28,8 +28,9 @@ pub enum Token {
     Key(Key),
     /// The key the following notes are spelled in, not written (overlay lines).
     KeyInForce(Key),
-    /// `[Q:1/n=m]` for the tempo map's change with this index (among the changes after
-    /// tick 0), unless it writes the tempo already in force: see `tempo::written_tempi`.
+    /// `[Q:1/n=m]` for the tempo map's change with this index in
+    /// `TempoMap::later_changes`, unless it writes the tempo already in force: see
+    /// `tempo::written_tempi`.
     Tempo(u32),
     /// `(p:q:r`: the next `r` notes and rests are a tuplet; `simple` when they are
     /// single notes and rests of one written length.
@@ -100,16 +101,19 @@ impl Timeline {
     /// The tempo changes after tick 0 that write a new tempo where the writer tries to
     /// put them (see `tempo_place`), with their indices among the map's changes.
     fn tempo_changes(&self, score: &Score) -> Vec<(u64, u32)> {
+        let later = score.tempo.later_changes();
+        if later.is_empty() {
+            return Vec::new();
+        }
         let mut onsets: Vec<u64> = score.parts.iter().flat_map(|p| p.notes.iter().map(|n| n.start)).collect();
         onsets.extend_from_slice(&self.bars);
         onsets.sort_unstable();
         onsets.dedup();
-        // The map's first change is at tick 0, the others after it.
-        let tried: Vec<Option<u64>> = (score.tempo.changes().windows(2))
-            .map(|pair| {
-                let delta = pair[1].micros_per_quarter.abs_diff(pair[0].micros_per_quarter);
-                let grid = self.bar_grid(self.bar_at(pair[1].tick));
-                Some(tempo_place(pair[1].tick, delta, score.ticks_per_quarter, &grid, &onsets))
+        let tried: Vec<Option<u64>> = (later.iter().zip(score.tempo.changes()))
+            .map(|(change, before)| {
+                let delta = change.micros_per_quarter.abs_diff(before.micros_per_quarter);
+                let grid = self.bar_grid(self.bar_at(change.tick));
+                Some(tempo_place(change.tick, delta, score.ticks_per_quarter, &grid, &onsets))
             })
             .collect();
         let (_, tempi) = written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), &tried);

@@ -90,7 +90,7 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
     let mut voices = voices::split_voices(score, &timeline.bars);
     let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
     // Where the lead line writes each tempo change (none: not written).
-    let mut tempo_places: Vec<Option<u64>> = vec![None; score.tempo.changes().iter().filter(|c| c.tick > 0).count()];
+    let mut tempo_places: Vec<Option<u64>> = vec![None; score.tempo.later_changes().len()];
     // Tokens of every line, voice by voice.
     let mut tokens: Vec<Vec<Vec<bars::Token>>> = Vec::with_capacity(voices.len());
     for (number, voice) in voices.iter_mut().enumerate() {

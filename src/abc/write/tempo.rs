@@ -120,10 +120,9 @@ pub fn written_tempi(
     end: u64,
     places: &[Option<u64>],
 ) -> (Tempo, Vec<Option<Tempo>>) {
-    let later = map.changes().iter().filter(|c| c.tick > 0);
     // (written tick, the map's tempo there, index of the change; None for the first).
     let mut stretches = vec![(0, map.at(0).micros_per_quarter, None)];
-    for (change, (place, index)) in later.zip(places.iter().zip(0..)) {
+    for (change, (place, index)) in map.later_changes().iter().zip(places.iter().zip(0..)) {
         if let Some(place) = *place {
             let at = place.max(stretches.last().map_or(0, |s| s.0));
             stretches.push((at, change.micros_per_quarter, Some(index)));
@@ -194,7 +193,7 @@ mod tests {
 
     /// Where each change after tick 0 is, as the places of changes written where they are.
     fn ticks_of_changes(map: &TempoMap) -> Vec<Option<u64>> {
-        map.changes().iter().filter(|c| c.tick > 0).map(|c| Some(c.tick)).collect()
+        map.later_changes().iter().map(|c| Some(c.tick)).collect()
     }
 
     /// Changes 14 ticks after the beat (480 per quarter), written on the beat: the
