@@ -183,8 +183,19 @@ fn empty_score_is_one_bar_of_rest() {
 
 #[test]
 fn unquantized_notes_snap_to_sixty_fourths_and_none_is_lost() {
-    // Every onset lands on a 1/64 note (L:1/32 halves); the 3-tick D keeps a 1/64.
-    assert_eq!(body(&unquantized()), "[V:1] z/C7/2D/E8-E7/2z/FG14-G/-|G/z28z7/2|]\n");
+    // Every onset lands on the nearest 1/64 note (L:1/32 halves): the C, 7 ticks in, on
+    // the downbeat; the 3-tick D keeps a 1/64; the G, held 14 ticks (under half a 1/64)
+    // past the bar line, ends at it.
+    assert_eq!(body(&unquantized()), "[V:1] C4D/E8-E7/2z/FG14-G/|z32|]\n");
+}
+
+#[test]
+fn a_note_released_a_few_ticks_into_the_next_bar_ends_at_the_bar_line() {
+    // A sequencer's whole note held 5 ticks into bar 2, whose note is played 5 ticks
+    // late, then a chord 4 ticks late after a rest: no tie, no 1/64 sliver, and the
+    // late notes start on their beats (5 ticks is under half a 1/64 note).
+    let s = score(vec![part(0, &[(0, 4 * Q + 5, 60), (4 * Q + 5, 2 * Q - 5, 62), (7 * Q + 4, Q - 4, 64)])]);
+    assert_eq!(body(&s), "[V:1] C4|D2zE|]\n");
 }
 
 #[test]

@@ -15,8 +15,9 @@
 //! - `Auto`: `Exact` when the onsets are on a grid (ends may be cut short, as notation
 //!   programs and sequencers do for playback: such an end, on no grid or on a quintuplet
 //!   or finer grid the onsets do not need, is a release, written at the note's value
-//!   when it is within a fifth of the note's length of it, see `RELEASE_SLACK`); a score
-//!   with ornaments when most onsets are (see below); `Performed` otherwise;
+//!   when it is within a fifth of the note's length of it, see `RELEASE_SLACK`, on the
+//!   grid of 95 % of the onsets, see `rhythm_grid`); a score with ornaments when most
+//!   onsets are (see below); `Performed` otherwise;
 //! - `Off`: the score as it is.
 //!
 //! Score or performance? A notation program writes ticks that mean note values, and a
@@ -46,6 +47,8 @@
 //! has no event for them (`SourceEvents`). A performance stating a metre keeps it: its
 //! time signatures are carried into the new ticks, and only where the bar starts, which
 //! the ticks of a performance do not say, is inferred.
+
+use num_integer::lcm;
 
 use crate::analysis::AnalysisError;
 use crate::analysis::beat::{BeatGrid, CHORD_SPREAD, Onset, merge_chords, track_beat};
@@ -197,13 +200,28 @@ pub fn grid_tolerance(ticks_per_quarter: u32) -> u64 {
 
 /// The coarsest of `SCORE_GRIDS` that every tick lies on within `grid_tolerance`, among
 /// those whose step is wide enough for the test to mean anything.
-pub fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
-    let tolerance = grid_tolerance(ticks_per_quarter);
+fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
+    coarsest_grid_of_most(ticks, ticks_per_quarter, ticks.len())
+}
+
+/// The coarsest of the usable `SCORE_GRIDS` that at least `count` of `ticks` lie on
+/// within `grid_tolerance`.
+fn coarsest_grid_of_most(ticks: &[u64], ticks_per_quarter: u32, count: usize) -> Option<u32> {
+    let tolerance = grid_tolerance(ticks_per_quarter) as f64;
     usable_grids(ticks_per_quarter).find(|&n| {
-        ticks
-            .iter()
-            .all(|&t| grid_distance(t, n, ticks_per_quarter) <= tolerance as f64)
+        let on = ticks.iter().filter(|&&t| grid_distance(t, n, ticks_per_quarter) <= tolerance);
+        on.count() >= count
     })
+}
+
+/// Share of a score's onsets that the grid its releases are written on must hold: the
+/// rhythm's grid, not that of a few onsets a sequencer or an ornament put off it.
+const RELEASE_GRID_SHARE: f64 = 0.95;
+
+/// The coarsest grid holding `RELEASE_GRID_SHARE` of `onsets`.
+fn rhythm_grid(onsets: &[u64], ticks_per_quarter: u32) -> Option<u32> {
+    let most = (onsets.len() as f64 * RELEASE_GRID_SHARE).ceil() as usize;
+    coarsest_grid_of_most(onsets, ticks_per_quarter, most)
 }
 
 /// The `SCORE_GRIDS` whose step is wide enough at this resolution for "on the grid" to
@@ -249,6 +267,10 @@ fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
 /// 90 % of its length ends on the tenth of a quarter, which written as is turns every
 /// note into a quintuplet. An end on a triplet grid the onsets do not need is a note
 /// value: a triplet whose last third is a rest (`(3E2z`) has no onset on that grid.
+/// Releases are written on the grid of the rhythm (`rhythm_grid`), not on the finer one
+/// a few onsets may force: a sequencer that plays one chord 4 ticks late (on the 96th
+/// of a quarter) would otherwise write every eighth held for 95 % as an eighth and a
+/// 96th rest.
 fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let onsets: Vec<u64> = score
@@ -262,10 +284,10 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
         .chain(score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end)))
         .collect();
     let with_ends = coarsest_grid(&bounds, tpq);
+    let of_onsets = coarsest_grid(&onsets, tpq);
     let grid = if strict {
         with_ends
     } else {
-        let of_onsets = coarsest_grid(&onsets, tpq);
         // Binary or triplet subdivisions of the onsets' grid.
         let refines = |all: u32, on: u32| {
             let factor = all / on;
@@ -277,10 +299,12 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
             (_, of_onsets) => of_onsets,
         }
     };
-    let Some(n) = grid else {
+    let (Some(n), Some(of_onsets)) = (grid, of_onsets) else {
         return Err(first_off_grid(score, strict));
     };
-    snap_to_grid(score, n, QuantizeMode::Exact, Ends::Releases)
+    let rhythm = rhythm_grid(&onsets, tpq).filter(|r| n.is_multiple_of(*r));
+    let ends = if strict { Ends::Nearest } else { Ends::Releases { rhythm: rhythm.unwrap_or(of_onsets) } };
+    snap_to_grid(score, n, QuantizeMode::Exact, ends)
 }
 
 /// The error for a score that is on no grid: the first note whose onset (or end, when
@@ -348,8 +372,8 @@ fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisErr
     snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::Nearest)
 }
 
-/// How far (a share of the note's sounding length) an end off its grid may be moved up to
-/// the next grid point: notes cut short for playback (a sequencer's 80-95 % gate, a
+/// How far (a share of the note's sounding length) an end off its grid may be moved to a
+/// grid point (see `Ends::Releases`): notes cut short for playback (a sequencer's 80-95 % gate, a
 /// notation program's non-legato) are written at their value, a half note held for 90 %
 /// as a half note, not as seven eighths and a rest. A fifth is the offset tolerance of
 /// note-level transcription metrics (mir_eval's `offset_ratio`), so the sounding end
@@ -362,8 +386,11 @@ const RELEASE_SLACK: f64 = 0.2;
 enum Ends {
     /// To the nearest grid point.
     Nearest,
-    /// It is a release (the onsets are all on the grid): see `RELEASE_SLACK`.
-    Releases,
+    /// It is a release (the onsets are all on the grid): see `RELEASE_SLACK`. An end off
+    /// the rhythm's grid (`rhythm` steps per quarter, which the grid refines) goes to its
+    /// nearest point when that is close (a legato end a little late comes back too);
+    /// failing that, an end off its own grid goes up to the next point of that when close.
+    Releases { rhythm: u32 },
 }
 
 /// Snaps every onset and end to the grid `grid_of` names for its tick (steps per quarter;
@@ -390,11 +417,17 @@ fn snap_each(
     // An end off its grid is a release (see `RELEASE_SLACK`): the next grid point when it
     // is that close, else the nearest.
     let tolerance = grid_tolerance(score.ticks_per_quarter) as f64;
-    let snap_end = |note: &Note| {
+    let snap_end = |note: &Note, start: u64| {
         let end = note.end();
-        if ends == Ends::Releases {
+        if let Ends::Releases { rhythm } = ends {
             let n = grid_of(end);
-            if grid_distance(end, n, score.ticks_per_quarter) > tolerance {
+            let on_grid = grid_distance(end, n, score.ticks_per_quarter) <= tolerance;
+            let value = coarsest_grid(&[end], score.ticks_per_quarter).is_some_and(|g| is_value_grid(g, rhythm));
+            let released = || release_end(start, end * (new_tpq / tpq), new_tpq / u64::from(rhythm));
+            if let Some(point) = released().filter(|_| !(on_grid && value)) {
+                return point;
+            }
+            if !on_grid {
                 let n = u64::from(n);
                 let up = (end * n).div_ceil(tpq);
                 if (up * tpq) as f64 / n as f64 - end as f64 <= RELEASE_SLACK * note.duration as f64 {
@@ -408,7 +441,7 @@ fn snap_each(
     for (part, source) in out.parts.iter_mut().zip(&score.parts) {
         let snapped = source.notes.iter().map(|note| {
             let start = snap(note.start);
-            let end = snap_end(note).max(start + unit);
+            let end = snap_end(note, start).max(start + unit);
             (
                 note.start,
                 Note {
@@ -423,6 +456,34 @@ fn snap_each(
     let errors = onset_errors(score, &out);
     let steps = u32::try_from(steps_per_quarter).unwrap_or(u32::MAX);
     Ok((out, report(applied, steps, &errors, score.tempo.at(0).bpm())))
+}
+
+/// Whether an end on grid `grid` (its coarsest) can be a note value in a rhythm on grid
+/// `rhythm`: on its halves or quarters, or on its triplets (`(3E2z`; coarser grids
+/// included). Other grids are a sequencer's releases: a 96th of a quarter in a piece of
+/// eighths, a 32nd or a triplet 32nd in one of triplet eighths, a sixteenth held into a
+/// sextuplet of the next.
+fn is_value_grid(grid: u32, rhythm: u32) -> bool {
+    (4 * rhythm).is_multiple_of(grid) || (3 * rhythm).is_multiple_of(grid)
+}
+
+/// Where a release off the rhythm's grid (`step` ticks) is written, ticks at one
+/// resolution: the nearest point (the later on a tie) of the coarsest grid of a
+/// power-of-two number of steps that holds the note's `start` and takes at most half its
+/// sounding length, when that point is within `RELEASE_SLACK` of the sounding length. A
+/// note's value is judged on its own scale: a half note held for 90 % ends on the
+/// eighths' grid, at its value, rather than on the sixteenths' a sixteenth early; a
+/// quarter held 4 % into the next note (legato) comes back to its value too.
+fn release_end(start: u64, end: u64, step: u64) -> Option<u64> {
+    let length = end.saturating_sub(start);
+    let mut grid = step;
+    while grid * 4 <= length && start.is_multiple_of(grid * 2) {
+        grid *= 2;
+    }
+    let down = end / grid * grid;
+    let up = down + grid;
+    let point = if end - down < up - end { down } else { up };
+    (point > start && point.abs_diff(end) as f64 <= RELEASE_SLACK * length as f64).then_some(point)
 }
 
 /// A coarse score (see `COARSE_TICKS_PER_QUARTER`) at a finer resolution, every tick
@@ -593,16 +654,6 @@ fn apply_metre(score: &mut Score, metre: &MetreEstimate) {
         denominator: metre.denominator,
     }];
     score.pickup_ticks = metre.pickup_ticks;
-}
-
-fn lcm(a: u64, b: u64) -> u64 {
-    let gcd = |mut a: u64, mut b: u64| {
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        a
-    };
-    a / gcd(a, b) * b
 }
 
 /// Output grid step (a sixteenth) in ticks.

@@ -24,6 +24,7 @@ use std::f64::consts::PI;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
+use num_integer::gcd;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
@@ -181,11 +182,6 @@ fn window(x: f64) -> f64 {
     let blackman_harris = 0.35875 - 0.48829 * (2.0 * PI * x).cos() + 0.14128 * (4.0 * PI * x).cos()
         - 0.01168 * (6.0 * PI * x).cos();
     blackman_harris * blackman_harris
-}
-
-/// Greatest common divisor.
-pub fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 #[cfg(test)]

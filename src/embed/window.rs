@@ -18,8 +18,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use num_integer::gcd;
 
-use super::resample::{gcd, resample};
+use super::resample::resample;
 use crate::audio::decode_span;
 
 /// Audio decoded on each side of a clip so its edges resample as inside the recording.

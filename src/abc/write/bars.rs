@@ -14,7 +14,7 @@
 use super::rhythm::{self, HISTOGRAM_SIZE, Len};
 use super::tempo::written_tempi;
 use super::tuplets::{BarGrid, Ratio, Segment, group_bar};
-use super::voices::Line;
+use super::voices::{Chord, Line};
 use crate::score::{Key, Score};
 
 /// One written element of a line.
@@ -224,8 +224,8 @@ pub fn engrave(
         }
         splits.clear();
         splits.extend(fields.iter().map(|f| f.0));
-        cut_bar(line, chord_cursor, start, end, &splits, &mut segments);
         let grid = timeline.bar_grid(bar);
+        cut_bar(line, chord_cursor, &grid, &splits, &mut segments);
         group_bar(&mut segments, &mut line.pitches, &grid, &mut groups);
         let mut pending = fields.iter().peekable();
         for group in &groups {
@@ -294,17 +294,26 @@ fn take_changes<T: Copy>(
     }
 }
 
-/// Cuts bar [start, end) of a line into contiguous segments, split at `splits`.
-fn cut_bar(line: &Line, first_chord: usize, start: u64, end: u64, splits: &[u64], out: &mut Vec<Segment>) {
+/// Cuts bar `grid` of a line into contiguous segments, split at `splits`. A chord that
+/// ends a sliver past a bar line (see `BarGrid::rounds_to_downbeat`) ends at it: a
+/// sequencer's note released a few ticks into the next bar, where a tied sliver would
+/// be written a whole 1/64 note long and push the next note late.
+fn cut_bar(line: &Line, first_chord: usize, grid: &BarGrid, splits: &[u64], out: &mut Vec<Segment>) {
+    let (start, end) = (grid.start, grid.end);
+    let ends_at_bar_line = |chord: &Chord, bar_line: u64| {
+        chord.start < bar_line && chord.end > bar_line && grid.rounds_to_downbeat(chord.end - bar_line)
+    };
     out.clear();
     let mut at = start;
-    for chord in line.chords[first_chord..].iter().take_while(|c| c.start < end) {
+    let chords = line.chords[first_chord..].iter().take_while(|c| c.start < end);
+    for chord in chords.filter(|c| !ends_at_bar_line(c, start)) {
         let from = chord.start.max(start);
         if from > at {
             out.push(Segment { start: at, end: from, pitches: None, tie: false });
         }
         at = chord.end.min(end);
-        out.push(Segment { start: from, end: at, pitches: Some(chord.pitches), tie: chord.end > end });
+        let tie = chord.end > end && !ends_at_bar_line(chord, end);
+        out.push(Segment { start: from, end: at, pitches: Some(chord.pitches), tie });
     }
     if at < end {
         out.push(Segment { start: at, end, pitches: None, tie: false });

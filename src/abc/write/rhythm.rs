@@ -3,6 +3,8 @@
 //!
 //! Lengths here are exact fractions of a whole note; ticks are converted by the caller.
 
+use num_integer::gcd;
+
 /// A single notated length: `n * 2^exp` whole notes with `n` in {1, 3, 7}
 /// (plain, dotted, double-dotted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,25 +65,6 @@ pub fn dyadic(num: u64, den: u64) -> Option<(u64, u32)> {
     let g = gcd(num, den);
     let (num, den) = (num / g, den / g);
     den.is_power_of_two().then(|| (num, den.trailing_zeros()))
-}
-
-/// Greatest common divisor (binary algorithm: shifts instead of divisions).
-pub fn gcd(mut a: u64, mut b: u64) -> u64 {
-    if a == 0 || b == 0 {
-        return a | b;
-    }
-    let shift = (a | b).trailing_zeros();
-    a >>= a.trailing_zeros();
-    loop {
-        b >>= b.trailing_zeros();
-        if a > b {
-            std::mem::swap(&mut a, &mut b);
-        }
-        b -= a;
-        if b == 0 {
-            return a << shift;
-        }
-    }
 }
 
 /// The suffix after a note for `len` with unit note length `unit` = (num, den) of a
@@ -242,6 +225,5 @@ mod tests {
         assert_eq!(dyadic(480, 1920), Some((1, 2)));
         assert_eq!(dyadic(160, 1920), None);
         assert_eq!(dyadic(0, 1920), Some((0, 0)));
-        assert_eq!((gcd(1920, 160), gcd(7, 0), gcd(0, 0), gcd(12, 18)), (160, 7, 0, 6));
     }
 }

@@ -6,7 +6,7 @@
 //! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) holding
 //! that end, not reaching back into an earlier tuplet nor out of the bar, in which a
 //! ratio `p:q` (3:2, 5:4, 7:4) turns every boundary into a written position on the
-//! 1/32-note grid (written length = actual length * p / q). Segments crossing the span's
+//! 1/64-note grid (written length = actual length * p / q). Segments crossing the span's
 //! ends are split there and tied. Six in the time of four is a 3:2 tuplet of six notes.
 //! Failing all that, the segment's end is snapped to the nearest 1/64 note (or the
 //! finest binary position the resolution allows); segments swallowed by the snap merge
@@ -60,7 +60,20 @@ impl BarGrid {
     /// True when `tick` lies on a power-of-two fraction of a whole note from the
     /// downbeat: its offset is a multiple of the odd part of `whole`.
     fn is_binary(&self, tick: u64) -> bool {
-        self.offset(tick).is_multiple_of(self.whole >> self.whole.trailing_zeros())
+        self.offset(tick).is_multiple_of(self.odd_part())
+    }
+
+    fn odd_part(&self) -> u64 {
+        self.whole >> self.whole.trailing_zeros()
+    }
+
+    /// True when `ticks` past a bar line are on no binary position, short of any
+    /// tuplet's first written position, and under half a snapping step: the writer
+    /// could only snap them to the bar line.
+    pub fn rounds_to_downbeat(&self, ticks: u64) -> bool {
+        let before_tuplets =
+            TUPLETS.iter().all(|r| ticks * u64::from(r.p) * WRITTEN_GRID < u64::from(r.q) * self.whole);
+        2 * ticks < self.snap && before_tuplets && !ticks.is_multiple_of(self.odd_part())
     }
 }
 
@@ -69,8 +82,9 @@ const MAX_DEPTH: u32 = 8;
 /// Tuplet sizes tried, in order of preference. Six in the time of four needs no entry:
 /// it is a 3:2 tuplet of six notes.
 const TUPLETS: [Ratio; 3] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 7, q: 4 }];
-/// Written lengths inside a tuplet are multiples of a 1/32 note.
-const WRITTEN_GRID: u64 = 32;
+/// Written lengths inside a tuplet are multiples of a 1/64 note (a trill of 20 notes a
+/// quarter is quintuplet 64ths).
+const WRITTEN_GRID: u64 = 64;
 
 /// A tuplet found in a bar: the ticks it spans and its ratio.
 #[derive(Debug, Clone, Copy)]
@@ -277,8 +291,20 @@ fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid
         return false;
     }
     let offset = bar.offset(end);
-    let rounded = (offset + bar.snap / 2) / bar.snap * bar.snap;
-    let target = (rounded + bar.start).saturating_sub(bar.shift).max(segments[i].start + bar.snap).min(bar.end);
+    let rounded = ((offset + bar.snap / 2) / bar.snap * bar.snap + bar.start).saturating_sub(bar.shift);
+    let tied_in = i > 0 && segments[i - 1].tie;
+    if rounded <= segments[i].start && (segments[i].pitches.is_none() || tied_in) {
+        // A rest shorter than half a step (a chord played a few ticks late), or the tail
+        // of a tied note (released a few ticks after a tempo change cut it): the next
+        // segment starts in its place rather than a whole step later.
+        let sliver = segments.remove(i);
+        if tied_in {
+            segments[i - 1].tie = sliver.tie;
+        }
+        segments[i].start = sliver.start;
+        return true;
+    }
+    let target = rounded.max(segments[i].start + bar.snap).min(bar.end);
     if target == end {
         // Already as close to the grid as it gets (a bar starting off the grid).
         return false;
@@ -377,6 +403,42 @@ mod tests {
         assert!(grouped.windows(2).all(|w| w[0].0.end == w[1].0.start), "{grouped:?}");
         assert_eq!(grouped.last().map(|g| g.0.end), Some(s.len()));
         assert!(s.iter().any(|seg| seg.start == 256), "{s:?}");
+    }
+
+    #[test]
+    fn slivers_of_rest_and_of_tied_notes_vanish() {
+        // 480 ticks a quarter, a 1/64 note is 30. A chord played 5 ticks late leaves a
+        // 5-tick rest, and a note released 5 ticks after a field cut it a 5-tick tail:
+        // neither is written as a 1/64 that pushes the next note late; the next segment
+        // starts in its place and the cut note ends untied.
+        let bar = BarGrid { start: 0, end: 1920, shift: 0, whole: 1920, snap: 30 };
+        let mut pool = vec![60, 62];
+        let mut s = vec![
+            Segment { start: 0, end: 5, pitches: None, tie: false },
+            Segment { start: 5, end: 480, pitches: Some((0, 1)), tie: true },
+            Segment { start: 480, end: 485, pitches: Some((0, 1)), tie: false },
+            Segment { start: 485, end: 1920, pitches: Some((1, 2)), tie: false },
+        ];
+        let mut out = Vec::new();
+        group_bar(&mut s, &mut pool, &bar, &mut out);
+        assert_eq!(
+            s,
+            vec![
+                Segment { start: 0, end: 480, pitches: Some((0, 1)), tie: false },
+                Segment { start: 480, end: 1920, pitches: Some((1, 2)), tie: false },
+            ]
+        );
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn quintuplet_sixty_fourths_are_a_tuplet() {
+        // A trill of twenty notes a quarter (24 ticks each at 480 a quarter).
+        let bar = BarGrid { start: 0, end: 480, shift: 0, whole: 1920, snap: 30 };
+        let mut s = segs(&(0..=20).map(|i| i * 24).collect::<Vec<_>>());
+        let grouped = groups(&mut s, &bar);
+        assert!(grouped.iter().all(|g| g.1 == Some(5)), "{grouped:?}");
+        assert_eq!(s.len(), 20);
     }
 
     #[test]
