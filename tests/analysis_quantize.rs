@@ -160,6 +160,18 @@ fn releases_go_to_the_rhythms_grid_whatever_a_few_late_chords_need() {
 }
 
 #[test]
+fn a_staccato_note_keeps_its_value_among_releases() {
+    // Sixteenths held for 95 % (114 ticks: on the quintuplet grid, a release) and one
+    // played as a thirty-second (60 ticks, a note value): the release must not make the
+    // grid the sixteenths' only, where the thirty-second became a sixteenth.
+    let played: Vec<Note> = (0..16u64).map(|i| note(i * 120, if i == 5 { 60 } else { 114 }, 60 + i as u8)).collect();
+    let written: Vec<Note> = (0..16u64).map(|i| note(i * 120, if i == 5 { 60 } else { 120 }, 60 + i as u8)).collect();
+    let (out, report) = prepare(&one_part(480, played), QuantizeMode::Auto, STATED).expect("a score");
+    assert_eq!(report.applied, QuantizeMode::Exact);
+    assert_eq!(out.parts[0].notes, written);
+}
+
+#[test]
 fn a_legato_melody_is_one_line_of_notes() {
     // A slow melody played legato: each key released 9 % of its note after the next is
     // struck (960 ticks per quarter at 120 BPM, onsets a few ticks off). On a half note

@@ -270,7 +270,10 @@ fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
 /// Releases are written on the grid of the rhythm (`rhythm_grid`), not on the finer one
 /// a few onsets may force: a sequencer that plays one chord 4 ticks late (on the 96th
 /// of a quarter) would otherwise write every eighth held for 95 % as an eighth and a
-/// 96th rest.
+/// 96th rest. The grid is the onsets', refined by the ends that are note values
+/// (`is_value_grid`), whatever grid the releases are on: sixteenths held for 95 % (on
+/// the quintuplet grid) once made it the sixteenths' own, and a staccato thirty-second
+/// among them a sixteenth.
 fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let onsets: Vec<u64> = score
@@ -278,23 +281,24 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
         .iter()
         .flat_map(|p| p.notes.iter().map(|n| n.start))
         .collect();
-    let bounds: Vec<u64> = onsets
-        .iter()
-        .copied()
-        .chain(score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end)))
-        .collect();
-    let with_ends = coarsest_grid(&bounds, tpq);
+    let ends = score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end));
     let of_onsets = coarsest_grid(&onsets, tpq);
+    let rhythm = rhythm_grid(&onsets, tpq);
     let grid = if strict {
-        with_ends
+        coarsest_grid(&onsets.iter().copied().chain(ends).collect::<Vec<_>>(), tpq)
     } else {
-        // Binary or triplet subdivisions of the onsets' grid.
+        // The onsets' grid, refined by the ends that are note values (not releases), when
+        // that is a binary or triplet subdivision of it.
+        let value = |end: &u64| {
+            coarsest_grid(&[*end], tpq).zip(rhythm).is_some_and(|(grid, rhythm)| is_value_grid(grid, rhythm))
+        };
+        let with_values: Vec<u64> = onsets.iter().copied().chain(ends.filter(value)).collect();
         let refines = |all: u32, on: u32| {
             let factor = all / on;
             let binary = |f: u32| f.is_power_of_two();
             all.is_multiple_of(on) && (binary(factor) || (factor.is_multiple_of(3) && binary(factor / 3)))
         };
-        match (with_ends, of_onsets) {
+        match (coarsest_grid(&with_values, tpq), of_onsets) {
             (Some(all), Some(on)) if refines(all, on) => Some(all),
             (_, of_onsets) => of_onsets,
         }
@@ -302,7 +306,7 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
     let (Some(n), Some(of_onsets)) = (grid, of_onsets) else {
         return Err(first_off_grid(score, strict));
     };
-    let rhythm = rhythm_grid(&onsets, tpq).filter(|r| n.is_multiple_of(*r));
+    let rhythm = rhythm.filter(|r| n.is_multiple_of(*r));
     let ends = if strict { Ends::Nearest } else { Ends::Releases { rhythm: rhythm.unwrap_or(of_onsets) } };
     snap_to_grid(score, n, QuantizeMode::Exact, ends)
 }
