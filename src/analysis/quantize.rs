@@ -271,7 +271,7 @@ fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
 /// a few onsets may force: a sequencer that plays one chord 4 ticks late (on the 96th
 /// of a quarter) would otherwise write every eighth held for 95 % as an eighth and a
 /// 96th rest. The grid is the onsets', refined by the ends that are note values
-/// (`is_value_grid`), whatever grid the releases are on: sixteenths held for 95 % (on
+/// (`is_value_end`), whatever grid the releases are on: sixteenths held for 95 % (on
 /// the quintuplet grid) once made it the sixteenths' own, and a staccato thirty-second
 /// among them a sixteenth.
 fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport), AnalysisError> {
@@ -289,9 +289,7 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
     } else {
         // The onsets' grid, refined by the ends that are note values (not releases), when
         // that is a binary or triplet subdivision of it.
-        let value = |end: &u64| {
-            coarsest_grid(&[*end], tpq).zip(rhythm).is_some_and(|(grid, rhythm)| is_value_grid(grid, rhythm))
-        };
+        let value = |end: &u64| rhythm.is_some_and(|rhythm| is_value_end(*end, rhythm, tpq));
         let with_values: Vec<u64> = onsets.iter().copied().chain(ends.filter(value)).collect();
         let refines = |all: u32, on: u32| {
             let factor = all / on;
@@ -361,16 +359,8 @@ fn snap_to_grid(
 /// to the coarsest grid it lies on, the others to the nearest point of the finest grid.
 fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
-    let grids: Vec<u32> = usable_grids(tpq).collect();
-    let finest = grids.last().copied().unwrap_or(1);
-    let tolerance = grid_tolerance(tpq) as f64;
-    let grid_of = |tick: u64| {
-        grids
-            .iter()
-            .copied()
-            .find(|&n| grid_distance(tick, n, tpq) <= tolerance)
-            .unwrap_or(finest)
-    };
+    let finest = usable_grids(tpq).last().unwrap_or(1);
+    let grid_of = |tick: u64| coarsest_grid(&[tick], tpq).unwrap_or(finest);
     let bounds = score.parts.iter().flat_map(|p| &p.notes).flat_map(|n| [n.start, n.end()]);
     let steps = bounds.fold(1, |l, tick| lcm(l, u64::from(grid_of(tick))));
     snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::Nearest)
@@ -390,10 +380,11 @@ const RELEASE_SLACK: f64 = 0.2;
 enum Ends {
     /// To the nearest grid point.
     Nearest,
-    /// It is a release (the onsets are all on the grid): see `RELEASE_SLACK`. An end off
-    /// the rhythm's grid (`rhythm` steps per quarter, which the grid refines) goes to its
-    /// nearest point when that is close (a legato end a little late comes back too);
-    /// failing that, an end off its own grid goes up to the next point of that when close.
+    /// It is a release (the onsets are all on the grid): see `RELEASE_SLACK`. An end that
+    /// is not a note value on its grid (`is_value_end`, against the rhythm's grid of
+    /// `rhythm` steps per quarter, which the grid refines) goes where `release_end` puts
+    /// it on the rhythm's grid; failing that, an end off its own grid goes up to the next
+    /// point of that when close, else to the nearest.
     Releases { rhythm: u32 },
 }
 
@@ -418,15 +409,14 @@ fn snap_each(
         let n = u64::from(grid_of(t));
         (t * n * 2 + tpq) / (2 * tpq) * (new_tpq / n)
     };
-    // An end off its grid is a release (see `RELEASE_SLACK`): the next grid point when it
-    // is that close, else the nearest.
+    // Releases (see `Ends::Releases`).
     let tolerance = grid_tolerance(score.ticks_per_quarter) as f64;
     let snap_end = |note: &Note, start: u64| {
         let end = note.end();
         if let Ends::Releases { rhythm } = ends {
             let n = grid_of(end);
             let on_grid = grid_distance(end, n, score.ticks_per_quarter) <= tolerance;
-            let value = coarsest_grid(&[end], score.ticks_per_quarter).is_some_and(|g| is_value_grid(g, rhythm));
+            let value = is_value_end(end, rhythm, score.ticks_per_quarter);
             let released = || release_end(start, end * (new_tpq / tpq), new_tpq / u64::from(rhythm));
             if let Some(point) = released().filter(|_| !(on_grid && value)) {
                 return point;
@@ -462,13 +452,14 @@ fn snap_each(
     Ok((out, report(applied, steps, &errors, score.tempo.at(0).bpm())))
 }
 
-/// Whether an end on grid `grid` (its coarsest) can be a note value in a rhythm on grid
-/// `rhythm`: on its halves or quarters, or on its triplets (`(3E2z`; coarser grids
-/// included). Other grids are a sequencer's releases: a 96th of a quarter in a piece of
-/// eighths, a 32nd or a triplet 32nd in one of triplet eighths, a sixteenth held into a
-/// sextuplet of the next.
-fn is_value_grid(grid: u32, rhythm: u32) -> bool {
-    (4 * rhythm).is_multiple_of(grid) || (3 * rhythm).is_multiple_of(grid)
+/// Whether an end can be a note value in a rhythm on grid `rhythm`: the coarsest grid it
+/// lies on holds the rhythm's halves or quarters, or its triplets (`(3E2z`; coarser
+/// grids included). Other grids are a sequencer's releases: a 96th of a quarter in a
+/// piece of eighths, a 32nd or a triplet 32nd in one of triplet eighths, a sixteenth held
+/// into a sextuplet of the next.
+fn is_value_end(end: u64, rhythm: u32, ticks_per_quarter: u32) -> bool {
+    coarsest_grid(&[end], ticks_per_quarter)
+        .is_some_and(|grid| (4 * rhythm).is_multiple_of(grid) || (3 * rhythm).is_multiple_of(grid))
 }
 
 /// Where a release off the rhythm's grid (`step` ticks) is written, ticks at one
