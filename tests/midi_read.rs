@@ -441,10 +441,6 @@ fn bad_headers_are_rejected() {
     let with_header = |header: Vec<u8>| [header, track.clone()].concat();
     let invalid = |reason: &str| format!("bad.mid: not a valid MIDI file: {reason}");
     assert_eq!(read_error(&with_header(header(0, 0, 480))), invalid("header declares zero tracks"));
-    assert_eq!(
-        read_error(&with_header(header(2, 1, 480))),
-        invalid("format 2 (independent sequences) is not supported")
-    );
     assert_eq!(read_error(&with_header(header(7, 1, 480))), invalid("unknown format 7"));
     assert_eq!(read_error(&with_header(header(0, 1, 0))), invalid("division of 0 ticks per quarter note"));
     assert_eq!(
@@ -538,6 +534,32 @@ fn real_files_with_system_messages_read_as_mido_reads_them() {
     }
     let refused = midi::read_file(&dir.join("test-illegal-message-f4.mid")).expect_err("0xF4 is undefined");
     assert!(refused.to_string().ends_with("track 0: undefined status byte 0xF4 at byte 182 of the track"), "{refused}");
+}
+
+#[test]
+fn format_2_tracks_play_one_after_another() {
+    // jazz-soft/test-midi-files (MIT): "Two scales in two tracks must play sequentially."
+    // A C major scale on channel 1, then one a semitone up on channel 2, each track a
+    // quarter's rest, eight quarters and a quarter's rest (864 ticks at 96 per quarter).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/jazz-soft");
+    let score = midi::read_file(&dir.join("test-2-tracks-type-2.mid")).unwrap();
+    let scale = |from: u64, pitches: [u8; 8]| -> Vec<Note> {
+        pitches.iter().enumerate().map(|(i, &p)| note(from + 96 + i as u64 * 96, 96, p, 127)).collect()
+    };
+    assert_eq!(score.parts.len(), 2);
+    assert_eq!(score.parts[0].notes, scale(0, [60, 62, 64, 65, 67, 69, 71, 72]));
+    assert_eq!(score.parts[1].notes, scale(864, [61, 63, 65, 66, 68, 70, 72, 73]));
+    // A tempo change in a later pattern starts with that pattern.
+    let pattern = |tempo: u32| {
+        let micros = tempo.to_be_bytes();
+        track(&[(0, vec![0xff, 0x51, 0x03, micros[1], micros[2], micros[3]]), (0, on(0, 60, 90)), (480, off(0, 60))])
+    };
+    let bytes = [header(2, 2, 480), pattern(500_000), pattern(250_000)].concat();
+    let score = read(&bytes);
+    let starts: Vec<u64> = score.parts.iter().flat_map(|p| p.notes.iter().map(|n| n.start)).collect();
+    assert_eq!(starts, vec![0, 480]);
+    assert_eq!(score.tempo.at(480).micros_per_quarter, 250_000);
+    assert_eq!(score.tempo.at(479).micros_per_quarter, 500_000);
 }
 
 #[test]

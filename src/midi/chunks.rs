@@ -27,12 +27,15 @@ pub(super) enum Division {
     Timecode { frames_per_second: u8, subframes: u8 },
 }
 
-/// The framed content of a format 0 or 1 MIDI file: the division and the raw bytes of
-/// each track (both formats read the same way: tracks play in parallel).
+/// The framed content of a MIDI file: the division, the raw bytes of each track, and
+/// whether the tracks play one after another (format 2) instead of together (formats 0
+/// and 1).
 #[derive(Debug)]
 pub(super) struct Container<'a> {
     pub division: Division,
     pub tracks: Vec<TrackChunk<'a>>,
+    /// Format 2: each track is a pattern of its own, played after the one before it.
+    pub sequential: bool,
 }
 
 /// Bytes by which a last track's length field may overrun the file (see the module doc):
@@ -63,10 +66,8 @@ pub(super) fn split(bytes: &[u8]) -> Result<Container<'_>, String> {
     };
     let format = u16::from_be_bytes([f0, f1]);
     let declared_tracks = u16::from_be_bytes([n0, n1]);
-    match format {
-        0 | 1 => {}
-        2 => return Err("format 2 (independent sequences) is not supported".to_string()),
-        other => return Err(format!("unknown format {other}")),
+    if format > 2 {
+        return Err(format!("unknown format {format}"));
     }
     if declared_tracks == 0 {
         return Err("header declares zero tracks".to_string());
@@ -95,7 +96,7 @@ pub(super) fn split(bytes: &[u8]) -> Result<Container<'_>, String> {
             tracks.push(TrackChunk { bytes: data, overrun: None });
         }
     }
-    Ok(Container { division, tracks })
+    Ok(Container { division, tracks, sequential: format == 2 })
 }
 
 /// A chunk whose declared length runs past the end of the file (or whose 8-byte header

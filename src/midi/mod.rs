@@ -6,8 +6,8 @@
 //! same `Score`; the one convention both sides share, how a pickup bar is spelled with
 //! time signatures, lives in `pickup`.
 //!
-//! Deliberately not handled: format 2 files (independent sequences, rare; rejected with an
-//! error), RIFF-wrapped `.rmi` files, controllers, pitch bend and lyrics (ignored).
+//! Deliberately not handled: RIFF-wrapped `.rmi` files, controllers, pitch bend and lyrics
+//! (ignored).
 
 mod chunks;
 mod pickup;
@@ -42,7 +42,8 @@ pub fn read_file_with_events(path: &Path) -> Result<(Score, SourceEvents), MidiE
 /// Reads MIDI bytes; `path` only names the source in errors.
 ///
 /// Interpretation (see `read` for the details):
-/// - formats 0 and 1; format 2 and truncated or malformed files are errors; the quirks of
+/// - formats 0 and 1, and format 2 with its tracks played one after another; truncated
+///   or malformed files are errors; the quirks of
 ///   real files that common readers accept are accepted too: running status across meta
 ///   and sysex events, system common and real-time messages (skipped), a missing
 ///   end-of-track event, a last track's length overrunning the

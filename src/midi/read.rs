@@ -21,6 +21,10 @@
 //!   kits, so all drum notes of a track form one part.
 //! - Meta events count wherever they appear (format 1 files keep them in the first track by
 //!   convention only); of two changes at one tick the later wins.
+//! - Format 2 tracks are patterns played one after another, as the standard defines them
+//!   (jazz-soft's test file says its two scales "must play sequentially"): each track
+//!   starts where the one before it ended (its end-of-track event), its tempo, metre and
+//!   key changes with it. A part is still a (track, channel, program).
 //! - A track ends at its end-of-track event; bytes after it are ignored; a track without
 //!   one ends with its chunk (unless the chunk's length overran the file: see `chunks`).
 //! - Running status survives meta and sysex events. The standard says they cancel it, but
@@ -57,13 +61,18 @@ pub(super) fn score(container: &Container) -> Result<(Score, SourceEvents), Stri
     let mut changes = Changes::default();
     let mut title = None;
     let mut parts = Vec::new();
+    // Where the next track starts: 0, or in format 2 where the track before it ended.
+    let mut start = 0;
     for (index, chunk) in container.tracks.iter().enumerate() {
-        let track = read_chunk(chunk, &mut changes).map_err(|reason| match chunk.overrun {
+        let track = read_chunk(chunk, start, &mut changes).map_err(|reason| match chunk.overrun {
             Some(_) => reason,
             None => format!("track {index}: {reason}"),
         })?;
         if index == 0 {
             title.clone_from(&track.name);
+        }
+        if container.sequential {
+            start = track.tick;
         }
         parts.extend(track.into_parts());
     }
@@ -161,19 +170,20 @@ struct Track {
 /// Reads one track chunk. A chunk whose length overran the file is accepted only when
 /// its events end with an end-of-track event; otherwise the file was cut short, and the
 /// overrun is the error (whatever the half event at the cut looks like).
-fn read_chunk(chunk: &TrackChunk, changes: &mut Changes) -> Result<Track, String> {
-    match (&chunk.overrun, read_track(chunk.bytes, changes)) {
+fn read_chunk(chunk: &TrackChunk, start: u64, changes: &mut Changes) -> Result<Track, String> {
+    match (&chunk.overrun, read_track(chunk.bytes, start, changes)) {
         (None, read) => read.map(|(track, _)| track),
         (Some(_), Ok((track, true))) => Ok(track),
         (Some(overrun), _) => Err(overrun.clone()),
     }
 }
 
-/// Reads one track's events, adding its tempo, metre and key changes to `changes`. Also
-/// says whether the track ended with a complete end-of-track event.
-fn read_track(bytes: &[u8], changes: &mut Changes) -> Result<(Track, bool), String> {
+/// Reads one track's events from tick `start`, adding its tempo, metre and key changes to
+/// `changes`. Also says whether the track ended with a complete end-of-track event; the
+/// track's `tick` is then its end.
+fn read_track(bytes: &[u8], start: u64, changes: &mut Changes) -> Result<(Track, bool), String> {
     let mut track =
-        Track { tick: 0, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: BTreeMap::new() };
+        Track { tick: start, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: BTreeMap::new() };
     let mut events = EventIter::new(bytes);
     let ended = loop {
         let offset = bytes.len() - events.unread().len();
