@@ -207,11 +207,28 @@ fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
 /// The coarsest of the usable `SCORE_GRIDS` that at least `count` of `ticks` lie on
 /// within `grid_tolerance`.
 fn coarsest_grid_of_most(ticks: &[u64], ticks_per_quarter: u32, count: usize) -> Option<u32> {
-    let tolerance = grid_tolerance(ticks_per_quarter) as f64;
-    usable_grids(ticks_per_quarter).find(|&n| {
-        let on = ticks.iter().filter(|&&t| grid_distance(t, n, ticks_per_quarter) <= tolerance);
-        on.count() >= count
-    })
+    let positions = positions_in_quarter(ticks, ticks_per_quarter);
+    usable_grids(ticks_per_quarter).find(|&n| ticks_on_grid(&positions, n, ticks_per_quarter) >= count)
+}
+
+/// The coarsest of the usable `SCORE_GRIDS` that `tick` lies on within `grid_tolerance`.
+fn coarsest_grid_at(tick: u64, ticks_per_quarter: u32) -> Option<u32> {
+    usable_grids(ticks_per_quarter).find(|&n| on_grid(tick, n, ticks_per_quarter))
+}
+
+/// The distinct positions of `ticks` within a quarter (`tick % ticks_per_quarter`), each
+/// with how many of the ticks are there: whether a tick is on a grid depends on its
+/// position alone, and a score's thousands of ticks take a few dozen positions.
+fn positions_in_quarter(ticks: &[u64], ticks_per_quarter: u32) -> Vec<(u64, usize)> {
+    let tpq = u64::from(ticks_per_quarter.max(1));
+    let mut positions: Vec<u64> = ticks.iter().map(|&t| t % tpq).collect();
+    positions.sort_unstable();
+    positions.chunk_by(|a, b| a == b).map(|same| (same[0], same.len())).collect()
+}
+
+/// How many ticks of `positions_in_quarter` lie on the grid of `n` steps per quarter.
+fn ticks_on_grid(positions: &[(u64, usize)], n: u32, ticks_per_quarter: u32) -> usize {
+    positions.iter().filter(|&&(position, _)| on_grid(position, n, ticks_per_quarter)).map(|&(_, count)| count).sum()
 }
 
 /// Share of a score's onsets that the grid its releases are written on must hold: the
@@ -242,19 +259,21 @@ pub fn has_score_timing(score: &Score) -> bool {
         return true;
     }
     let tolerance = grid_tolerance(tpq);
+    let positions = positions_in_quarter(&onsets, tpq);
     usable_grids(tpq).any(|n| {
         let chance = (2 * tolerance + 1) as f64 * f64::from(n) / f64::from(tpq);
-        let on = onsets.iter().filter(|&&t| grid_distance(t, n, tpq) <= tolerance as f64).count();
-        let share = on as f64 / onsets.len() as f64;
-        chance <= MAX_GRID_CHANCE && (share - chance) / (1.0 - chance) >= SCORE_AGREEMENT
+        let share = || ticks_on_grid(&positions, n, tpq) as f64 / onsets.len() as f64;
+        chance <= MAX_GRID_CHANCE && (share() - chance) / (1.0 - chance) >= SCORE_AGREEMENT
     })
 }
 
-/// Distance in ticks from `tick` to the nearest point of a grid of `n` steps per quarter.
-fn grid_distance(tick: u64, n: u32, ticks_per_quarter: u32) -> f64 {
-    let step = f64::from(ticks_per_quarter) / f64::from(n);
-    let t = tick as f64;
-    (t - (t / step).round() * step).abs()
+/// Whether `tick` lies within `grid_tolerance` of a point of the grid of `n` steps per
+/// quarter, in exact arithmetic: the distance to the nearest point is `min(r, tpq - r) / n`
+/// ticks, `r` being `tick * n` modulo the ticks per quarter.
+fn on_grid(tick: u64, n: u32, ticks_per_quarter: u32) -> bool {
+    let (n, tpq) = (u64::from(n), u64::from(ticks_per_quarter.max(1)));
+    let r = tick % tpq * n % tpq;
+    r.min(tpq - r) <= grid_tolerance(ticks_per_quarter) * n
 }
 
 /// `Exact` (and the first try of `Auto`): snap to the coarsest grid holding every onset
@@ -314,7 +333,7 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
 fn first_off_grid(score: &Score, strict: bool) -> AnalysisError {
     let tpq = score.ticks_per_quarter;
     let finest = usable_grids(tpq).last().unwrap_or(1);
-    let off = |t: u64| grid_distance(t, finest, tpq) > grid_tolerance(tpq) as f64;
+    let off = |t: u64| !on_grid(t, finest, tpq);
     score
         .parts
         .iter()
@@ -360,7 +379,7 @@ fn snap_to_grid(
 fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let finest = usable_grids(tpq).last().unwrap_or(1);
-    let grid_of = |tick: u64| coarsest_grid(&[tick], tpq).unwrap_or(finest);
+    let grid_of = |tick: u64| coarsest_grid_at(tick, tpq).unwrap_or(finest);
     let bounds = score.parts.iter().flat_map(|p| &p.notes).flat_map(|n| [n.start, n.end()]);
     let steps = bounds.fold(1, |l, tick| lcm(l, u64::from(grid_of(tick))));
     snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::Nearest)
@@ -410,18 +429,17 @@ fn snap_each(
         (t * n * 2 + tpq) / (2 * tpq) * (new_tpq / n)
     };
     // Releases (see `Ends::Releases`).
-    let tolerance = grid_tolerance(score.ticks_per_quarter) as f64;
     let snap_end = |note: &Note, start: u64| {
         let end = note.end();
         if let Ends::Releases { rhythm } = ends {
             let n = grid_of(end);
-            let on_grid = grid_distance(end, n, score.ticks_per_quarter) <= tolerance;
+            let on_its_grid = on_grid(end, n, score.ticks_per_quarter);
             let value = is_value_end(end, rhythm, score.ticks_per_quarter);
             let released = || release_end(start, end * (new_tpq / tpq), new_tpq / u64::from(rhythm));
-            if let Some(point) = released().filter(|_| !(on_grid && value)) {
+            if let Some(point) = released().filter(|_| !(on_its_grid && value)) {
                 return point;
             }
-            if !on_grid {
+            if !on_its_grid {
                 let n = u64::from(n);
                 let up = (end * n).div_ceil(tpq);
                 if (up * tpq) as f64 / n as f64 - end as f64 <= RELEASE_SLACK * note.duration as f64 {
@@ -458,7 +476,7 @@ fn snap_each(
 /// piece of eighths, a 32nd or a triplet 32nd in one of triplet eighths, a sixteenth held
 /// into a sextuplet of the next.
 fn is_value_end(end: u64, rhythm: u32, ticks_per_quarter: u32) -> bool {
-    coarsest_grid(&[end], ticks_per_quarter)
+    coarsest_grid_at(end, ticks_per_quarter)
         .is_some_and(|grid| (4 * rhythm).is_multiple_of(grid) || (3 * rhythm).is_multiple_of(grid))
 }
 
@@ -926,4 +944,32 @@ fn triplet_beats(timed: &[Vec<(f64, f64, Note)>], frame: &Frame) -> Vec<(i64, bo
             (chunk[0].0, off_beat >= 2 && triple < 0.5 * duple)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_is_on_a_grid_within_the_tolerance_exactly() {
+        // 480 ticks per quarter: a tolerance of 1 tick. Triplet eighths are 160 ticks apart.
+        assert!(on_grid(160, 3, 480) && on_grid(161, 3, 480) && on_grid(479, 3, 480));
+        assert!(!on_grid(162, 3, 480) && !on_grid(158, 3, 480));
+        // Septuplets: points 480/7 = 68.57 ticks apart; 69 is 0.43 off, 70 is 1.43 off.
+        assert!(on_grid(69, 7, 480) && !on_grid(70, 7, 480));
+        // 10080 ticks per quarter: a tolerance of 21; a quintuplet point is 2016 ticks.
+        assert!(on_grid(2016 + 21, 5, 10080) && !on_grid(2016 + 22, 5, 10080));
+        assert!(on_grid(10080 * 1000 - 21, 5, 10080));
+    }
+
+    #[test]
+    fn ticks_are_counted_by_their_position_in_the_quarter() {
+        let positions = positions_in_quarter(&[0, 480, 960, 240, 720, 80], 480);
+        assert_eq!(positions, vec![(0, 3), (80, 1), (240, 2)]);
+        assert_eq!(ticks_on_grid(&positions, 2, 480), 5);
+        assert_eq!(ticks_on_grid(&positions, 6, 480), 6);
+        assert_eq!(coarsest_grid(&[0, 480, 960, 240, 720, 80], 480), Some(6));
+        assert_eq!(coarsest_grid_of_most(&[0, 480, 960, 240, 720, 80], 480, 5), Some(2));
+        assert_eq!(coarsest_grid_at(80, 480), Some(6));
+    }
 }

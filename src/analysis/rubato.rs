@@ -276,9 +276,9 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
     let (start_limit, end_from) = bounds.start_and_end(1);
     let window = 2 * REACH + 1;
     // The frame of beat k's p-th candidate (None off the envelope).
+    let centres: Vec<i64> = seed.iter().map(|&t| ((t - bounds.origin) / frame).round() as i64).collect();
     let candidate = |k: usize, p: usize| -> Option<usize> {
-        let centre = ((seed[k] - bounds.origin) / frame).round() as i64;
-        usize::try_from(centre - REACH as i64 + p as i64).ok().filter(|&f| f < frames)
+        usize::try_from(centres[k] - REACH as i64 + p as i64).ok().filter(|&f| f < frames)
     };
     let range = PERIOD_RANGE.ln();
     let max_jump = MAX_STEP_RATIO.ln();
@@ -372,7 +372,7 @@ fn fine_path(envelope: &[f64], grid: &BeatGrid, bounds: &PathBounds, seed: &[f64
             offer(score[cell(last - 1, p, q)], f, p, q, None);
         }
     }
-    let centre = ((seed[last] - bounds.origin) / frame).round() as usize;
+    let centre = centres[last].max(0) as usize;
     let ends = centre.saturating_sub(REACH).max(end_from)..centre + d_max + 1;
     for (f, &level) in envelope.iter().enumerate().take(ends.end).skip(ends.start) {
         let here = reference(f);

@@ -40,7 +40,7 @@
 //! - A note ending past `score::MAX_QUARTER_NOTES` (about 14 hours) makes the file an
 //!   error: such a time comes from a damaged delta time, not from music.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use midly::{EventIter, MetaMessage, MidiMessage, TrackEventKind};
 
@@ -162,9 +162,9 @@ struct Track {
     name: Option<String>,
     programs: [u8; CHANNELS],
     drafts: Vec<Draft>,
-    /// Notes waiting for a note-off, per (channel, pitch), oldest first
-    /// (queues are kept when empty, to reuse their allocation).
-    sounding: BTreeMap<(u8, u8), VecDeque<Sounding>>,
+    /// Notes waiting for a note-off, per `channel * 128 + pitch` (`sounding_index`),
+    /// oldest first; empty until the track's first note-on.
+    sounding: Vec<VecDeque<Sounding>>,
 }
 
 /// Reads one track chunk. A chunk whose length overran the file is accepted only when
@@ -183,7 +183,7 @@ fn read_chunk(chunk: &TrackChunk, start: u64, changes: &mut Changes) -> Result<T
 /// track's `tick` is then its end.
 fn read_track(bytes: &[u8], start: u64, changes: &mut Changes) -> Result<(Track, bool), String> {
     let mut track =
-        Track { tick: start, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: BTreeMap::new() };
+        Track { tick: start, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: Vec::new() };
     let mut events = EventIter::new(bytes);
     let ended = loop {
         let offset = bytes.len() - events.unread().len();
@@ -303,14 +303,17 @@ impl Track {
                 self.drafts.len() - 1
             }
         };
-        self.sounding.entry((channel, pitch)).or_default().push_back(Sounding { start: self.tick, velocity, part });
+        if self.sounding.is_empty() {
+            self.sounding.resize_with(CHANNELS * 128, VecDeque::new);
+        }
+        self.sounding[sounding_index(channel, pitch)].push_back(Sounding { start: self.tick, velocity, part });
     }
 
     /// Ends the notes of `pitch` on `channel` that started before this tick; when there
     /// are none, the zero-length ones of this tick (see the module doc).
     fn note_off(&mut self, channel: u8, pitch: u8) {
         let tick = self.tick;
-        let Some(queue) = self.sounding.get_mut(&(channel, pitch)) else { return };
+        let Some(queue) = self.sounding.get_mut(sounding_index(channel, pitch)) else { return };
         // Queued in start order: the older notes are a prefix.
         let older = queue.iter().take_while(|s| s.start < tick).count();
         if older == 0 {
@@ -338,6 +341,11 @@ impl Track {
             }
         })
     }
+}
+
+/// Where the notes of `pitch` on `channel` wait in `Track::sounding`.
+fn sounding_index(channel: u8, pitch: u8) -> usize {
+    usize::from(channel) * 128 + usize::from(pitch)
 }
 
 /// Adds a note that ended at `end` to its part, unless it has no length.
