@@ -379,9 +379,12 @@ fn snap_to_grid(
 fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let finest = usable_grids(tpq).last().unwrap_or(1);
-    let grid_of = |tick: u64| coarsest_grid_at(tick, tpq).unwrap_or(finest);
-    let bounds = score.parts.iter().flat_map(|p| &p.notes).flat_map(|n| [n.start, n.end()]);
-    let steps = bounds.fold(1, |l, tick| lcm(l, u64::from(grid_of(tick))));
+    let bounds: Vec<u64> = score.parts.iter().flat_map(|p| &p.notes).flat_map(|n| [n.start, n.end()]).collect();
+    // The grid of each position within the quarter that a bound takes, found once.
+    let positions: Vec<u64> = positions_in_quarter(&bounds, tpq).into_iter().map(|(position, _)| position).collect();
+    let grids: Vec<u32> = positions.iter().map(|&p| coarsest_grid_at(p, tpq).unwrap_or(finest)).collect();
+    let grid_of = |tick: u64| positions.binary_search(&(tick % u64::from(tpq.max(1)))).map_or(finest, |i| grids[i]);
+    let steps = grids.iter().fold(1, |l, &n| lcm(l, u64::from(n)));
     snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::Nearest)
 }
 
