@@ -172,6 +172,34 @@ fn a_staccato_note_keeps_its_value_among_releases() {
 }
 
 #[test]
+fn an_ornamented_score_writes_releases_at_their_values_and_its_trills_exactly() {
+    // piano-midi.de's way with ornaments: quarters held for 95 % (456 of 480 ticks), a
+    // grace note on no grid (8 ticks into a beat: the score takes the ornamented path),
+    // a note held for 7/8 of a quarter up to a trill, and the trill: twenty notes a
+    // quarter (24 ticks each), struck and released on their quintuplet grid.
+    let mut played: Vec<Note> = (0..8u64).map(|i| note(i * 480, 456, 60 + i as u8)).collect();
+    played.push(note(1928, 12, 72));
+    played.push(note(3840, 420, 47));
+    let trill: Vec<Note> = (0..10u64).map(|k| note(4260 + k * 24, 24, if k % 2 == 0 { 49 } else { 47 })).collect();
+    played.extend(&trill);
+    let (out, report) = prepare(&one_part(480, played), QuantizeMode::Auto, STATED).expect("a score");
+    assert_eq!(report.applied, QuantizeMode::Exact);
+    assert_eq!(out.ticks_per_quarter, 480);
+    let notes = &out.parts[0].notes;
+    // Each quarter ends at the next beat: its value, where the ends were exact before.
+    for i in 0..8u64 {
+        let quarter = notes.iter().find(|n| n.pitch == 60 + i as u8).unwrap();
+        assert_eq!((quarter.start, quarter.duration), (i * 480, 480), "quarter {i}");
+    }
+    // The held note would round up to the beat (4320), under the trill's first notes: it
+    // keeps its end where the trill begins. The trill keeps every tick.
+    assert!(notes.contains(&note(3840, 420, 47)), "{notes:?}");
+    for n in &trill {
+        assert!(notes.contains(n), "{n:?} in {notes:?}");
+    }
+}
+
+#[test]
 fn a_legato_melody_is_one_line_of_notes() {
     // A slow melody played legato: each key released 9 % of its note after the next is
     // struck (960 ticks per quarter at 120 BPM, onsets a few ticks off). On a half note

@@ -33,7 +33,11 @@
 //! quarter of the ticks reaches `SCORE_AGREEMENT` (more than half of the onsets placed on
 //! it beyond chance). A score is quantized in its own ticks and tempo map: each onset and
 //! end goes to the coarsest grid it lies on, the few on none to the nearest point of the
-//! finest grid, so its seconds, metre and key stay as the file states them.
+//! finest grid, so its seconds, metre and key stay as the file states them. Its releases
+//! are written at their values as in `Exact`, each judged on the grid of its own note's
+//! onset (an ornamented score has no one rhythm: see `Ends::OnsetReleases`). In both, a
+//! release moved later stops at the next onset of its part: a held note must not sound
+//! under the trill that follows it.
 //!
 //! Files coarser than `COARSE_TICKS_PER_QUARTER` (1 tick per quarter exists) cannot hold
 //! human timing, and their grids are too coarse for the tests above: they are scaled to
@@ -385,7 +389,7 @@ fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisErr
     let grids: Vec<u32> = positions.iter().map(|&p| coarsest_grid_at(p, tpq).unwrap_or(finest)).collect();
     let grid_of = |tick: u64| positions.binary_search(&(tick % u64::from(tpq.max(1)))).map_or(finest, |i| grids[i]);
     let steps = grids.iter().fold(1, |l, &n| lcm(l, u64::from(n)));
-    snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::Nearest)
+    snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::OnsetReleases)
 }
 
 /// How far (a share of the note's sounding length) an end off its grid may be moved to a
@@ -408,6 +412,11 @@ enum Ends {
     /// it on the rhythm's grid; failing that, an end off its own grid goes up to the next
     /// point of that when close, else to the nearest.
     Releases { rhythm: u32 },
+    /// As `Releases`, each note's rhythm being the grid its onset lies on: a score whose
+    /// ornaments put a few onsets on no grid has no one rhythm (a trill of 20 notes a
+    /// quarter among sixteenths and triplets puts 95 % of the onsets on the 96th), and
+    /// a trill note's end is a value on its own onset's grid.
+    OnsetReleases,
 }
 
 /// Snaps every onset and end to the grid `grid_of` names for its tick (steps per quarter;
@@ -432,14 +441,23 @@ fn snap_each(
         (t * n * 2 + tpq) / (2 * tpq) * (new_tpq / n)
     };
     // Releases (see `Ends::Releases`).
-    let snap_end = |note: &Note, start: u64| {
+    let snap_end = |note: &Note, start: u64, part: &[Note]| {
         let end = note.end();
-        if let Ends::Releases { rhythm } = ends {
+        // A release moved later may not pass the next onset of its part (an ornament's
+        // notes right after a held one would sound under it).
+        let next_onset = part.get(part.partition_point(|n| n.start < end)).map(|n| n.start * (new_tpq / tpq));
+        let passes_an_onset = |point: u64| next_onset.is_some_and(|onset| onset < point);
+        let rhythm = match ends {
+            Ends::Nearest => None,
+            Ends::Releases { rhythm } => Some(rhythm),
+            Ends::OnsetReleases => Some(grid_of(note.start)),
+        };
+        if let Some(rhythm) = rhythm {
             let n = grid_of(end);
             let on_its_grid = on_grid(end, n, score.ticks_per_quarter);
-            let value = is_value_end(end, rhythm, score.ticks_per_quarter);
+            let a_value = on_its_grid && is_value_end(end, rhythm, score.ticks_per_quarter);
             let released = || release_end(start, end * (new_tpq / tpq), new_tpq / u64::from(rhythm));
-            if let Some(point) = released().filter(|_| !(on_its_grid && value)) {
+            if let Some(point) = released().filter(|&point| !a_value && !passes_an_onset(point)) {
                 return point;
             }
             if !on_its_grid {
@@ -456,7 +474,7 @@ fn snap_each(
     for (part, source) in out.parts.iter_mut().zip(&score.parts) {
         let snapped = source.notes.iter().map(|note| {
             let start = snap(note.start);
-            let end = snap_end(note, start).max(start + unit);
+            let end = snap_end(note, start, &source.notes).max(start + unit);
             (
                 note.start,
                 Note {
