@@ -205,14 +205,13 @@ pub fn grid_tolerance(ticks_per_quarter: u32) -> u64 {
 /// The coarsest of `SCORE_GRIDS` that every tick lies on within `grid_tolerance`, among
 /// those whose step is wide enough for the test to mean anything.
 fn coarsest_grid(ticks: &[u64], ticks_per_quarter: u32) -> Option<u32> {
-    coarsest_grid_of_most(ticks, ticks_per_quarter, ticks.len())
+    coarsest_grid_holding(&positions_in_quarter(ticks, ticks_per_quarter), ticks_per_quarter, ticks.len())
 }
 
-/// The coarsest of the usable `SCORE_GRIDS` that at least `count` of `ticks` lie on
-/// within `grid_tolerance`.
-fn coarsest_grid_of_most(ticks: &[u64], ticks_per_quarter: u32, count: usize) -> Option<u32> {
-    let positions = positions_in_quarter(ticks, ticks_per_quarter);
-    usable_grids(ticks_per_quarter).find(|&n| ticks_on_grid(&positions, n, ticks_per_quarter) >= count)
+/// The coarsest of the usable `SCORE_GRIDS` that at least `count` of the ticks counted in
+/// `positions` (`positions_in_quarter`) lie on within `grid_tolerance`.
+fn coarsest_grid_holding(positions: &[(u64, usize)], ticks_per_quarter: u32, count: usize) -> Option<u32> {
+    usable_grids(ticks_per_quarter).find(|&n| ticks_on_grid(positions, n, ticks_per_quarter) >= count)
 }
 
 /// The coarsest of the usable `SCORE_GRIDS` that `tick` lies on within `grid_tolerance`.
@@ -224,10 +223,14 @@ fn coarsest_grid_at(tick: u64, ticks_per_quarter: u32) -> Option<u32> {
 /// with how many of the ticks are there: whether a tick is on a grid depends on its
 /// position alone, and a score's thousands of ticks take a few dozen positions.
 fn positions_in_quarter(ticks: &[u64], ticks_per_quarter: u32) -> Vec<(u64, usize)> {
-    let tpq = u64::from(ticks_per_quarter.max(1));
-    let mut positions: Vec<u64> = ticks.iter().map(|&t| t % tpq).collect();
+    let mut positions: Vec<u64> = ticks.iter().map(|&t| position_in_quarter(t, ticks_per_quarter)).collect();
     positions.sort_unstable();
     positions.chunk_by(|a, b| a == b).map(|same| (same[0], same.len())).collect()
+}
+
+/// Where `tick` lies within its quarter.
+fn position_in_quarter(tick: u64, ticks_per_quarter: u32) -> u64 {
+    tick % u64::from(ticks_per_quarter.max(1))
 }
 
 /// How many ticks of `positions_in_quarter` lie on the grid of `n` steps per quarter.
@@ -239,10 +242,11 @@ fn ticks_on_grid(positions: &[(u64, usize)], n: u32, ticks_per_quarter: u32) -> 
 /// rhythm's grid, not that of a few onsets a sequencer or an ornament put off it.
 const RELEASE_GRID_SHARE: f64 = 0.95;
 
-/// The coarsest grid holding `RELEASE_GRID_SHARE` of `onsets`.
-fn rhythm_grid(onsets: &[u64], ticks_per_quarter: u32) -> Option<u32> {
-    let most = (onsets.len() as f64 * RELEASE_GRID_SHARE).ceil() as usize;
-    coarsest_grid_of_most(onsets, ticks_per_quarter, most)
+/// The coarsest grid holding `RELEASE_GRID_SHARE` of `onsets` onsets, counted in
+/// `positions` (`positions_in_quarter`).
+fn rhythm_grid(positions: &[(u64, usize)], onsets: usize, ticks_per_quarter: u32) -> Option<u32> {
+    let most = (onsets as f64 * RELEASE_GRID_SHARE).ceil() as usize;
+    coarsest_grid_holding(positions, ticks_per_quarter, most)
 }
 
 /// The `SCORE_GRIDS` whose step is wide enough at this resolution for "on the grid" to
@@ -305,8 +309,10 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
         .flat_map(|p| p.notes.iter().map(|n| n.start))
         .collect();
     let ends = score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end));
-    let of_onsets = coarsest_grid(&onsets, tpq);
-    let rhythm = rhythm_grid(&onsets, tpq);
+    // Both grids of the onsets from one count of their positions.
+    let onset_positions = positions_in_quarter(&onsets, tpq);
+    let of_onsets = coarsest_grid_holding(&onset_positions, tpq, onsets.len());
+    let rhythm = rhythm_grid(&onset_positions, onsets.len(), tpq);
     let grid = if strict {
         coarsest_grid(&onsets.iter().copied().chain(ends).collect::<Vec<_>>(), tpq)
     } else {
@@ -387,7 +393,7 @@ fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisErr
     // The grid of each position within the quarter that a bound takes, found once.
     let positions: Vec<u64> = positions_in_quarter(&bounds, tpq).into_iter().map(|(position, _)| position).collect();
     let grids: Vec<u32> = positions.iter().map(|&p| coarsest_grid_at(p, tpq).unwrap_or(finest)).collect();
-    let grid_of = |tick: u64| positions.binary_search(&(tick % u64::from(tpq.max(1)))).map_or(finest, |i| grids[i]);
+    let grid_of = |tick: u64| positions.binary_search(&position_in_quarter(tick, tpq)).map_or(finest, |i| grids[i]);
     let steps = grids.iter().fold(1, |l, &n| lcm(l, u64::from(n)));
     snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::OnsetReleases)
 }
@@ -990,7 +996,8 @@ mod tests {
         assert_eq!(ticks_on_grid(&positions, 2, 480), 5);
         assert_eq!(ticks_on_grid(&positions, 6, 480), 6);
         assert_eq!(coarsest_grid(&[0, 480, 960, 240, 720, 80], 480), Some(6));
-        assert_eq!(coarsest_grid_of_most(&[0, 480, 960, 240, 720, 80], 480, 5), Some(2));
+        assert_eq!(coarsest_grid_holding(&positions, 480, 5), Some(2));
+        assert_eq!(rhythm_grid(&positions, 6, 480), Some(6));
         assert_eq!(coarsest_grid_at(80, 480), Some(6));
     }
 }
