@@ -81,6 +81,19 @@ fn the_final_breaks_a_tie_between_signatures() {
     assert_eq!(estimate_key(&melody(&in_g)), Key::new(1, Mode::Major));
 }
 
+/// The closing note struck before the last bar line and held over it (a pickup estimated a
+/// beat off puts it there too) is the final, not a note struck above it in the last bar:
+/// a tune on C, D, E and G fits the signatures of C, F and G major equally well.
+#[test]
+fn a_closing_note_held_over_the_last_bar_line_is_the_final() {
+    let tune = [64, 62, 60, 62, 64, 64, 64, 62, 62, 62, 64, 67, 67, 64, 62, 60];
+    let mut score = melody(&tune);
+    let notes = &mut score.parts[0].notes;
+    notes.last_mut().expect("a tune").duration = 4 * 480;
+    notes.push(Note { start: 16 * 480, duration: 480, pitch: 67, velocity: 80 });
+    assert_eq!(estimate_key(&score), Key::new(0, Mode::Major));
+}
+
 /// A modal tune without a minor key's raised leading tone (A aeolian, ending on A, no G
 /// sharp) is named by its signature's major key, as its sources and midi2abc name it; the
 /// same tune with G sharps leading to its close is in A minor.

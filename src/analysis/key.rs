@@ -136,12 +136,13 @@ pub fn estimate_key_with(score: &Score, profile: &KeyProfile) -> Key {
 
 /// The piece's final: the lowest pitch struck in its last bar (by the score's bar lines,
 /// stated or estimated), where a piece's closing bass note lies whether or not it is held
-/// to the end; `None` without notes.
+/// to the end, or still sounding at the last onset (a closing note struck before that
+/// bar line and tied over it, or a bar line estimated a beat off); `None` without notes.
 fn final_pitch(score: &Score) -> Option<u8> {
     let notes = || score.parts.iter().filter(|p| !p.is_drum).flat_map(|p| &p.notes);
     let last_onset = notes().map(|n| n.start).max()?;
     let last_bar = score.bar_lines(last_onset).into_iter().filter(|&b| b <= last_onset).max().unwrap_or(0);
-    notes().filter(|n| n.start >= last_bar).map(|n| n.pitch).min()
+    notes().filter(|n| n.start >= last_bar || n.start + n.duration > last_onset).map(|n| n.pitch).min()
 }
 
 /// Pitch classes of the major scale above its tonic.
