@@ -311,7 +311,10 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
     let ends = score.parts.iter().flat_map(|p| p.notes.iter().map(Note::end));
     // Both grids of the onsets from one count of their positions.
     let onset_positions = positions_in_quarter(&onsets, tpq);
-    let of_onsets = coarsest_grid_holding(&onset_positions, tpq, onsets.len());
+    // Onsets on no grid (an ornamented score, or a performance): nothing else to try.
+    let Some(of_onsets) = coarsest_grid_holding(&onset_positions, tpq, onsets.len()) else {
+        return Err(first_off_grid(score, strict));
+    };
     let rhythm = rhythm_grid(&onset_positions, onsets.len(), tpq);
     let grid = if strict {
         coarsest_grid(&onsets.iter().copied().chain(ends).collect::<Vec<_>>(), tpq)
@@ -325,12 +328,12 @@ fn snap_score_like(score: &Score, strict: bool) -> Result<(Score, QuantizeReport
             let binary = |f: u32| f.is_power_of_two();
             all.is_multiple_of(on) && (binary(factor) || (factor.is_multiple_of(3) && binary(factor / 3)))
         };
-        match (coarsest_grid(&with_values, tpq), of_onsets) {
-            (Some(all), Some(on)) if refines(all, on) => Some(all),
-            (_, of_onsets) => of_onsets,
+        match coarsest_grid(&with_values, tpq) {
+            Some(all) if refines(all, of_onsets) => Some(all),
+            _ => Some(of_onsets),
         }
     };
-    let (Some(n), Some(of_onsets)) = (grid, of_onsets) else {
+    let Some(n) = grid else {
         return Err(first_off_grid(score, strict));
     };
     let rhythm = rhythm.filter(|r| n.is_multiple_of(*r));
