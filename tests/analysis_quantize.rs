@@ -539,6 +539,53 @@ fn the_score_or_performance_test_separates_the_two() {
     }
 }
 
+/// A score moved off its ticks by one offset, as MIDI aligned to a recording is (POP909's
+/// sixteenths lie a few hundred ticks after the file's beats), agrees with the fine grid
+/// of 32nds at its own ticks: it is written from the beat its notes show, as a
+/// performance, not as exact tuplets on that grid. The same scores on their own ticks,
+/// with the same ornaments, keep them.
+#[test]
+fn a_score_moved_off_its_ticks_is_written_from_its_own_beat() {
+    use analysis_gen::ornamented;
+    use prep::analysis::quantize::has_score_timing;
+    for seed in 0..4u64 {
+        let spec = PieceSpec { bpm: 70 + 10 * seed as u32, ..PieceSpec::new(seed as u8, seed % 2 == 1, 4, 4) };
+        let score = tonal_piece(&spec, 700 + seed);
+        let mut moved = score.clone();
+        for note in moved.parts.iter_mut().flat_map(|p| p.notes.iter_mut()) {
+            note.start += TPQ * 17 / 60;
+        }
+        let (moved, _) = ornamented(&moved, 2, seed);
+        assert!(has_score_timing(&moved), "seed {seed}");
+        let (out, report) = prepare(&moved, QuantizeMode::Auto, STATED).expect("moved");
+        assert_eq!(report.applied, QuantizeMode::Performed, "seed {seed}");
+        assert!(share_within(&out, &moved, 0.03) >= 0.95, "seed {seed}");
+        let (_, report) = prepare(&ornamented(&score, 2, seed).0, QuantizeMode::Auto, STATED).expect("own ticks");
+        assert_eq!(report.applied, QuantizeMode::Exact, "seed {seed}");
+    }
+}
+
+/// The same in a real file: the first 20 quarters of POP909's song 008 (MIT; three
+/// parts, the beats 136 ticks after the file's, a few notes played in by hand), which was
+/// written as exact tuplets of 1/32 and 1/96 quarters.
+#[test]
+fn a_pop909_song_is_written_from_its_own_beat() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/pop909/pop909-008-excerpt.mid");
+    let (score, given) = prep::midi::read_file_with_events(&path).expect("POP909 excerpt");
+    assert!(prep::analysis::quantize::has_score_timing(&score));
+    let (out, report) = prepare(&score, QuantizeMode::Auto, given).expect("POP909 excerpt");
+    assert_eq!(report.applied, QuantizeMode::Performed);
+    // Onsets within 50 ms (the transcription metrics' tolerance), matched in onset order.
+    let (written, played) = (note_seconds(&out), note_seconds(&score));
+    let pairs = written.iter().flatten().zip(played.iter().flatten());
+    let kept = pairs.filter(|(w, p)| (w.0 - p.0).abs() < 0.05).count();
+    assert!(kept as f64 >= 0.95 * score.note_count() as f64, "{kept} of {}", score.note_count());
+    let sixteenth = u64::from(out.ticks_per_quarter) / 4;
+    let on_sixteenths = out.parts.iter().flat_map(|p| &p.notes).filter(|n| n.start % sixteenth == 0).count();
+    assert!(on_sixteenths as f64 >= 0.95 * out.note_count() as f64, "{on_sixteenths} of {}", out.note_count());
+}
+
 /// A performance with a nominal time signature (as recorders write one at tick 0) keeps
 /// it; only where its bars start is inferred from the notes.
 #[test]

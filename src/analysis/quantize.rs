@@ -31,7 +31,9 @@
 //! spreads onsets uniformly over the ticks, so its agreement is near 0 on every grid; a
 //! score's is 1 less its ornaments. A file is a score when some grid covering at most a
 //! quarter of the ticks reaches `SCORE_AGREEMENT` (more than half of the onsets placed on
-//! it beyond chance). A score is quantized in its own ticks and tempo map: each onset and
+//! it beyond chance), unless its onsets fit a coarser grid once all are moved by one
+//! offset (`is_shifted_off_its_ticks`: MIDI aligned to a recording), which makes it a
+//! performance whose ticks place no notated value. A score is quantized in its own ticks and tempo map: each onset and
 //! end goes to the coarsest grid it lies on, the few on none to the nearest point of the
 //! finest grid, so its seconds, metre and key stay as the file states them. Its releases
 //! are written at their values as in `Exact`, each judged on the grid of its own note's
@@ -165,7 +167,9 @@ pub fn prepare(
         QuantizeMode::Performed => return Ok(quantize_performance(score, given)),
         QuantizeMode::Auto => match snap_score_like(score, false) {
             Ok(done) => done,
-            Err(AnalysisError::NotOnGrid { .. }) if has_score_timing(score) => snap_ornamented(score)?,
+            Err(AnalysisError::NotOnGrid { .. }) if has_score_timing(score) && !is_shifted_off_its_ticks(score) => {
+                snap_ornamented(score)?
+            }
             Err(AnalysisError::NotOnGrid { .. }) => return Ok(quantize_performance(score, given)),
             Err(other) => return Err(other),
         },
@@ -273,6 +277,40 @@ pub fn has_score_timing(score: &Score) -> bool {
         let share = || ticks_on_grid(&positions, n, tpq) as f64 / onsets.len() as f64;
         chance <= MAX_GRID_CHANCE && (share() - chance) / (1.0 - chance) >= SCORE_AGREEMENT
     })
+}
+
+/// Whether a file's notes are a score's moved off its ticks by one offset, as MIDI
+/// aligned to a recording is (POP909's: sixteenths quantized, then shifted by a few
+/// hundred ticks to the song's audio, with notes played in by hand among them). Its
+/// onsets lie on a grid whose points fall some ticks after the file's: taken as the
+/// commonest position of an onset within the quarter (the beat's), the onsets moved by it
+/// fit a grid (`rhythm_fit`) as a score's do (`SCORE_AGREEMENT`), on a coarser grid than
+/// at their own ticks or clearly better (sixteenths 40 ticks late at 480 per quarter lie
+/// on the grid of sixteenth triplets, but they are sixteenths). A score on its own ticks
+/// (one whose commonest onset is off the beat, on its own grid, included) is not.
+///
+/// Such a file is quantized as a performance: its ticks place no notated value, and the
+/// beat found in its notes, not the file's bar lines, gives the notation. Written as a
+/// score with ornaments instead, every hand-played onset and release of it was an exact
+/// tuplet (`(5:4:2A/z/8`): 1.7 times the text, and noise for a reader to learn.
+fn is_shifted_off_its_ticks(score: &Score) -> bool {
+    let tpq = score.ticks_per_quarter;
+    let onsets: Vec<u64> = score.parts.iter().flat_map(|p| p.notes.iter().map(|n| n.start)).collect();
+    let positions = positions_in_quarter(&onsets, tpq);
+    let Some(&(phase, _)) = positions.iter().max_by_key(|&&(position, count)| (count, std::cmp::Reverse(position)))
+    else {
+        return false;
+    };
+    let quarter = u64::from(tpq);
+    let shifted: Vec<(u64, usize)> =
+        positions.iter().map(|&(position, count)| ((position + quarter - phase) % quarter, count)).collect();
+    let Some((moved_grid, moved_agreement)) = rhythm_fit(&shifted, onsets.len(), tpq) else {
+        return false;
+    };
+    let better = rhythm_fit(&positions, onsets.len(), tpq).is_none_or(|(own_grid, own_agreement)| {
+        moved_grid < own_grid || moved_agreement > own_agreement + RHYTHM_AGREEMENT_SLACK
+    });
+    moved_agreement >= SCORE_AGREEMENT && better
 }
 
 /// Whether `tick` lies within `grid_tolerance` of a point of the grid of `n` steps per
@@ -386,6 +424,28 @@ fn snap_to_grid(
     }
     snap_each(score, applied, u64::from(n), |_| n, ends)
 }
+
+/// The grid a score's rhythm fits and how well: among the usable grids whose points cover
+/// at most `MAX_GRID_CHANCE` of the ticks, the coarsest whose agreement beyond chance (as
+/// in `has_score_timing`) is within `RHYTHM_AGREEMENT_SLACK` of the best one's, with its
+/// agreement. `positions` are the onsets' (`positions_in_quarter`), `count` of them.
+fn rhythm_fit(positions: &[(u64, usize)], count: usize, ticks_per_quarter: u32) -> Option<(u32, f64)> {
+    let tolerance = grid_tolerance(ticks_per_quarter);
+    let agreements: Vec<(u32, f64)> = usable_grids(ticks_per_quarter)
+        .map(|n| (n, (2 * tolerance + 1) as f64 * f64::from(n) / f64::from(ticks_per_quarter)))
+        .filter(|&(_, chance)| chance <= MAX_GRID_CHANCE)
+        .map(|(n, chance)| {
+            let share = ticks_on_grid(positions, n, ticks_per_quarter) as f64 / count.max(1) as f64;
+            (n, (share - chance) / (1.0 - chance))
+        })
+        .collect();
+    let best = agreements.iter().map(|&(_, a)| a).fold(f64::NEG_INFINITY, f64::max);
+    agreements.into_iter().find(|&(_, a)| a >= best - RHYTHM_AGREEMENT_SLACK)
+}
+
+/// How much less agreement than the best grid's the grid a rhythm fits may have
+/// (`rhythm_fit`): what finer grids add beyond it is chance.
+const RHYTHM_AGREEMENT_SLACK: f64 = 0.02;
 
 /// A score with a few onsets (ornaments, odd tuplets) on no grid: each onset and end goes
 /// to the coarsest grid it lies on, the others to the nearest point of the finest grid.
