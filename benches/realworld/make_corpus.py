@@ -112,12 +112,15 @@ def git_dir(repo, url):
     return clone / ".git"
 
 
-def source_arguments(doc, default_repo):
+def source_arguments(doc, default_repo, extra=None):
     """The command line of a script that builds a set from a source repository: OUT and
-    --repo (default `default_repo`); music21's warnings are silenced."""
+    --repo (default `default_repo`), and what `extra` adds to the parser; music21's
+    warnings are silenced."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--repo", default=default_repo)
+    if extra:
+        extra(parser)
     warnings.filterwarnings("ignore")
     return parser.parse_args()
 
