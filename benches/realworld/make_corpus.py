@@ -25,6 +25,7 @@ Usage: make_corpus.py OUT [--seed 1] [--scale 1.0]
 """
 
 import argparse
+import collections
 import csv
 import io
 import random
@@ -135,6 +136,20 @@ def archived_files(repo, url, commit, *folders):
         for member in sorted(tar.getmembers(), key=lambda m: m.name):
             if member.isfile():
                 yield Path(member.name), tar.extractfile(member).read()
+
+
+def copy_selected(files, place):
+    """Writes each (path, bytes) of `files` where `place(path)` puts it, a (kind, target
+    path) pair, or leaves it out where that is None; returns the count of each kind."""
+    counts = collections.Counter()
+    for path, data in files:
+        placed = place(path)
+        if placed:
+            kind, target = placed
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            counts[kind] += 1
+    return counts
 
 
 def export_musicxml(data, name, target, prepare=lambda score: score):

@@ -21,7 +21,7 @@ session's fetch mirror, else `git clone`). Pinned to COMMIT.
 Usage: nottingham.py OUT [--repo DIR]
 """
 
-from make_corpus import archived_files, source_arguments
+from make_corpus import archived_files, copy_selected, source_arguments
 
 COMMIT = "0992bb6"
 
@@ -29,15 +29,14 @@ COMMIT = "0992bb6"
 def main():
     args = source_arguments(__doc__, "/work/.mirror/jukedeck+nottingham-dataset/repo")
     url = "https://github.com/jukedeck/nottingham-dataset"
-    counts = {"combined": 0, "melody": 0}
-    for path, data in archived_files(args.repo, url, COMMIT, "MIDI"):
+
+    def place(path):
         if path.suffix.lower() != ".mid" or path.parent.name not in ("MIDI", "melody"):
-            continue
+            return None
         kind, name = ("combined", path.name) if path.parent.name == "MIDI" else ("melody", f"melody-{path.name}")
-        target = args.out / "nottingham" / kind / "score" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        counts[kind] += 1
+        return kind, args.out / "nottingham" / kind / "score" / name
+
+    counts = copy_selected(archived_files(args.repo, url, COMMIT, "MIDI"), place)
     print(f"{counts['combined']} tunes with chords and {counts['melody']} melodies in {args.out / 'nottingham'}")
 
 

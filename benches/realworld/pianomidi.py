@@ -20,7 +20,7 @@ the session's fetch mirror, else `git clone`). Pinned to COMMIT.
 Usage: pianomidi.py OUT [--repo DIR]
 """
 
-from make_corpus import archived_files, source_arguments
+from make_corpus import archived_files, copy_selected, source_arguments
 
 COMMIT = "505aef5"
 HELD_OUT = {"Bach", "Mozart", "Haydn", "Beethoven"}
@@ -29,16 +29,15 @@ HELD_OUT = {"Bach", "Mozart", "Haydn", "Beethoven"}
 def main():
     args = source_arguments(__doc__, "/work/.mirror/cheriell+ClassicalPianoMIDI-dataset/repo")
     url = "https://github.com/cheriell/ClassicalPianoMIDI-dataset"
-    counts = {"pianomidi": 0, "pianomidi-check": 0}
-    for path, data in archived_files(args.repo, url, COMMIT, "midis"):
+
+    def place(path):
         if path.suffix.lower() != ".mid":
-            continue
+            return None
         composer = path.parent.name
         kind = "pianomidi-check" if composer in HELD_OUT else "pianomidi"
-        target = args.out / kind / composer / "score" / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        counts[kind] += 1
+        return kind, args.out / kind / composer / "score" / path.name
+
+    counts = copy_selected(archived_files(args.repo, url, COMMIT, "midis"), place)
     print(f"{counts['pianomidi']} tuning and {counts['pianomidi-check']} check files in {args.out}")
 
 

@@ -22,7 +22,7 @@ Usage: pop909.py OUT [--repo DIR] [--songs N]
 
 import re
 
-from make_corpus import archived_files, source_arguments
+from make_corpus import archived_files, copy_selected, source_arguments
 
 COMMIT = "d83e6ed"
 
@@ -32,13 +32,14 @@ def main():
                             extra=lambda parser: parser.add_argument("--songs", type=int, default=909))
     url = "https://github.com/music-x-lab/POP909-Dataset"
     target = args.out / "pop909" / "pop" / "score"
-    target.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for path, data in archived_files(args.repo, url, COMMIT, "POP909"):
+
+    def place(path):
         song = re.fullmatch(r"POP909/(\d{3})/\1\.mid", path.as_posix())
-        if song and int(song.group(1)) <= args.songs:
-            (target / f"pop-{song.group(1)}.mid").write_bytes(data)
-            count += 1
+        if not song or int(song.group(1)) > args.songs:
+            return None
+        return "songs", target / f"pop-{song.group(1)}.mid"
+
+    count = copy_selected(archived_files(args.repo, url, COMMIT, "POP909"), place)["songs"]
     print(f"{count} songs in {target}")
 
 
