@@ -438,6 +438,11 @@ def main():
         inputs = [s / variant for s in owners]
         files = [f for i in inputs for f in midi_files(i)]
         prep_s = timed(lambda: run_prep(args.prep, inputs, args.work / "timing" / "prep"), args.runs)
+        # A run that converted fewer files (two inputs writing one output name) timed nothing.
+        written = sum(1 for _ in (args.work / "timing" / "prep").rglob("*.abc"))
+        if written < len(files):
+            sys.exit(f"prep wrote {written} of {len(files)} ABC files in the timing run of {variant}: "
+                     "inputs whose outputs share a name cannot be timed together")
         m2a_s = timed(lambda: run_midi2abc(files, args.work / "timing" / "midi2abc", []), args.runs)
         timing_lines.append(f"| {variant} | {len(files)} | {prep_s:.3f} | {m2a_s:.3f} | {m2a_s / prep_s:.1f}x |")
         print(timing_lines[-1], file=sys.stderr)
