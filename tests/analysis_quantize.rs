@@ -559,6 +559,8 @@ fn a_score_moved_off_its_ticks_is_written_from_its_own_beat() {
         assert!(has_score_timing(&moved), "seed {seed}");
         let (out, report) = prepare(&moved, QuantizeMode::Auto, STATED).expect("moved");
         assert_eq!(report.applied, QuantizeMode::Performed, "seed {seed}");
+        // The beat found is the file's, at its level.
+        assert!((report.bpm - f64::from(spec.bpm)).abs() < 1e-3, "seed {seed}: {} BPM", report.bpm);
         assert!(share_within(&out, &moved, 0.03) >= 0.95, "seed {seed}");
         let (_, report) = prepare(&ornamented(&score, 2, seed).0, QuantizeMode::Auto, STATED).expect("own ticks");
         assert_eq!(report.applied, QuantizeMode::Exact, "seed {seed}");
@@ -566,8 +568,8 @@ fn a_score_moved_off_its_ticks_is_written_from_its_own_beat() {
 }
 
 /// The same in a real file: the first 20 quarters of POP909's song 008 (MIT; three
-/// parts, the beats 136 ticks after the file's, a few notes played in by hand), which was
-/// written as exact tuplets of 1/32 and 1/96 quarters.
+/// parts at 65 BPM, the beats 136 ticks after the file's, a few notes played in by hand),
+/// which was written as exact tuplets of 1/32 and 1/96 quarters.
 #[test]
 fn a_pop909_song_is_written_from_its_own_beat() {
     let path =
@@ -576,6 +578,7 @@ fn a_pop909_song_is_written_from_its_own_beat() {
     assert!(prep::analysis::quantize::has_score_timing(&score));
     let (out, report) = prepare(&score, QuantizeMode::Auto, given).expect("POP909 excerpt");
     assert_eq!(report.applied, QuantizeMode::Performed);
+    assert!((report.bpm - 60e6 / 923_077.0).abs() < 1e-3, "{} BPM", report.bpm);
     // Onsets within 50 ms (the transcription metrics' tolerance), matched in onset order.
     let (written, played) = (note_seconds(&out), note_seconds(&score));
     let pairs = written.iter().flatten().zip(played.iter().flatten());
