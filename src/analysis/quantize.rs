@@ -33,13 +33,13 @@
 //! quarter of the ticks reaches `SCORE_AGREEMENT` (more than half of the onsets placed on
 //! it beyond chance), unless its onsets fit a coarser grid once all are moved by one
 //! offset (`is_shifted_off_its_ticks`: MIDI aligned to a recording), which makes it a
-//! performance whose ticks place no notated value. A score is quantized in its own ticks and tempo map: each onset and
-//! end goes to the coarsest grid it lies on, the few on none to the nearest point of the
-//! finest grid, so its seconds, metre and key stay as the file states them. Its releases
-//! are written at their values as in `Exact`, each judged on the grid of its own note's
-//! onset (an ornamented score has no one rhythm: see `Ends::OnsetReleases`). In both, a
-//! release moved later stops at the next onset of its part: a held note must not sound
-//! under the trill that follows it.
+//! performance whose ticks place no notated value. A score is quantized in its own ticks
+//! and tempo map: each onset and end goes to the coarsest grid it lies on, the few on
+//! none to the nearest point of the finest grid, so its seconds, metre and key stay as
+//! the file states them. Its releases are written at their values as in `Exact`, each
+//! judged on the grid of its own note's onset (an ornamented score has no one rhythm: see
+//! `Ends::OnsetReleases`). In both, a release moved later stops at the next onset of its
+//! part: a held note must not sound under the trill that follows it.
 //!
 //! Files coarser than `COARSE_TICKS_PER_QUARTER` (1 tick per quarter exists) cannot hold
 //! human timing, and their grids are too coarse for the tests above: they are scaled to
@@ -270,13 +270,27 @@ pub fn has_score_timing(score: &Score) -> bool {
     if onsets.is_empty() {
         return true;
     }
-    let tolerance = grid_tolerance(tpq);
     let positions = positions_in_quarter(&onsets, tpq);
-    usable_grids(tpq).any(|n| {
-        let chance = (2 * tolerance + 1) as f64 * f64::from(n) / f64::from(tpq);
-        let share = || ticks_on_grid(&positions, n, tpq) as f64 / onsets.len() as f64;
-        chance <= MAX_GRID_CHANCE && (share() - chance) / (1.0 - chance) >= SCORE_AGREEMENT
-    })
+    grid_agreements(&positions, onsets.len(), tpq).any(|(_, agreement)| agreement >= SCORE_AGREEMENT)
+}
+
+/// Each usable grid whose points (within `grid_tolerance`) cover at most `MAX_GRID_CHANCE`
+/// of the ticks, coarsest first, with the agreement beyond chance of `count` onsets
+/// counted in `positions` (`positions_in_quarter`): `(s - c) / (1 - c)` for a share `s`
+/// of them on a grid covering a share `c` (see the module doc).
+fn grid_agreements(
+    positions: &[(u64, usize)],
+    count: usize,
+    ticks_per_quarter: u32,
+) -> impl Iterator<Item = (u32, f64)> + '_ {
+    let tolerance = grid_tolerance(ticks_per_quarter);
+    usable_grids(ticks_per_quarter)
+        .map(move |n| (n, (2 * tolerance + 1) as f64 * f64::from(n) / f64::from(ticks_per_quarter)))
+        .filter(|&(_, chance)| chance <= MAX_GRID_CHANCE)
+        .map(move |(n, chance)| {
+            let share = ticks_on_grid(positions, n, ticks_per_quarter) as f64 / count.max(1) as f64;
+            (n, (share - chance) / (1.0 - chance))
+        })
 }
 
 /// Whether a file's notes are a score's moved off its ticks by one offset, as MIDI
@@ -425,20 +439,11 @@ fn snap_to_grid(
     snap_each(score, applied, u64::from(n), |_| n, ends)
 }
 
-/// The grid a score's rhythm fits and how well: among the usable grids whose points cover
-/// at most `MAX_GRID_CHANCE` of the ticks, the coarsest whose agreement beyond chance (as
-/// in `has_score_timing`) is within `RHYTHM_AGREEMENT_SLACK` of the best one's, with its
+/// The grid a score's rhythm fits and how well: among `grid_agreements`, the coarsest
+/// whose agreement is within `RHYTHM_AGREEMENT_SLACK` of the best one's, with its
 /// agreement. `positions` are the onsets' (`positions_in_quarter`), `count` of them.
 fn rhythm_fit(positions: &[(u64, usize)], count: usize, ticks_per_quarter: u32) -> Option<(u32, f64)> {
-    let tolerance = grid_tolerance(ticks_per_quarter);
-    let agreements: Vec<(u32, f64)> = usable_grids(ticks_per_quarter)
-        .map(|n| (n, (2 * tolerance + 1) as f64 * f64::from(n) / f64::from(ticks_per_quarter)))
-        .filter(|&(_, chance)| chance <= MAX_GRID_CHANCE)
-        .map(|(n, chance)| {
-            let share = ticks_on_grid(positions, n, ticks_per_quarter) as f64 / count.max(1) as f64;
-            (n, (share - chance) / (1.0 - chance))
-        })
-        .collect();
+    let agreements: Vec<(u32, f64)> = grid_agreements(positions, count, ticks_per_quarter).collect();
     let best = agreements.iter().map(|&(_, a)| a).fold(f64::NEG_INFINITY, f64::max);
     agreements.into_iter().find(|&(_, a)| a >= best - RHYTHM_AGREEMENT_SLACK)
 }
