@@ -241,10 +241,14 @@ def without_chord_attack(text):
 def without_unison_overlaps(source, target):
     """A copy of a MIDI file that MV2H's converter accepts: a note that starts while the
     same pitch sounds on the same track and channel ends that one first (as a re-struck
-    key does), and note-offs that match nothing are dropped."""
+    key does), and note-offs that match nothing are dropped. No track ends after the last
+    of those that hold notes: abc2midi 4.84 ends the tempo track of a many-voice tune with
+    tempo changes at its last change plus the whole tune's length (an 80-second piece
+    lasts 156 s), and MV2H lays its beats and bars out to the file's last tick."""
     mid = mido.MidiFile(source, clip=True)
+    tracks = []
     for track in mid.tracks:
-        sounding, owed, now, kept, last = set(), {}, 0, [], 0
+        sounding, owed, now, kept = set(), {}, 0, []
         for msg in track:
             now += msg.time
             key = (msg.channel, msg.note) if msg.type in ("note_on", "note_off") else None
@@ -261,8 +265,15 @@ def without_unison_overlaps(source, target):
                     continue
                 sounding.discard(key)
             kept.append((now, msg))
+        tracks.append(kept)
+    with_notes = [kept for kept in tracks if any(msg.type == "note_on" for _, msg in kept)]
+    end = max((kept[-1][0] for kept in with_notes), default=None)
+    for track, kept in zip(mid.tracks, tracks):
         track[:] = []
+        last = 0
         for tick, msg in kept:
+            if end is not None and msg.type == "end_of_track":
+                tick = max(last, min(tick, end))
             track.append(msg.copy(time=tick - last))
             last = tick
     mid.save(target)
