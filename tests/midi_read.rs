@@ -352,6 +352,42 @@ fn track_names_that_are_not_utf8_are_latin_1() {
 }
 
 #[test]
+fn a_track_name_ends_at_its_nul_and_control_characters_are_spaces() {
+    let named = |bytes: &[u8]| {
+        let score = read(&file(0, 480, &[track(&[(0, meta(0x03, bytes)), (0, on(0, 60, 1)), (1, off(0, 60))])]));
+        score.parts[0].name.clone()
+    };
+    assert_eq!(named(b"Piano\0").as_deref(), Some("Piano"));
+    assert_eq!(named(b"Piano\0\0\xff junk").as_deref(), Some("Piano"));
+    assert_eq!(named(b"Lead\tVox\r\n").as_deref(), Some("Lead Vox"));
+    assert_eq!(named(b"\0Piano"), None);
+}
+
+#[test]
+fn a_real_file_whose_track_names_end_in_nul_names_its_parts_without_it() {
+    // symusic's test file issue90.mid (MIT): two tracks, each named "Piano\0" (7 bytes).
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/symusic/issue90.mid");
+    let score = midi::read_file(&path).unwrap();
+    assert_eq!(score.title.as_deref(), Some("Piano"));
+    let names: Vec<_> = score.parts.iter().map(|p| p.name.as_deref()).collect();
+    assert_eq!(names, vec![Some("Piano"), Some("Piano")]);
+}
+
+#[test]
+fn an_instrument_name_names_a_part_whose_track_name_does_not() {
+    let instrument = |text: &str| meta(0x04, text.as_bytes());
+    let part_named = |events: Vec<(u32, Vec<u8>)>| {
+        let mut events = events;
+        events.extend([(0, on(0, 60, 1)), (1, off(0, 60))]);
+        read(&file(0, 480, &[track(&events)])).parts[0].name.clone()
+    };
+    assert_eq!(part_named(vec![(0, instrument("Violin"))]).as_deref(), Some("Violin"));
+    assert_eq!(part_named(vec![(0, name("Track 3")), (0, instrument("Flute"))]).as_deref(), Some("Flute"));
+    assert_eq!(part_named(vec![(0, name("Soprano")), (0, instrument("Voice"))]).as_deref(), Some("Soprano"));
+    assert_eq!(part_named(vec![(0, name("Track 3"))]).as_deref(), Some("Track 3"));
+}
+
+#[test]
 fn read_file_reads_from_disk_and_names_missing_files() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("one.mid");

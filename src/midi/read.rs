@@ -36,7 +36,9 @@
 //!   standard keeps out of files but recording sequencers write, are skipped as mido skips
 //!   them; running status survives them too. The undefined status bytes 0xF4, 0xF5, 0xF9
 //!   and 0xFD make the file an error, as they do in mido.
-//! - Track names are UTF-8 when valid, else Latin-1; surrounding spaces are trimmed.
+//! - Track and instrument names are UTF-8 when valid, else Latin-1, up to a NUL (C
+//!   writers store the terminator too), trimmed. A part is named by its track, or by the
+//!   instrument name event where the track's name is missing or a placeholder.
 //! - A note ending past `score::MAX_QUARTER_NOTES` (about 14 hours) makes the file an
 //!   error: such a time comes from a damaged delta time, not from music.
 
@@ -48,7 +50,7 @@ use super::chunks::{Container, Division, TrackChunk};
 use super::pickup;
 use crate::score::{
     Instrument, Key, KeyChange, MAX_QUARTER_NOTES, Mode, Note, Part, Score, SourceEvents, TempoChange, TempoMap,
-    TimeSignature,
+    TimeSignature, is_placeholder,
 };
 
 const CHANNELS: usize = 16;
@@ -160,6 +162,8 @@ struct Draft {
 struct Track {
     tick: u64,
     name: Option<String>,
+    /// The instrument name meta event's text, the part's name when the track has none.
+    instrument_name: Option<String>,
     programs: [u8; CHANNELS],
     drafts: Vec<Draft>,
     /// Notes waiting for a note-off, per `channel * 128 + pitch` (`sounding_index`),
@@ -183,7 +187,7 @@ fn read_chunk(chunk: &TrackChunk, start: u64, changes: &mut Changes) -> Result<T
 /// track's `tick` is then its end.
 fn read_track(bytes: &[u8], start: u64, changes: &mut Changes) -> Result<(Track, bool), String> {
     let mut track =
-        Track { tick: start, name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: Vec::new() };
+        Track { tick: start, name: None, instrument_name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: Vec::new() };
     let mut events = EventIter::new(bytes);
     let ended = loop {
         let offset = bytes.len() - events.unread().len();
@@ -279,6 +283,9 @@ impl Track {
         let tick = self.tick;
         match meta {
             MetaMessage::TrackName(bytes) if self.name.is_none() => self.name = decode_name(bytes),
+            MetaMessage::InstrumentName(bytes) if self.instrument_name.is_none() => {
+                self.instrument_name = decode_name(bytes);
+            }
             MetaMessage::Tempo(micros) => {
                 changes.tempos.push(TempoChange { tick, micros_per_quarter: micros.as_int() });
             }
@@ -326,8 +333,13 @@ impl Track {
     }
 
     /// The track's parts, in order of their first note; parts without notes are dropped.
+    /// Their name is the track's, or the instrument name's where the track's names nothing.
     fn into_parts(self) -> impl Iterator<Item = Part> {
-        let name = self.name;
+        let name = match (self.name, self.instrument_name) {
+            (None, instrument) => instrument,
+            (Some(track), Some(instrument)) if is_placeholder(&track) => Some(instrument),
+            (track, _) => track,
+        };
         self.drafts.into_iter().filter(|d| !d.notes.is_empty()).map(move |mut draft| {
             draft.notes.sort_by_key(|n| (n.start, n.pitch));
             let is_drum = draft.channel == DRUM_CHANNEL;
@@ -356,12 +368,16 @@ fn finish(drafts: &mut [Draft], sounding: Sounding, pitch: u8, end: u64) {
     }
 }
 
-/// A track name: UTF-8 when valid, else Latin-1; trimmed; `None` when blank.
+/// A track name: UTF-8 when valid, else Latin-1; ended by its first NUL (writers in C
+/// store the string's terminator too: "Piano\0"), other control characters read as
+/// spaces; trimmed; `None` when blank.
 fn decode_name(bytes: &[u8]) -> Option<String> {
+    let bytes = bytes.split(|&b| b == 0).next().unwrap_or_default();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
         Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
     };
+    let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let trimmed = text.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_string())
 }

@@ -155,7 +155,8 @@ pub fn part_name<'a>(part: &'a Part, title: Option<&str>) -> &'a str {
 const PLACEHOLDERS: [&str; 10] =
     ["track", "staff", "untitled", "unnamed", "noname", "midi", "channel", "instrument", "part", "new"];
 
-fn is_placeholder(name: &str) -> bool {
+/// Whether a name is only what sequencers and notation programs call unnamed tracks.
+pub fn is_placeholder(name: &str) -> bool {
     let words = name_words(name);
     words.is_empty() || words.iter().all(|w| PLACEHOLDERS.contains(&w.as_str()))
 }

@@ -14,7 +14,9 @@ mod key;
 mod tempo;
 mod window;
 
-pub use instrument::{Family, Instrument, family_by_name, gm_family, gm_name, gm_program_by_name, name_words, part_name};
+pub use instrument::{
+    Family, Instrument, family_by_name, gm_family, gm_name, gm_program_by_name, is_placeholder, name_words, part_name,
+};
 pub use key::{Key, LETTER_PITCH_CLASS, LETTERS, Mode};
 pub use tempo::{TempoChange, TempoMap};
 
