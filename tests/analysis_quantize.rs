@@ -646,3 +646,55 @@ fn coarse_resolutions_are_scaled_up() {
         assert_eq!(note_seconds(&out), note_seconds(&expected), "{tpq}");
     }
 }
+
+/// A song sequenced on its file's beat, as pop MIDI files are (MidiTok's test songs: one
+/// tempo, a pad track moved by its own delay, swing, a few ticks of "humanize"), is on no
+/// grid and agrees with none beyond chance, yet each part, moved back by its offset, lies
+/// on the file's sixteenths and sixteenth triplets. It is written in its own ticks, tempo
+/// and bars, each note where it was sequenced, not as a performance whose beat is
+/// tracked again (which wrote its steady tempo as hundreds of `[Q:]` changes). A
+/// performance of the same piece is still one.
+#[test]
+fn a_song_sequenced_on_its_own_beat_keeps_its_beat() {
+    // Ticks of play per note, within a 96th of a quarter (5 ticks).
+    const HUMANIZE: [i64; 9] = [0, 2, -3, 4, -2, 3, 0, -4, 1];
+    for seed in 0..4u64 {
+        let spec = PieceSpec { bpm: 80 + 10 * seed as u32, ..PieceSpec::new(seed as u8, false, 4, 4) };
+        let mut score = tonal_piece(&spec, 900 + seed);
+        // A pad: the bar's root held through each bar.
+        let bar = 4 * TPQ;
+        let bars = score.parts.iter().flat_map(|p| &p.notes).map(|n| n.end()).max().unwrap_or(0) / bar;
+        let pad = (0..bars).map(|b| Note { start: b * bar, duration: bar, pitch: 60, velocity: 50 }).collect();
+        score.parts.push(Part { name: Some("Pad".into()), notes: pad, ..score.parts[0].clone() });
+        let pad = score.parts.len() - 1;
+        let mut played = score.clone();
+        let mut expected: Vec<Vec<u64>> = Vec::new();
+        for (i, part) in played.parts.iter_mut().enumerate() {
+            let mut starts = Vec::new();
+            for (k, note) in part.notes.iter_mut().enumerate() {
+                // The second sixteenth of each eighth swung onto the sixteenth triplet after it.
+                let swung = matches!(note.start % TPQ, 120 | 360);
+                let start = if swung { note.start + 40 } else { note.start };
+                starts.push(start);
+                // The pad 17 ticks late (a track delay), the other notes humanized.
+                let play = if i == pad { 17 } else if k > 0 { HUMANIZE[k % HUMANIZE.len()] } else { 0 };
+                note.start = start.saturating_add_signed(play);
+            }
+            starts.sort_unstable();
+            expected.push(starts);
+        }
+        let (out, report) = prepare(&played, QuantizeMode::Auto, STATED).expect("sequenced");
+        assert_eq!(report.applied, QuantizeMode::Grid(12), "seed {seed}");
+        assert!((report.bpm - f64::from(spec.bpm)).abs() < 1e-3, "seed {seed}: {} BPM", report.bpm);
+        assert_eq!(out.ticks_per_quarter, played.ticks_per_quarter, "seed {seed}");
+        assert_eq!(out.time_signatures, played.time_signatures, "seed {seed}");
+        assert_eq!(out.pickup_ticks, played.pickup_ticks, "seed {seed}");
+        for (part, starts) in out.parts.iter().zip(&expected) {
+            let mut written: Vec<u64> = part.notes.iter().map(|n| n.start).collect();
+            written.sort_unstable();
+            assert_eq!(&written, starts, "seed {seed}");
+        }
+        let (_, report) = prepare(&perform(&score, 0.015, seed), QuantizeMode::Auto, STATED).expect("performed");
+        assert_eq!(report.applied, QuantizeMode::Performed, "seed {seed}");
+    }
+}

@@ -186,8 +186,14 @@ fn read_chunk(chunk: &TrackChunk, start: u64, changes: &mut Changes) -> Result<T
 /// `changes`. Also says whether the track ended with a complete end-of-track event; the
 /// track's `tick` is then its end.
 fn read_track(bytes: &[u8], start: u64, changes: &mut Changes) -> Result<(Track, bool), String> {
-    let mut track =
-        Track { tick: start, name: None, instrument_name: None, programs: [0; CHANNELS], drafts: Vec::new(), sounding: Vec::new() };
+    let mut track = Track {
+        tick: start,
+        name: None,
+        instrument_name: None,
+        programs: [0; CHANNELS],
+        drafts: Vec::new(),
+        sounding: Vec::new(),
+    };
     let mut events = EventIter::new(bytes);
     let ended = loop {
         let offset = bytes.len() - events.unread().len();
