@@ -150,7 +150,7 @@ def abc_metre(text):
 
 
 def abc_key(text):
-    match = re.search(r"^K:\s*([A-G])([#b]?)\s*([A-Za-z]*)", text, re.M)
+    match = re.search(r"^K:[ \t]*([A-G])([#b]?)[ \t]*([A-Za-z]*)", text, re.M)
     if not match:
         return None
     word = match.group(3).lower()
