@@ -337,9 +337,9 @@ fn is_shifted_off_its_ticks(score: &Score) -> bool {
     moved_agreement >= SCORE_AGREEMENT && better
 }
 
-/// Ticks per quarter within which an onset, moved by its part's offset, is on its file's
-/// beat (`is_played_on_its_beat`): a 96th of the quarter, 5 ticks at 480 per quarter (10 ms at
-/// 120 BPM), at least 1.
+/// Ticks within which an onset, moved by its part's offset, is on its file's beat
+/// (`is_played_on_its_beat`): a 96th of the quarter, 5 ticks at 480 per quarter (10 ms
+/// at 120 BPM), at least 1.
 fn beat_tolerance(ticks_per_quarter: u32) -> u64 {
     u64::from(ticks_per_quarter / 96).max(1)
 }
@@ -364,7 +364,7 @@ fn part_offset(part: &Part, ticks_per_quarter: u32) -> i64 {
         let position = tick % quarter_ticks;
         let point = (position * 6 * 2 + quarter_ticks) / (2 * quarter_ticks);
         let apart = (position * 6).abs_diff(point * quarter_ticks);
-        point % 3 != 0 && apart <= tolerance * 6
+        !point.is_multiple_of(3) && apart <= tolerance * 6
     };
     // Positions in quarter-ticks, so that a sixteenth of any resolution is whole.
     let starts: Vec<u64> =
@@ -408,11 +408,11 @@ fn beat_point(tick: u64, offset: i64, ticks_per_quarter: u32, scale: u64) -> (u3
 /// each part's onsets, moved back, lie within `beat_tolerance` of a sixteenth or a
 /// sixteenth triplet of the file's ticks far beyond chance (`SCORE_AGREEMENT`, as in
 /// `has_score_timing`), under one tempo (`has_steady_tempo`), its parts not all moved by
-/// one offset (`moved_as_one`). Its tempo map is then its
-/// music's, and only the notes' few ticks of play are the performance's. A performance
-/// recorded at an arbitrary file tempo puts its onsets anywhere on those ticks:
-/// agreement near 0 (at most 0.09 on the performed copies, Vienna 4x22 and Batik),
-/// against 0.65-0.93 on three pop songs sequenced with swing and track delays.
+/// one offset (`moved_as_one`). Its tempo map is then its music's, and only the notes'
+/// few ticks of play are the performance's. A performance recorded at an arbitrary file
+/// tempo puts its onsets anywhere on those ticks: agreement near 0 (at most 0.09 on the
+/// performed copies, Vienna 4x22 and Batik), against 0.65-0.93 on three pop songs
+/// sequenced with swing and track delays.
 fn is_played_on_its_beat(score: &Score) -> bool {
     if !has_steady_tempo(score) {
         return false;
@@ -431,11 +431,7 @@ fn is_played_on_its_beat(score: &Score) -> bool {
         for note in &part.notes {
             let moved = (note.start as i64 - offset).max(0) as u64;
             count += 1;
-            near += usize::from(SEQUENCED_GRIDS.iter().any(|&n| {
-                let (n, quarter) = (u64::from(n), u64::from(tpq.max(1)));
-                let r = moved * n % quarter;
-                r.min(quarter - r) <= tolerance * n
-            }));
+            near += usize::from(SEQUENCED_GRIDS.iter().any(|&n| within_grid(moved, n, tpq, tolerance)));
         }
     }
     if count == 0 {
@@ -530,9 +526,15 @@ fn commonest_position(positions: &[(u64, usize)]) -> Option<u64> {
 /// quarter, in exact arithmetic: the distance to the nearest point is `min(r, tpq - r) / n`
 /// ticks, `r` being `tick * n` modulo the ticks per quarter.
 fn on_grid(tick: u64, n: u32, ticks_per_quarter: u32) -> bool {
+    within_grid(tick, n, ticks_per_quarter, grid_tolerance(ticks_per_quarter))
+}
+
+/// Whether `tick` lies within `tolerance` ticks of a point of the grid of `n` steps per
+/// quarter (exactly, as `on_grid` says).
+fn within_grid(tick: u64, n: u32, ticks_per_quarter: u32, tolerance: u64) -> bool {
     let (n, tpq) = (u64::from(n), u64::from(ticks_per_quarter.max(1)));
     let r = tick % tpq * n % tpq;
-    r.min(tpq - r) <= grid_tolerance(ticks_per_quarter) * n
+    r.min(tpq - r) <= tolerance * n
 }
 
 /// `Exact` (and the first try of `Auto`): snap to the coarsest grid holding every onset
