@@ -127,7 +127,8 @@ impl std::fmt::Display for QuantizeMode {
 /// What `prepare` did, for logs and dataset reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizeReport {
-    /// The mode applied (`Auto` resolves to `Exact` or `Performed`).
+    /// The mode applied (`Auto` resolves to `Exact`, `Performed`, or `Grid(12)` for a song
+    /// sequenced on its own beat).
     pub applied: QuantizeMode,
     /// Grid steps per quarter note (performances: 4, plus triplets where reported).
     pub steps_per_quarter: u32,
