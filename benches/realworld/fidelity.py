@@ -208,9 +208,9 @@ def score_file(job):
     run = subprocess.run(["abc2midi", str(unstaggered), "-o", str(render_path)], capture_output=True, text=True,
                          errors="replace", timeout=120)
     # Not the line naming the file written: a file named "...RunTimeError..." is no error.
-    messages = "\n".join(line for line in (run.stdout + run.stderr).splitlines() if not line.startswith("writing "))
-    out["abc2midi_errors"] = sum(1 for line in messages.splitlines() if re.search(r"error", line, re.I))
-    out["abc2midi_warnings"] = sum(1 for line in messages.splitlines() if re.search(r"warning", line, re.I))
+    messages = [line for line in (run.stdout + run.stderr).splitlines() if not line.startswith("writing ")]
+    out["abc2midi_errors"] = sum(1 for line in messages if re.search(r"error", line, re.I))
+    out["abc2midi_warnings"] = sum(1 for line in messages if re.search(r"warning", line, re.I))
     try:
         heard = Midi(render_path)
     except Exception:

@@ -115,11 +115,13 @@ def git_dir(repo, url):
 
 def source_arguments(doc, default_repo, extra=None):
     """The command line of a script that builds a set from a source repository: OUT and
-    --repo (default `default_repo`), and what `extra` adds to the parser; music21's
-    warnings are silenced."""
+    --repo (default `default_repo`; none when that is None, for scripts that name their
+    repositories in `extra`), and what `extra` adds to the parser; music21's warnings are
+    silenced."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("out", type=Path)
-    parser.add_argument("--repo", default=default_repo)
+    if default_repo is not None:
+        parser.add_argument("--repo", default=default_repo)
     if extra:
         extra(parser)
     warnings.filterwarnings("ignore")

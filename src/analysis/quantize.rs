@@ -19,7 +19,7 @@
 //!   grid of 95 % of the onsets, see `rhythm_grid`); a score with ornaments when most
 //!   onsets are (see below); a song sequenced on its file's beat, its tracks moved by
 //!   their own delays and "humanized" by a few ticks, at its own ticks and tempo
-//!   (`is_played_on_its_beat`, reported as `Grid(12)`); `Performed` otherwise;
+//!   (`played_on_its_beat`, reported as `Grid(12)`); `Performed` otherwise;
 //! - `Off`: the score as it is.
 //!
 //! Score or performance? A notation program writes ticks that mean note values, and a
@@ -174,15 +174,18 @@ pub fn prepare(
         QuantizeMode::Performed => return Ok(quantize_performance(score, given)),
         QuantizeMode::Auto => match snap_score_like(score, false) {
             Ok(done) => done,
-            Err(AnalysisError::NotOnGrid { .. }) if has_score_timing(score) && !is_shifted_off_its_ticks(score) => {
-                snap_ornamented(score)?
+            Err(AnalysisError::NotOnGrid { .. }) => {
+                if is_shifted_off_its_ticks(score) {
+                    return Ok(quantize_performance(score, given));
+                }
+                if has_score_timing(score) {
+                    snap_ornamented(score)?
+                } else if let Some(offsets) = played_on_its_beat(score) {
+                    snap_to_its_beat(score, &offsets)?
+                } else {
+                    return Ok(quantize_performance(score, given));
+                }
             }
-            Err(AnalysisError::NotOnGrid { .. })
-                if !is_shifted_off_its_ticks(score) && is_played_on_its_beat(score) =>
-            {
-                snap_to_its_beat(score)?
-            }
-            Err(AnalysisError::NotOnGrid { .. }) => return Ok(quantize_performance(score, given)),
             Err(other) => return Err(other),
         },
     };
@@ -339,8 +342,8 @@ fn is_shifted_off_its_ticks(score: &Score) -> bool {
 }
 
 /// Ticks within which an onset, moved by its part's offset, is on its file's beat
-/// (`is_played_on_its_beat`): a 96th of the quarter, 5 ticks at 480 per quarter (10 ms
-/// at 120 BPM), at least 1.
+/// (`played_on_its_beat`): a 96th of the quarter, 5 ticks at 480 per quarter (10 ms at
+/// 120 BPM), at least 1.
 fn beat_tolerance(ticks_per_quarter: u32) -> u64 {
     u64::from(ticks_per_quarter / 96).max(1)
 }
@@ -361,11 +364,9 @@ const SEQUENCED_GRIDS: [u32; 2] = [4, 6];
 fn part_offset(part: &Part, ticks_per_quarter: u32) -> i64 {
     let quarter_ticks = u64::from(ticks_per_quarter.max(1));
     let tolerance = beat_tolerance(ticks_per_quarter);
+    // Near a sixteenth triplet that is no eighth (the eighths' points are 48 tolerances away).
     let on_a_triplet = |tick: u64| {
-        let position = tick % quarter_ticks;
-        let point = (position * 6 * 2 + quarter_ticks) / (2 * quarter_ticks);
-        let apart = (position * 6).abs_diff(point * quarter_ticks);
-        !point.is_multiple_of(3) && apart <= tolerance * 6
+        within_grid(tick, 6, ticks_per_quarter, tolerance) && !within_grid(tick, 2, ticks_per_quarter, tolerance)
     };
     // Positions in quarter-ticks, so that a sixteenth of any resolution is whole.
     let starts: Vec<u64> =
@@ -404,30 +405,31 @@ fn beat_point(tick: u64, offset: i64, ticks_per_quarter: u32, scale: u64) -> (u3
     }
 }
 
-/// Whether a file whose onsets are on no grid was sequenced on its own beat, by hand or
-/// with a sequencer's "humanize", its parts moved by their own offsets (`part_offset`):
-/// each part's onsets, moved back, lie within `beat_tolerance` of a sixteenth or a
-/// sixteenth triplet of the file's ticks far beyond chance (`SCORE_AGREEMENT`, as in
-/// `has_score_timing`), under one tempo (`has_steady_tempo`), its parts not all moved by
-/// one offset (`moved_as_one`). Its tempo map is then its music's, and only the notes'
-/// few ticks of play are the performance's. A performance recorded at an arbitrary file
-/// tempo puts its onsets anywhere on those ticks: agreement near 0 (at most 0.09 on the
-/// performed copies, Vienna 4x22 and Batik), against 0.65-0.93 on three pop songs
-/// sequenced with swing and track delays.
-fn is_played_on_its_beat(score: &Score) -> bool {
+/// Each part's offset (`part_offset`) when a file whose onsets are on no grid was
+/// sequenced on its own beat, else `None`. Such a file was played to it by hand or with
+/// a sequencer's "humanize", its parts moved by their own offsets: each
+/// part's onsets, moved back, lie within `beat_tolerance` of a sixteenth or a sixteenth
+/// triplet of the file's ticks far beyond chance (`SCORE_AGREEMENT`, as in
+/// `has_score_timing`), under one tempo (`has_steady_tempo`), its parts not all moved
+/// by one offset (`moved_as_one`). Its tempo map is then its music's, and only the
+/// notes' few ticks of play are the performance's. A performance recorded at an
+/// arbitrary file tempo puts its onsets anywhere on those ticks: agreement near 0 (at
+/// most 0.09 on the performed copies, Vienna 4x22 and Batik), against 0.65-0.93 on
+/// three pop songs sequenced with swing and track delays.
+fn played_on_its_beat(score: &Score) -> Option<Vec<i64>> {
     if !has_steady_tempo(score) {
-        return false;
+        return None;
     }
     let tpq = score.ticks_per_quarter;
     let tolerance = beat_tolerance(tpq);
     let offsets: Vec<i64> = score.parts.iter().map(|part| part_offset(part, tpq)).collect();
     if moved_as_one(score, &offsets, tolerance) {
-        return false;
+        return None;
     }
     let (mut near, mut count) = (0usize, 0usize);
     for (part, &offset) in score.parts.iter().zip(&offsets) {
         if offset.unsigned_abs() > u64::from(tpq) / MAX_TRACK_DELAY_DIVISOR {
-            return false;
+            return None;
         }
         for note in &part.notes {
             let moved = (note.start as i64 - offset).max(0) as u64;
@@ -436,12 +438,12 @@ fn is_played_on_its_beat(score: &Score) -> bool {
         }
     }
     if count == 0 {
-        return false;
+        return None;
     }
     // The grids' union has 8 points a quarter, each covering 2 tolerances and its tick.
     let chance = (8 * (2 * tolerance + 1)) as f64 / f64::from(tpq.max(1));
     let share = near as f64 / count as f64;
-    chance < 1.0 && (share - chance) / (1.0 - chance) >= SCORE_AGREEMENT
+    (chance < 1.0 && (share - chance) / (1.0 - chance) >= SCORE_AGREEMENT).then_some(offsets)
 }
 
 /// Whether the parts holding `SHARED_OFFSET_SHARE` of the onsets are moved off the beat
@@ -488,23 +490,22 @@ fn has_steady_tempo(score: &Score) -> bool {
     f64::from(slowest) <= STEADY_TEMPO_RATIO * f64::from(fastest)
 }
 
-/// A file played on its own beat (`is_played_on_its_beat`) in its own ticks and tempo
-/// map: each onset and end, moved back by its part's offset, goes to the nearest
-/// sixteenth, or sixteenth triplet where it lies on one (`beat_point`); every note
-/// lasts at least a step of its onset's grid (a drum's 7 ms hit on a sixteenth is a
-/// sixteenth). Its metre, key and bars stay the file's. Written as a performance
-/// instead, its beat was tracked again and its steady tempo came out as hundreds of
-/// small `[Q:]` changes; written as a score with ornaments, each note a few ticks off
-/// was an exact tuplet of 1/96 quarters.
-fn snap_to_its_beat(score: &Score) -> Result<(Score, QuantizeReport), AnalysisError> {
+/// A file played on its own beat in its own ticks and tempo map, with its parts'
+/// `offsets` (`played_on_its_beat`): each onset and end, moved back by its part's
+/// offset, goes to the nearest sixteenth, or sixteenth triplet where it lies on one
+/// (`beat_point`); every note lasts at least a step of its onset's grid (a drum's 7 ms
+/// hit on a sixteenth is a sixteenth). Its metre, key and bars stay the file's. Written
+/// as a performance instead, its beat was tracked again and its steady tempo came out
+/// as hundreds of small `[Q:]` changes; written as a score with ornaments, each note a
+/// few ticks off was an exact tuplet of 1/96 quarters.
+fn snap_to_its_beat(score: &Score, offsets: &[i64]) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = u64::from(score.ticks_per_quarter.max(1));
     let steps = SEQUENCED_GRIDS.iter().fold(1, |l, &n| lcm(l, u64::from(n)));
     let new_tpq = lcm(tpq, steps);
     let new_tpq32 = u32::try_from(new_tpq).map_err(|_| AnalysisError::Resolution { ticks_per_quarter: new_tpq })?;
     let (scale, unit) = (new_tpq / tpq, new_tpq / steps);
     let mut out = rescaled(score, new_tpq32, scale);
-    for (part, source) in out.parts.iter_mut().zip(&score.parts) {
-        let offset = part_offset(source, score.ticks_per_quarter);
+    for ((part, source), &offset) in out.parts.iter_mut().zip(&score.parts).zip(offsets) {
         let point = |tick: u64| beat_point(tick, offset, score.ticks_per_quarter, scale);
         let snapped = source.notes.iter().map(|note| {
             let (grid, start) = point(note.start);
