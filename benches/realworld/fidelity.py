@@ -23,6 +23,9 @@ renders every ABC back to MIDI, and the rendered notes are compared with the inp
   notes), files with more voices than parts, files with more voices than the parts'
   polyphony bound (sum over parts of the most notes sounding at once in that part), and
   `&` overlays;
+- invented tuplets: tuplet groups (`(3`, `(5`...) the ABC writes where the score (the
+  input, or a performed copy's score) has no note on or off the binary grid of 64ths:
+  files and groups; a beat tracked at the wrong level or division writes them;
 - chars per note: ABC characters per input note;
 - MV2H (McLeod & Steedman 2018), for performed variants: non-aligned mode against the
   score MIDI, both converted by MV2H's own MIDI converter (BoundedAlignment.java).
@@ -99,6 +102,9 @@ class Midi:
                         self.notes.append((msg.note, on, seconds, part, on_tick, tick))
                 started[:] = [s for s in started if s[1] == tick]
         self.parts = sorted({n[3] for n in self.notes})
+        # Binary note values down to a 64th: a score off this grid holds tuplets (or grace
+        # notes placed off it); one on it holds none.
+        self.binary_only = all(t % max(1, tpq // 16) == 0 for n in self.notes for t in (n[4], n[5]))
 
     def polyphony_bound(self):
         """Sum over parts of the most notes sounding at once in the part."""
@@ -168,6 +174,12 @@ def abc_voices(text):
     return max(1, len(ids))
 
 
+def abc_tuplets(text):
+    """Tuplet groups written: `(3`, `(3:2:2`, `(5`..."""
+    body = [line.split("%")[0] for line in text.splitlines() if not re.match(r"^[A-Za-z]:|^%", line)]
+    return sum(len(re.findall(r"\(\d", line)) for line in body)
+
+
 def abc_overlays(text):
     body = [line.split("%")[0] for line in text.splitlines() if not re.match(r"^[A-Za-z]:|^%", line)]
     return sum(line.count("&") for line in body)
@@ -191,6 +203,7 @@ def score_file(job):
     out["polyphony"] = played.polyphony_bound()
     out["stated_metre"] = truth.time_signature
     out["stated_key"] = truth.key
+    out["score_binary_only"] = truth.binary_only
     if not abc_path.exists() or "K:" not in abc_path.read_text(errors="replace"):
         out["converted"] = False
         return out
@@ -199,6 +212,7 @@ def score_file(job):
     out["chars"] = len(text)
     out["voices"] = abc_voices(text)
     out["overlays"] = abc_overlays(text)
+    out["tuplets"] = abc_tuplets(text)
     out["metre"] = abc_metre(text)
     out["key"] = abc_key(text)
     render_path.parent.mkdir(parents=True, exist_ok=True)
@@ -379,6 +393,9 @@ def summarise(results):
         "over_parts": sum(1 for r in conv if r["voices"] > r["parts"]),
         "over_polyphony": sum(1 for r in conv if r["voices"] > r["polyphony"]),
         "overlays": sum(r["overlays"] for r in conv),
+        # Tuplets the ABC writes where the score (the input, or a copy's score) has none.
+        "invented_tuplet_files": sum(1 for r in conv if r["score_binary_only"] and r["tuplets"]),
+        "invented_tuplets": sum(r["tuplets"] for r in conv if r["score_binary_only"]),
         "chars_per_note": sum(r["chars"] for r in conv) / max(1, sum(r["notes"] for r in conv)),
     }
     if mv2h:
@@ -390,15 +407,15 @@ def summarise(results):
 
 def table(rows):
     lines = [
-        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | key signature | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | chars/note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | key signature | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | files with tuplets the score lacks (groups) | chars/note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (set_name, variant, tool), s in rows:
         lines.append(
             f"| {set_name} | {variant} | {tool} | {s['files']} | {s['converted']} | {s['onset_f1']:.3f} | {s['offset_f1']:.3f} | "
             f"{s['metre']:.3f} | {s['key']:.3f} | {s['signature']:.3f} | {s['rejected']} | {s['files_with_errors']} ({s['error_lines']} / {s['warning_lines']}) | "
             f"{s['voices_per_part_max']:.1f} / {s['voices_per_part_median']:.1f} | {s['over_parts']} | {s['over_polyphony']} | "
-            f"{s['overlays']} | {s['chars_per_note']:.1f} |")
+            f"{s['overlays']} | {s['invented_tuplet_files']} ({s['invented_tuplets']}) | {s['chars_per_note']:.1f} |")
     return "\n".join(lines)
 
 

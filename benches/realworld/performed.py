@@ -106,8 +106,11 @@ class Clock:
         return self.times[i] + frac * (self.times[i + 1] - self.times[i])
 
 
-def perform(tpq, tempos, bar, tracks, rng):
-    """Performed tracks: (meta, notes [(channel, pitch, velocity, on s, off s)])."""
+def perform(tpq, tempos, bar, tracks, rng, jitters=None):
+    """Performed tracks: (meta, notes [(channel, pitch, velocity, on s, off s)]).
+
+    `jitters`, when given a list, receives every note's onset jitter in seconds (what no
+    quantized transcription can give back: see jitter_ceiling.py)."""
     end = max((n[4] for _, notes in tracks for n in notes), default=0)
     clock = Clock(tpq, tempos, bar, end, rng)
     sigma = rng.uniform(0.010, 0.030)
@@ -119,6 +122,8 @@ def perform(tpq, tempos, bar, tracks, rng):
         for channel, pitch, velocity, on, off in sorted(notes, key=lambda n: (n[3], n[1])):
             jitter = max(-2.5 * sigma, min(2.5 * sigma, rng.gauss(0, sigma)))
             start = max(0.0, clock(on) + jitter)
+            if jitters is not None:
+                jitters.append(start - clock(on))
             length = (clock(off) - clock(on)) * articulation * math.exp(rng.gauss(0, 0.1))
             loud = 75 + 20 * math.sin(2 * math.pi * on / dyn_period + dyn_phase)
             loud += 10 if on % bar == 0 else 4 if on % tpq == 0 else 0
@@ -174,6 +179,15 @@ def perform_file(score_path, out_path, seed):
     tpq, tempos, bar, tracks = read_score(score_path)
     played = perform(tpq, tempos, bar, tracks, rng)
     write(Path(out_path), played, bpm=rng.randint(80, 140))
+
+
+def onset_jitters(score_path, seed):
+    """The onset jitter (seconds) of every note of the performed copy `perform_file` makes
+    of `score_path` with `seed`, drawn again from the same random stream."""
+    jitters = []
+    tpq, tempos, bar, tracks = read_score(score_path)
+    perform(tpq, tempos, bar, tracks, random.Random(str(seed)), jitters)
+    return jitters
 
 
 def main():
