@@ -105,14 +105,23 @@ class Clock:
         frac = (tick - self.ticks[i]) / self.step
         return self.times[i] + frac * (self.times[i + 1] - self.times[i])
 
+    def tick_at(self, seconds):
+        """The score tick played at `seconds`: the inverse of calling the clock."""
+        i = min(max(bisect.bisect_right(self.times, seconds) - 1, 0), len(self.times) - 2)
+        frac = (seconds - self.times[i]) / (self.times[i + 1] - self.times[i])
+        return self.ticks[i] + frac * self.step
 
-def perform(tpq, tempos, bar, tracks, rng, jitters=None):
+
+def perform(tpq, tempos, bar, tracks, rng, timing=None):
     """Performed tracks: (meta, notes [(channel, pitch, velocity, on s, off s)]).
 
-    `jitters`, when given a list, receives every note's onset jitter in seconds (what no
-    quantized transcription can give back: see jitter_ceiling.py)."""
+    `timing`, when given a list, receives (score onset tick, the clock's time of it,
+    played onset s, played end s) for every note, and the clock itself first: what a
+    quantized transcription can and cannot give back (see jitter_ceiling.py)."""
     end = max((n[4] for _, notes in tracks for n in notes), default=0)
     clock = Clock(tpq, tempos, bar, end, rng)
+    if timing is not None:
+        timing.append(clock)
     sigma = rng.uniform(0.010, 0.030)
     articulation = rng.uniform(0.75, 1.0)
     dyn_period, dyn_phase = bar * rng.uniform(4, 8), rng.uniform(0, 2 * math.pi)
@@ -122,8 +131,6 @@ def perform(tpq, tempos, bar, tracks, rng, jitters=None):
         for channel, pitch, velocity, on, off in sorted(notes, key=lambda n: (n[3], n[1])):
             jitter = max(-2.5 * sigma, min(2.5 * sigma, rng.gauss(0, sigma)))
             start = max(0.0, clock(on) + jitter)
-            if jitters is not None:
-                jitters.append(start - clock(on))
             length = (clock(off) - clock(on)) * articulation * math.exp(rng.gauss(0, 0.1))
             loud = 75 + 20 * math.sin(2 * math.pi * on / dyn_period + dyn_phase)
             loud += 10 if on % bar == 0 else 4 if on % tpq == 0 else 0
@@ -136,6 +143,9 @@ def perform(tpq, tempos, bar, tracks, rng, jitters=None):
             if nxt is not None and note[4] > nxt - 0.005:
                 note[4] = max(note[3] + 0.01, nxt - 0.005)
             last[(note[0], note[1])] = note[3]
+        if timing is not None:
+            ordered = sorted(notes, key=lambda n: (n[3], n[1]))
+            timing.extend((n[3], clock(n[3]), played_note[3], played_note[4]) for n, played_note in zip(ordered, out))
         played.append((meta, out))
     return played
 
@@ -181,13 +191,14 @@ def perform_file(score_path, out_path, seed):
     write(Path(out_path), played, bpm=rng.randint(80, 140))
 
 
-def onset_jitters(score_path, seed):
-    """The onset jitter (seconds) of every note of the performed copy `perform_file` makes
-    of `score_path` with `seed`, drawn again from the same random stream."""
-    jitters = []
+def note_timing(score_path, seed):
+    """(ticks per quarter, the clock, [(score onset tick, clock time of it, played onset s,
+    played end s)] for every note) of the performed copy `perform_file` makes of
+    `score_path` with `seed`, drawn again from the same random stream."""
+    timing = []
     tpq, tempos, bar, tracks = read_score(score_path)
-    perform(tpq, tempos, bar, tracks, random.Random(str(seed)), jitters)
-    return jitters
+    perform(tpq, tempos, bar, tracks, random.Random(str(seed)), timing)
+    return tpq, timing[0], timing[1:]
 
 
 def main():
