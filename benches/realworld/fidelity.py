@@ -174,15 +174,18 @@ def abc_voices(text):
     return max(1, len(ids))
 
 
+def abc_body(text):
+    """The tune's music lines, without header fields, directives and comments."""
+    return [line.split("%")[0] for line in text.splitlines() if not re.match(r"^[A-Za-z]:|^%", line)]
+
+
 def abc_tuplets(text):
     """Tuplet groups written: `(3`, `(3:2:2`, `(5`..."""
-    body = [line.split("%")[0] for line in text.splitlines() if not re.match(r"^[A-Za-z]:|^%", line)]
-    return sum(len(re.findall(r"\(\d", line)) for line in body)
+    return sum(len(re.findall(r"\(\d", line)) for line in abc_body(text))
 
 
 def abc_overlays(text):
-    body = [line.split("%")[0] for line in text.splitlines() if not re.match(r"^[A-Za-z]:|^%", line)]
-    return sum(line.count("&") for line in body)
+    return sum(line.count("&") for line in abc_body(text))
 
 
 # ---------------------------------------------------------------- scoring one file

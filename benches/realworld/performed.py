@@ -128,7 +128,8 @@ def perform(tpq, tempos, bar, tracks, rng, timing=None):
     played = []
     for meta, notes in tracks:
         out = []
-        for channel, pitch, velocity, on, off in sorted(notes, key=lambda n: (n[3], n[1])):
+        ordered = sorted(notes, key=lambda n: (n[3], n[1]))
+        for channel, pitch, velocity, on, off in ordered:
             jitter = max(-2.5 * sigma, min(2.5 * sigma, rng.gauss(0, sigma)))
             start = max(0.0, clock(on) + jitter)
             length = (clock(off) - clock(on)) * articulation * math.exp(rng.gauss(0, 0.1))
@@ -144,7 +145,6 @@ def perform(tpq, tempos, bar, tracks, rng, timing=None):
                 note[4] = max(note[3] + 0.01, nxt - 0.005)
             last[(note[0], note[1])] = note[3]
         if timing is not None:
-            ordered = sorted(notes, key=lambda n: (n[3], n[1]))
             timing.extend((n[3], clock(n[3]), played_note[3], played_note[4]) for n, played_note in zip(ordered, out))
         played.append((meta, out))
     return played
