@@ -387,13 +387,9 @@ fn part_offset(part: &Part, ticks_per_quarter: u32) -> i64 {
 /// times `scale` (`steps` per quarter must divide `ticks_per_quarter * scale`).
 fn beat_point(tick: u64, offset: i64, ticks_per_quarter: u32, scale: u64) -> (u32, u64) {
     let tpq = u64::from(ticks_per_quarter.max(1));
-    let moved = (tick as i64 - offset).max(0) as u64;
+    let moved = moved_back(tick, offset);
     // Distance to the nearest point of the grid of n steps, times n (exact), and that point.
-    let nearest = |n: u64| {
-        let r = moved * n % tpq;
-        let point = (moved * n * 2 + tpq) / (2 * tpq) * (tpq * scale / n);
-        (r.min(tpq - r), point)
-    };
+    let nearest = |n: u64| (grid_distance(moved, n, tpq), (moved * n * 2 + tpq) / (2 * tpq) * (tpq * scale / n));
     let [binary, triplet] = SEQUENCED_GRIDS.map(u64::from);
     let ((to_binary, on_binary), (to_triplet, on_triplet)) = (nearest(binary), nearest(triplet));
     let tolerance = beat_tolerance(ticks_per_quarter);
@@ -403,6 +399,11 @@ fn beat_point(tick: u64, offset: i64, ticks_per_quarter: u32, scale: u64) -> (u3
     } else {
         (SEQUENCED_GRIDS[0], on_binary)
     }
+}
+
+/// A tick of a part moved back by the part's offset (`part_offset`), not before tick 0.
+fn moved_back(tick: u64, offset: i64) -> u64 {
+    (tick as i64 - offset).max(0) as u64
 }
 
 /// Each part's offset (`part_offset`) when a file whose onsets are on no grid was
@@ -432,7 +433,7 @@ fn played_on_its_beat(score: &Score) -> Option<Vec<i64>> {
             return None;
         }
         for note in &part.notes {
-            let moved = (note.start as i64 - offset).max(0) as u64;
+            let moved = moved_back(note.start, offset);
             count += 1;
             near += usize::from(SEQUENCED_GRIDS.iter().any(|&n| within_grid(moved, n, tpq, tolerance)));
         }
@@ -534,9 +535,15 @@ fn on_grid(tick: u64, n: u32, ticks_per_quarter: u32) -> bool {
 /// Whether `tick` lies within `tolerance` ticks of a point of the grid of `n` steps per
 /// quarter (exactly, as `on_grid` says).
 fn within_grid(tick: u64, n: u32, ticks_per_quarter: u32, tolerance: u64) -> bool {
-    let (n, tpq) = (u64::from(n), u64::from(ticks_per_quarter.max(1)));
+    let n = u64::from(n);
+    grid_distance(tick, n, u64::from(ticks_per_quarter.max(1))) <= tolerance * n
+}
+
+/// `n` times the distance in ticks from `tick` to the nearest point of the grid of `n`
+/// steps per quarter, exactly: `min(r, tpq - r)`, `r` being `tick * n` modulo `tpq`.
+fn grid_distance(tick: u64, n: u64, tpq: u64) -> u64 {
     let r = tick % tpq * n % tpq;
-    r.min(tpq - r) <= tolerance * n
+    r.min(tpq - r)
 }
 
 /// `Exact` (and the first try of `Auto`): snap to the coarsest grid holding every onset
