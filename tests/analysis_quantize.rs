@@ -172,6 +172,46 @@ fn a_staccato_note_keeps_its_value_among_releases() {
 }
 
 #[test]
+fn a_release_is_not_written_before_a_legato_overlap() {
+    // Ravel's *Le gibet* (piano-midi.de, 480 ticks a quarter): over eighths held for 95 %,
+    // a chord struck at tick 3840 and released at 5035, 5 ticks before its value of two
+    // quarters and an eighth. Two quarters end 235 ticks (19.7 %) earlier: within the
+    // release slack, but a release is shorter than its value, never a fifth longer. The
+    // chord is written to 5040.
+    let mut played: Vec<Note> = (0..8u64).map(|i| note(i * 480, 456, 60 + i as u8)).collect();
+    let mut written: Vec<Note> = (0..8u64).map(|i| note(i * 480, 480, 60 + i as u8)).collect();
+    for pitch in [39, 46, 53, 65] {
+        played.push(note(3840, 1195, pitch));
+        written.push(note(3840, 1200, pitch));
+    }
+    played.push(note(5040, 228, 70));
+    written.push(note(5040, 240, 70));
+    let (out, report) = prepare(&one_part(480, played), QuantizeMode::Auto, STATED).expect("a score");
+    assert_eq!(report.applied, QuantizeMode::Exact);
+    let mut got = out.parts[0].notes.clone();
+    got.sort_by_key(|n| (n.start, n.pitch));
+    written.sort_by_key(|n| (n.start, n.pitch));
+    assert_eq!(got, written);
+}
+
+#[test]
+fn a_release_a_fifth_short_keeps_its_sounding_end() {
+    // Brahms's op. 1, second movement (piano-midi.de): an ornamented score (two grace
+    // notes on no grid here), and among sixteenths one released at 100 of its 120 ticks,
+    // on the grid of a 24th of a quarter. Written at its value, its end would be a fifth
+    // of its sounding length late: the offset tolerance of transcription metrics, which
+    // a written tempo's rounding then passes. It keeps its sounding end.
+    let sixteenths: Vec<Note> = (0..16u64).map(|i| note(i * 120, if i == 7 { 100 } else { 120 }, 60 + i as u8)).collect();
+    let mut played = sixteenths.clone();
+    played.extend([note(963, 10, 90), note(1443, 10, 91)]);
+    played.sort_by_key(|n| n.start);
+    let (out, report) = prepare(&one_part(480, played), QuantizeMode::Auto, STATED).expect("a score");
+    assert_eq!(report.applied, QuantizeMode::Exact);
+    let got: Vec<Note> = out.parts[0].notes.iter().copied().filter(|n| n.pitch < 90).collect();
+    assert_eq!(got, sixteenths);
+}
+
+#[test]
 fn an_ornamented_score_writes_releases_at_their_values_and_its_trills_exactly() {
     // piano-midi.de's way with ornaments: quarters held for 95 % (456 of 480 ticks), a
     // grace note on no grid (8 ticks into a beat: the score takes the ornamented path),

@@ -677,12 +677,14 @@ fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisErr
 }
 
 /// How far (a share of the note's sounding length) an end off its grid may be moved to a
-/// grid point (see `Ends::Releases`): notes cut short for playback (a sequencer's 80-95 % gate, a
-/// notation program's non-legato) are written at their value, a half note held for 90 %
-/// as a half note, not as seven eighths and a rest. A fifth is the offset tolerance of
-/// note-level transcription metrics (mir_eval's `offset_ratio`), so the sounding end
-/// stays within it. Shorter notes (a staccato quarter held for half its length) keep
-/// their sounding length, to the nearest grid point.
+/// grid point (see `Ends::Releases`): notes cut short for playback (a sequencer's 80-95 %
+/// gate, a notation program's non-legato) are written at their value, a half note held
+/// for 90 % as a half note, not as seven eighths and a rest. A fifth is the offset
+/// tolerance of note-level transcription metrics (mir_eval's `offset_ratio`), so the
+/// sounding end stays within it: strictly, as the written tempo may round a note's
+/// seconds by a millisecond (an eighth released at 100 of 120 ticks is written at 100).
+/// Shorter notes (a staccato quarter held for half its length) keep their sounding
+/// length, to the nearest grid point.
 const RELEASE_SLACK: f64 = 0.2;
 
 /// Where an end off its grid goes.
@@ -747,7 +749,7 @@ fn snap_each(
             if !on_its_grid {
                 let n = u64::from(n);
                 let up = (end * n).div_ceil(tpq);
-                if (up * tpq) as f64 / n as f64 - end as f64 <= RELEASE_SLACK * note.duration as f64 {
+                if ((up * tpq) as f64 / n as f64 - end as f64) < RELEASE_SLACK * note.duration as f64 {
                     return up * (new_tpq / n);
                 }
             }
@@ -788,21 +790,40 @@ fn is_value_end(end: u64, rhythm: u32, ticks_per_quarter: u32) -> bool {
 /// Where a release off the rhythm's grid (`step` ticks) is written, ticks at one
 /// resolution: the nearest point (the later on a tie) of the coarsest grid of a
 /// power-of-two number of steps that holds the note's `start` and takes at most half its
-/// sounding length, when that point is within `RELEASE_SLACK` of the sounding length. A
-/// note's value is judged on its own scale: a half note held for 90 % ends on the
-/// eighths' grid, at its value, rather than on the sixteenths' a sixteenth early; a
-/// quarter held 4 % into the next note (legato) comes back to its value too.
+/// sounding length, when that point is closer than `RELEASE_SLACK` of the sounding length and
+/// no more than `LEGATO_SLACK` of it before the sounding end; else the same on the next
+/// finer grid, down to the rhythm's. A note's value is judged on its own scale: a half
+/// note held for 90 % ends on the eighths' grid, at its value, rather than on the
+/// sixteenths' a sixteenth early; a quarter held 4 % into the next note (legato) comes
+/// back to its value too. But a chord of two and a half quarters released 5 ticks early
+/// is not two quarters: a release is shorter than the value it cuts short, and only a
+/// legato's overlap is longer.
 fn release_end(start: u64, end: u64, step: u64) -> Option<u64> {
     let length = end.saturating_sub(start);
     let mut grid = step;
     while grid * 4 <= length && start.is_multiple_of(grid * 2) {
         grid *= 2;
     }
-    let down = end / grid * grid;
-    let up = down + grid;
-    let point = if end - down < up - end { down } else { up };
-    (point > start && point.abs_diff(end) as f64 <= RELEASE_SLACK * length as f64).then_some(point)
+    loop {
+        let down = end / grid * grid;
+        let up = down + grid;
+        let point = if end - down < up - end { down } else { up };
+        let within = (point.abs_diff(end) as f64) < RELEASE_SLACK * length as f64;
+        let early = end.saturating_sub(point) as f64 > LEGATO_SLACK * length as f64;
+        if point > start && within && !early {
+            return Some(point);
+        }
+        if grid <= step {
+            return None;
+        }
+        grid /= 2;
+    }
 }
+
+/// How far (a share of the sounding length) a release may be written before the
+/// sounding end (see `release_end`): a legato's overlap into the next note, as a
+/// sequencer plays a slurred line (piano-midi.de's runs are held 110 %).
+const LEGATO_SLACK: f64 = 0.1;
 
 /// A coarse score (see `COARSE_TICKS_PER_QUARTER`) at a finer resolution, every tick
 /// scaled, notes included: the same music at the same seconds.

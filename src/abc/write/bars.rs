@@ -68,6 +68,8 @@ pub struct Timeline {
     /// Snapping grid for unquantized positions: a 1/64 note, or the finest binary
     /// length the resolution allows.
     pub snap: u64,
+    /// Seconds a tick lasts in each bar, on average (`BarGrid::tick_seconds`).
+    tick_seconds: Vec<f64>,
 }
 
 impl Timeline {
@@ -93,7 +95,11 @@ impl Timeline {
         let nominal = first_metre.bar_ticks(score.ticks_per_quarter);
         let pickup_shift = if score.pickup_ticks > 0 { nominal.saturating_sub(score.pickup_ticks) } else { 0 };
         let snap = whole >> whole.trailing_zeros().min(6);
-        let mut timeline = Timeline { whole, bars, metres, first_key, keys, tempos: Vec::new(), pickup_shift, snap };
+        let seconds = score.tempo.seconds_at_sorted(&bars, score.ticks_per_quarter);
+        let tick_seconds =
+            bars.windows(2).zip(seconds.windows(2)).map(|(b, t)| (t[1] - t[0]) / (b[1] - b[0]).max(1) as f64).collect();
+        let mut timeline =
+            Timeline { whole, bars, metres, first_key, keys, tempos: Vec::new(), pickup_shift, snap, tick_seconds };
         timeline.tempos = timeline.tempo_changes(score);
         timeline
     }
@@ -135,6 +141,7 @@ impl Timeline {
             shift: if bar == 0 { self.pickup_shift } else { 0 },
             whole: self.whole,
             snap: self.snap,
+            tick_seconds: self.tick_seconds[bar],
         }
     }
 

@@ -6,11 +6,15 @@
 //! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) holding
 //! that end, not reaching back into an earlier tuplet nor out of the bar, in which a
 //! ratio `p:q` (3:2, 5:4, 7:4) turns every boundary into a written position on the
-//! 1/64-note grid (written length = actual length * p / q). Segments crossing the span's
+//! 1/64-note grid (written length = actual length * p / q), or on the 1/256-note grid
+//! where snapping would move the boundary by more than `MAX_SNAP_SECONDS` (a slow tempo). Segments crossing the span's
 //! ends are split there and tied. Six in the time of four is a 3:2 tuplet of six notes.
-//! Failing all that, the segment's end is snapped to the nearest 1/64 note (or the
-//! finest binary position the resolution allows); segments swallowed by the snap merge
-//! their pitches into it, so notes move but are never lost.
+//! A rest or the tail of a tied note shorter than half a 1/64 note (a chord played a
+//! few ticks late, a note released a few ticks after a tempo field cut it) is not
+//! spelled: the next segment starts in its place. Failing all that, the segment's end
+//! is snapped to the nearest 1/64 note (or the finest binary position the resolution
+//! allows); segments swallowed by the snap merge their pitches into it, so notes move
+//! but are never lost.
 
 use std::ops::Range;
 
@@ -49,6 +53,9 @@ pub struct BarGrid {
     pub whole: u64,
     /// Snapping grid for unquantized positions (ticks, binary).
     pub snap: u64,
+    /// Seconds a tick lasts in this bar (on average), to judge how far snapping moves a
+    /// boundary (see `MAX_SNAP_SECONDS`).
+    pub tick_seconds: f64,
 }
 
 impl BarGrid {
@@ -67,13 +74,10 @@ impl BarGrid {
         self.whole >> self.whole.trailing_zeros()
     }
 
-    /// True when `ticks` past a bar line are on no binary position, short of any
-    /// tuplet's first written position, and under half a snapping step: the writer
-    /// could only snap them to the bar line.
+    /// True when `ticks` past a bar line are on no binary position and under half a
+    /// snapping step: a sliver, as `vanish_sliver` takes one inside a bar.
     pub fn rounds_to_downbeat(&self, ticks: u64) -> bool {
-        let before_tuplets =
-            TUPLETS.iter().all(|r| ticks * u64::from(r.p) * WRITTEN_GRID < u64::from(r.q) * self.whole);
-        2 * ticks < self.snap && before_tuplets && !ticks.is_multiple_of(self.odd_part())
+        2 * ticks < self.snap && !ticks.is_multiple_of(self.odd_part())
     }
 }
 
@@ -83,8 +87,20 @@ const MAX_DEPTH: u32 = 8;
 /// it is a 3:2 tuplet of six notes.
 const TUPLETS: [Ratio; 3] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 7, q: 4 }];
 /// Written lengths inside a tuplet are multiples of a 1/64 note (a trill of 20 notes a
-/// quarter is quintuplet 64ths).
+/// quarter is quintuplet 64ths) ...
 const WRITTEN_GRID: u64 = 64;
+/// ... or, where no such tuplet writes a boundary and snapping it would move it by more
+/// than `MAX_SNAP_SECONDS`, of a 1/256 note: every point of the finest score grids
+/// (`analysis::quantize::SCORE_GRIDS`: 80 and 96 a quarter, where an ornamented score's
+/// fioriture and hand-placed grace notes go) is a written position of a 5:4 or 3:2
+/// tuplet of that grid.
+const FINEST_WRITTEN_GRID: u64 = 256;
+/// How far (seconds) snapping may move a boundary before finer tuplets are tried: half
+/// the onset tolerance of transcription metrics. In a Lento (a quarter = 40, a 1/64 note
+/// 94 ms) snapping moved piano-midi.de's fioriture by up to 60 ms; a sequencer's slop at
+/// a quarter = 100 moves by less than 19 ms, and spelling it in 1/256 notes took a fifth
+/// more text for no gain (POP909).
+const MAX_SNAP_SECONDS: f64 = 0.025;
 
 /// A tuplet found in a bar: the ticks it spans and its ratio.
 #[derive(Debug, Clone, Copy)]
@@ -115,11 +131,12 @@ pub fn group_bar(segments: &mut Vec<Segment>, pool: &mut Vec<u8>, bar: &BarGrid,
         if bar.is_binary(segments[i].end) {
             groups.push(Group { segments: i..i + 1, tuplet: None });
             i += 1;
-        } else if let Some(span) = CUTS
-            .into_iter()
-            .flat_map(|cuts| alignments(bar).map(move |shift| (shift, cuts)))
-            .find_map(|(shift, cuts)| find_tuplet(segments, i, floor, bar, shift, cuts))
-        {
+        } else if vanish_sliver(segments, i, floor, bar) {
+            // The next segment took its place: group it in the next round.
+        } else if let Some(span) = tuplet(segments, i, floor, bar, WRITTEN_GRID).or_else(|| {
+            let far = snap_move(segments, i, bar) as f64 * bar.tick_seconds > MAX_SNAP_SECONDS;
+            far.then(|| tuplet(segments, i, floor, bar, FINEST_WRITTEN_GRID)).flatten()
+        }) {
             i = place_tuplet(segments, groups, span);
             floor = span.end;
         } else if !snap(segments, i, pool, bar) {
@@ -175,12 +192,28 @@ fn alignments(bar: &BarGrid) -> impl Iterator<Item = u64> {
     std::iter::once(bar.shift).chain((bar.shift > 0).then_some(0))
 }
 
+/// The tuplet that writes the end of segment `index` with lengths on the 1/`written`
+/// grid: the first `find_tuplet` finds over the cuts (fewest ties first) and alignments.
+fn tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, written: u64) -> Option<Span> {
+    CUTS.into_iter()
+        .flat_map(|cuts| alignments(bar).map(move |shift| (shift, cuts)))
+        .find_map(|(shift, cuts)| find_tuplet(segments, index, floor, bar, shift, cuts, written))
+}
+
 /// The shortest binary span aligned on a multiple of its length from `shift` ticks
 /// before the bar's start, starting at or after `floor`, that holds the end of segment
 /// `index`, cuts no more than `cuts` allows, and in which some ratio writes every
 /// boundary exactly. When a note may be cut anywhere (`CutOut::Anything`), the span
 /// whose chain of tuplets of its length ties the fewest notes, shortest on ties.
-fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, shift: u64, cuts: Cuts) -> Option<Span> {
+fn find_tuplet(
+    segments: &[Segment],
+    index: usize,
+    floor: u64,
+    bar: &BarGrid,
+    shift: u64,
+    cuts: Cuts,
+    written: u64,
+) -> Option<Span> {
     let (at, end) = (segments[index].start, segments[index].end);
     let mut best: Option<(usize, Span)> = None;
     for depth in (0..=MAX_DEPTH).rev() {
@@ -204,7 +237,7 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sh
         if start > at && !cuts.into_first {
             continue;
         }
-        let Some(ratio) = exact_ratio(segments, start, start + length, bar) else { continue };
+        let Some(ratio) = exact_ratio(segments, start, start + length, bar, written) else { continue };
         let span = Span { start, end: start + length, ratio };
         let Some(closing) = closing(segments, span.end) else { continue };
         let fits = match cuts.out_of_last {
@@ -212,7 +245,8 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sh
             CutOut::Rest => closing.pitches.is_none() && bar.is_binary(closing.end),
             CutOut::OnGrid => bar.is_binary(closing.end),
             CutOut::Anything => {
-                if let Some(ties) = chain_ties(segments, span, bar).filter(|&t| best.is_none_or(|(b, _)| t < b)) {
+                let ties = chain_ties(segments, span, bar, written);
+                if let Some(ties) = ties.filter(|&t| best.is_none_or(|(b, _)| t < b)) {
                     best = Some((ties, span));
                 }
                 false
@@ -227,12 +261,12 @@ fn find_tuplet(segments: &[Segment], index: usize, floor: u64, bar: &BarGrid, sh
 
 /// The first ratio that writes every segment boundary strictly inside `start..end` on
 /// the written grid.
-fn exact_ratio(segments: &[Segment], start: u64, end: u64, bar: &BarGrid) -> Option<Ratio> {
+fn exact_ratio(segments: &[Segment], start: u64, end: u64, bar: &BarGrid, written: u64) -> Option<Ratio> {
     // Segments are contiguous: their ends ascend.
     let first = segments.partition_point(|s| s.end <= start);
     let boundaries = || segments[first..].iter().map(|s| s.end).take_while(|&e| e < end);
     let exact = |r: &Ratio| {
-        boundaries().all(|e| ((e - start) * u64::from(r.p) * WRITTEN_GRID).is_multiple_of(u64::from(r.q) * bar.whole))
+        boundaries().all(|e| ((e - start) * u64::from(r.p) * written).is_multiple_of(u64::from(r.q) * bar.whole))
     };
     TUPLETS.into_iter().find(exact)
 }
@@ -245,7 +279,7 @@ fn closing(segments: &[Segment], tick: u64) -> Option<&Segment> {
 /// The notes tied from one tuplet to the next when `span` is followed by tuplets of
 /// its length until one closes on a segment boundary or a note whose rest ends on the
 /// binary grid; `None` when the chain leaves the bar or meets an inexact span.
-fn chain_ties(segments: &[Segment], span: Span, bar: &BarGrid) -> Option<usize> {
+fn chain_ties(segments: &[Segment], span: Span, bar: &BarGrid, written: u64) -> Option<usize> {
     let length = span.end - span.start;
     let mut ties = 0;
     let mut end = span.end;
@@ -258,7 +292,7 @@ fn chain_ties(segments: &[Segment], span: Span, bar: &BarGrid) -> Option<usize> 
         if end + length > bar.end {
             return None;
         }
-        exact_ratio(segments, end, end + length, bar)?;
+        exact_ratio(segments, end, end + length, bar, written)?;
         end += length;
     }
 }
@@ -283,6 +317,46 @@ fn place_tuplet(segments: &mut Vec<Segment>, groups: &mut Vec<Group>, span: Span
     last + 1
 }
 
+/// The nearest point of the snapping grid to `tick`.
+fn rounded(tick: u64, bar: &BarGrid) -> u64 {
+    let offset = bar.offset(tick);
+    ((offset + bar.snap / 2) / bar.snap * bar.snap + bar.start).saturating_sub(bar.shift)
+}
+
+/// Removes segment `i` when it ends off the binary grid within half a snapping step of
+/// where it starts and is a rest (a chord played a few ticks late) or the tail of a tied
+/// note (released a few ticks after a tempo change cut it): the next segment starts in
+/// its place, rather than a tuplet of 1/256 notes or a whole step later spelling a
+/// sequencer's slop. What a tuplet cut (it starts at `floor`, where the last tuplet
+/// ended) is part of the rhythm and stays. Returns whether it did.
+fn vanish_sliver(segments: &mut Vec<Segment>, i: usize, floor: u64, bar: &BarGrid) -> bool {
+    let end = segments[i].end;
+    let tied_in = i > 0 && segments[i - 1].tie;
+    let sliver = end < bar.end && rounded(end, bar) <= segments[i].start;
+    let cut_by_a_tuplet = floor > bar.start && segments[i].start == floor;
+    if !sliver || cut_by_a_tuplet || (segments[i].pitches.is_some() && !tied_in) {
+        return false;
+    }
+    let sliver = segments.remove(i);
+    if tied_in {
+        segments[i - 1].tie = sliver.tie;
+    }
+    segments[i].start = sliver.start;
+    true
+}
+
+/// Where `snap` moves the end of `segment` (inside the bar): the nearest point of the
+/// snapping grid, one step after its start at least.
+fn snap_target(segment: &Segment, bar: &BarGrid) -> u64 {
+    rounded(segment.end, bar).max(segment.start + bar.snap).min(bar.end)
+}
+
+/// How many ticks `snap` would move the end of segment `i` (0 at the bar's end).
+fn snap_move(segments: &[Segment], i: usize, bar: &BarGrid) -> u64 {
+    let segment = &segments[i];
+    if segment.end >= bar.end { 0 } else { snap_target(segment, bar).abs_diff(segment.end) }
+}
+
 /// Moves the end of segment `i` to the snapping grid; returns false when it cannot
 /// move (it ends the bar, or its bar starts off the grid).
 fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid) -> bool {
@@ -290,21 +364,7 @@ fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid
     if end >= bar.end {
         return false;
     }
-    let offset = bar.offset(end);
-    let rounded = ((offset + bar.snap / 2) / bar.snap * bar.snap + bar.start).saturating_sub(bar.shift);
-    let tied_in = i > 0 && segments[i - 1].tie;
-    if rounded <= segments[i].start && (segments[i].pitches.is_none() || tied_in) {
-        // A rest shorter than half a step (a chord played a few ticks late), or the tail
-        // of a tied note (released a few ticks after a tempo change cut it): the next
-        // segment starts in its place rather than a whole step later.
-        let sliver = segments.remove(i);
-        if tied_in {
-            segments[i - 1].tie = sliver.tie;
-        }
-        segments[i].start = sliver.start;
-        return true;
-    }
-    let target = rounded.max(segments[i].start + bar.snap).min(bar.end);
+    let target = snap_target(&segments[i], bar);
     if target == end {
         // Already as close to the grid as it gets (a bar starting off the grid).
         return false;
@@ -317,7 +377,11 @@ fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid
     segments[i].end = target;
     let mut next = i + 1;
     while next < segments.len() && segments[next].end <= target {
-        if let Some(pitches) = segments[next].pitches {
+        // A note tied on from where the snapped end lands goes on from there: it starts
+        // there (a note struck a few ticks before a bar line starts on it), rather than
+        // sounding from the start of the segment that swallowed its head.
+        let goes_on = segments[next].tie && segments[next].end == target;
+        if let Some(pitches) = segments[next].pitches.filter(|_| !goes_on) {
             segments[i].pitches = Some(match segments[i].pitches {
                 Some(own) => union(pool, own, pitches),
                 None => pitches,
@@ -368,14 +432,14 @@ mod tests {
     #[test]
     fn triplet_eighths_fill_a_quarter() {
         // Whole = 48 ticks: eighth triplets are 4 ticks, a quarter 12.
-        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 48, snap: 3 };
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 48, snap: 3, tick_seconds: 0.001 };
         let mut s = segs(&[0, 4, 8, 12, 24, 48]);
         assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..4, None), (4..5, None)]);
     }
 
     #[test]
     fn quarter_triplets_take_a_half_and_quintuplets_a_quarter() {
-        let bar = BarGrid { start: 0, end: 240, shift: 0, whole: 240, snap: 15 };
+        let bar = BarGrid { start: 0, end: 240, shift: 0, whole: 240, snap: 15, tick_seconds: 0.001 };
         let mut s = segs(&[0, 40, 80, 120, 132, 144, 156, 168, 180, 240]);
         assert_eq!(groups(&mut s, &bar), vec![(0..3, Some(3)), (3..8, Some(5)), (8..9, None)]);
     }
@@ -384,7 +448,7 @@ mod tests {
     fn a_note_entering_a_triplet_is_split_at_its_beat() {
         // Whole = 96: a quarter is 24, triplet eighths 8. The first note (5/16) ends
         // inside the second beat, which holds a triplet: it is cut and tied at tick 24.
-        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 96, snap: 3 };
+        let bar = BarGrid { start: 0, end: 48, shift: 0, whole: 96, snap: 3, tick_seconds: 0.001 };
         let mut s = segs(&[0, 30, 32, 40, 48]);
         assert_eq!(groups(&mut s, &bar), vec![(0..1, None), (1..5, Some(3))]);
         assert_eq!((s[0].end, s[0].tie, s[1].start), (24, true, 24));
@@ -396,7 +460,7 @@ mod tests {
         // the virtual downbeat 536 ticks earlier but a multiple of 6 from the bar's start.
         // The tuplet search used to return the span starting at that end, leaving the note
         // in no group (not written).
-        let bar = BarGrid { start: 0, end: 1000, shift: 536, whole: 1536, snap: 24 };
+        let bar = BarGrid { start: 0, end: 1000, shift: 536, whole: 1536, snap: 24, tick_seconds: 0.001 };
         let mut s = segs(&[0, 256, 786, 1000]);
         let grouped = groups(&mut s, &bar);
         assert_eq!(grouped.first().map(|g| g.0.start), Some(0));
@@ -411,7 +475,7 @@ mod tests {
         // 5-tick rest, and a note released 5 ticks after a field cut it a 5-tick tail:
         // neither is written as a 1/64 that pushes the next note late; the next segment
         // starts in its place and the cut note ends untied.
-        let bar = BarGrid { start: 0, end: 1920, shift: 0, whole: 1920, snap: 30 };
+        let bar = BarGrid { start: 0, end: 1920, shift: 0, whole: 1920, snap: 30, tick_seconds: 0.001 };
         let mut pool = vec![60, 62];
         let mut s = vec![
             Segment { start: 0, end: 5, pitches: None, tie: false },
@@ -434,7 +498,7 @@ mod tests {
     #[test]
     fn quintuplet_sixty_fourths_are_a_tuplet() {
         // A trill of twenty notes a quarter (24 ticks each at 480 a quarter).
-        let bar = BarGrid { start: 0, end: 480, shift: 0, whole: 1920, snap: 30 };
+        let bar = BarGrid { start: 0, end: 480, shift: 0, whole: 1920, snap: 30, tick_seconds: 0.001 };
         let mut s = segs(&(0..=20).map(|i| i * 24).collect::<Vec<_>>());
         let grouped = groups(&mut s, &bar);
         assert!(grouped.iter().all(|g| g.1 == Some(5)), "{grouped:?}");
@@ -442,9 +506,35 @@ mod tests {
     }
 
     #[test]
+    fn boundaries_snapping_would_move_far_are_written_on_finer_tuplets() {
+        // An arpeggio whose notes an ornamented score puts on the 96th of a quarter (5
+        // ticks at 480 a quarter) and the 80th (6 ticks), as piano-midi.de's Lento
+        // nocturnes do. At a quarter = 30 (a tick is 4.2 ms) snapping 70 and 170 to 1/64
+        // notes (30 ticks) would move them by 42 ms: they are written exactly, on 3:2 and
+        // 5:4 tuplets of 1/256 notes. The others move by at most 25 ms, as at a quarter
+        // = 120, where every boundary is snapped.
+        let bounds = [0, 35, 70, 105, 138, 170, 205, 240, 480];
+        let lento = BarGrid { start: 0, end: 480, shift: 0, whole: 1920, snap: 30, tick_seconds: 8.0 / 1920.0 };
+        let mut s = segs(&bounds);
+        let grouped = groups(&mut s, &lento);
+        assert!(grouped.iter().any(|g| g.1.is_some()), "{grouped:?}");
+        let kept = |s: &[Segment], bound: u64| s.iter().any(|seg| seg.end == bound);
+        assert!(kept(&s, 70) && kept(&s, 170), "{s:?}");
+        for bound in bounds {
+            let nearest =
+                s.iter().flat_map(|seg| [seg.start, seg.end]).map(|t| t.abs_diff(bound)).min().unwrap_or(u64::MAX);
+            assert!(nearest as f64 * lento.tick_seconds <= MAX_SNAP_SECONDS, "{bound} moved: {s:?}");
+        }
+        let allegro = BarGrid { tick_seconds: 2.0 / 1920.0, ..lento };
+        let mut s = segs(&bounds);
+        let grouped = groups(&mut s, &allegro);
+        assert!(grouped.iter().all(|g| g.1.is_none()) && !kept(&s, 70), "{grouped:?} {s:?}");
+    }
+
+    #[test]
     fn unquantized_ends_snap_and_merge_without_losing_pitches() {
         // Whole = 64 ticks, snap grid 1 tick is too fine: use 4 (a 1/16 note).
-        let bar = BarGrid { start: 0, end: 64, shift: 0, whole: 64, snap: 4 };
+        let bar = BarGrid { start: 0, end: 64, shift: 0, whole: 64, snap: 4, tick_seconds: 0.001 };
         let mut pool = vec![60, 62, 64];
         let mut s = vec![
             Segment { start: 0, end: 1, pitches: Some((0, 1)), tie: false },
@@ -455,7 +545,7 @@ mod tests {
         group_bar(&mut s, &mut pool, &bar, &mut out);
         // 0..1 and 1..2 are binary (1/64 and 1/32): nothing to snap.
         assert_eq!(out.len(), 3);
-        let bar = BarGrid { start: 0, end: 60, shift: 0, whole: 60, snap: 15 };
+        let bar = BarGrid { start: 0, end: 60, shift: 0, whole: 60, snap: 15, tick_seconds: 0.001 };
         let mut s = vec![
             Segment { start: 0, end: 7, pitches: Some((0, 1)), tie: false },
             Segment { start: 7, end: 11, pitches: Some((1, 2)), tie: false },
@@ -466,5 +556,29 @@ mod tests {
         assert_eq!(&pool[3..5], &[60, 62]);
         assert_eq!(s[1].start, 15);
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn a_note_struck_just_before_a_bar_line_starts_on_it() {
+        // Schumann's op. 16 no. 3 (piano-midi.de, 480 ticks a quarter): after a rest, F3
+        // struck 3 ticks before the bar line and held into the next bar. The rest's end
+        // snaps to the bar line; the note's 3-tick head is not merged into the rest (an
+        // F3 sounding from the rest's start, 477 ticks early): the next bar starts it.
+        let bar = BarGrid { start: 0, end: 1920, shift: 0, whole: 1920, snap: 30, tick_seconds: 0.0015 };
+        let mut pool = vec![53];
+        let mut s = vec![
+            Segment { start: 0, end: 1440, pitches: None, tie: false },
+            Segment { start: 1440, end: 1917, pitches: None, tie: false },
+            Segment { start: 1917, end: 1920, pitches: Some((0, 1)), tie: true },
+        ];
+        let mut out = Vec::new();
+        group_bar(&mut s, &mut pool, &bar, &mut out);
+        assert_eq!(
+            s,
+            vec![
+                Segment { start: 0, end: 1440, pitches: None, tie: false },
+                Segment { start: 1440, end: 1920, pitches: None, tie: false }
+            ]
+        );
     }
 }
