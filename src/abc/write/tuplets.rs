@@ -7,14 +7,15 @@
 //! that end, not reaching back into an earlier tuplet nor out of the bar, in which a
 //! ratio `p:q` (3:2, 5:4, 7:4) turns every boundary into a written position on the
 //! 1/64-note grid (written length = actual length * p / q), or on the 1/256-note grid
-//! where snapping would move the boundary by more than `MAX_SNAP_SECONDS` (a slow tempo). Segments crossing the span's
-//! ends are split there and tied. Six in the time of four is a 3:2 tuplet of six notes.
-//! A rest or the tail of a tied note shorter than half a 1/64 note (a chord played a
-//! few ticks late, a note released a few ticks after a tempo field cut it) is not
-//! spelled: the next segment starts in its place. Failing all that, the segment's end
-//! is snapped to the nearest 1/64 note (or the finest binary position the resolution
-//! allows); segments swallowed by the snap merge their pitches into it, so notes move
-//! but are never lost.
+//! where snapping would move the boundary by more than `MAX_SNAP_SECONDS` (a slow
+//! tempo). Segments crossing the span's ends are split there and tied. Six in the time
+//! of four is a 3:2 tuplet of six notes. A rest or the tail of a tied note shorter than
+//! half a 1/64 note (a chord played a few ticks late, a note released a few ticks after
+//! a tempo field cut it) is not spelled: the next segment starts in its place. Failing
+//! all that, the segment's end is snapped to the nearest 1/64 note (or the finest
+//! binary position the resolution allows); segments swallowed by the snap merge their
+//! pitches into it (but a note going on past the snapped end starts there), so notes
+//! move but are never lost.
 
 use std::ops::Range;
 
