@@ -41,11 +41,13 @@
 //! click (pop MIDI: track delays, swing, humanize): its beat is the file's, and only
 //! its notes' play is snapped away. A score is quantized in its own ticks and tempo
 //! map: each onset and end goes to the coarsest grid it lies on, the few on none to the
-//! nearest point of the finest grid, so its seconds, metre and key stay as the file
-//! states them. Its releases are written at their values as in `Exact`, each judged on
-//! the grid of its own note's onset (an ornamented score has no one rhythm: see
-//! `Ends::OnsetReleases`). In both, a release moved later stops at the next onset of
-//! its part: a held note must not sound under the trill that follows it.
+//! nearest point of the finest grid (but runs of 7, 9, 11 or 13 notes played in by
+//! hand to a binary span go to that tuplet's points: `hand_placed_tuplets`), so its
+//! seconds, metre and key stay as the file states them. Its releases are written at
+//! their values as in `Exact`, each judged on the grid of its own note's onset (an
+//! ornamented score has no one rhythm: see `Ends::OnsetReleases`). In both, a release
+//! moved later stops at the next onset of its part: a held note must not sound under
+//! the trill that follows it.
 //!
 //! Files coarser than `COARSE_TICKS_PER_QUARTER` (1 tick per quarter exists) cannot hold
 //! human timing, and their grids are too coarse for the tests above: they are scaled to
@@ -60,7 +62,9 @@
 //! time signatures are carried into the new ticks, and only where the bar starts, which
 //! the ticks of a performance do not say, is inferred.
 
-use num_integer::lcm;
+use std::collections::HashSet;
+
+use num_integer::{gcd, lcm};
 
 use crate::analysis::AnalysisError;
 use crate::analysis::beat::{BeatGrid, CHORD_SPREAD, Onset, merge_chords, track_beat};
@@ -663,7 +667,9 @@ fn rhythm_fit(positions: &[(u64, usize)], count: usize, ticks_per_quarter: u32) 
 const RHYTHM_AGREEMENT_SLACK: f64 = 0.02;
 
 /// A score with a few onsets (ornaments, odd tuplets) on no grid: each onset and end goes
-/// to the coarsest grid it lies on, the others to the nearest point of the finest grid.
+/// to the coarsest grid it lies on, the others to the nearest point of the finest grid;
+/// but the notes of a tuplet of 7, 9, 11 or 13 played by hand (`hand_placed_tuplets`)
+/// go to its points.
 fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisError> {
     let tpq = score.ticks_per_quarter;
     let finest = usable_grids(tpq).last().unwrap_or(1);
@@ -671,9 +677,112 @@ fn snap_ornamented(score: &Score) -> Result<(Score, QuantizeReport), AnalysisErr
     // The grid of each position within the quarter that a bound takes, found once.
     let positions: Vec<u64> = positions_in_quarter(&bounds, tpq).into_iter().map(|(position, _)| position).collect();
     let grids: Vec<u32> = positions.iter().map(|&p| coarsest_grid_at(p, tpq).unwrap_or(finest)).collect();
-    let grid_of = |tick: u64| positions.binary_search(&position_in_quarter(tick, tpq)).map_or(finest, |i| grids[i]);
-    let steps = grids.iter().fold(1, |l, &n| lcm(l, u64::from(n)));
+    let tuplets = hand_placed_tuplets(score);
+    let grid_of = |tick: u64| match tuplets.binary_search_by_key(&tick, |&(t, _)| t) {
+        Ok(i) => tuplets[i].1,
+        Err(_) => positions.binary_search(&position_in_quarter(tick, tpq)).map_or(finest, |i| grids[i]),
+    };
+    let steps = grids.iter().chain(tuplets.iter().map(|(_, n)| n)).fold(1, |l, &n| lcm(l, u64::from(n)));
     snap_each(score, QuantizeMode::Exact, steps, grid_of, Ends::OnsetReleases)
+}
+
+/// Tuplet sizes a hand-placed run may have (`hand_placed_tuplets`): those no score grid
+/// holds (3 and 5 and their multiples are in `SCORE_GRIDS`) and the ABC writer's ratios
+/// write (7:4, 9:8, 11:8, 13:8).
+const ODD_TUPLETS: [u64; 4] = [7, 9, 11, 13];
+
+/// Fewest onsets of a run, past its span's start, on its tuplet's points.
+const MIN_TUPLET_ONSETS: usize = 4;
+
+/// The ticks of the notes of odd tuplets played in by hand, each with its grid (steps per
+/// quarter), sorted: a sequencer's septuplet arpeggio (Grieg's *Wächterlied* on
+/// piano-midi.de: seven notes in an eighth at steps of 36 and 34 ticks, 480/14 = 34.3)
+/// or a run of thirteen to a quarter (Liszt's étude 2, steps of 37 ticks). Such onsets are
+/// up to twice the rounding tolerance off the tuplet's points and lie on no score grid,
+/// so the nearest 96th of a quarter would spell them as a mixture of triplets and
+/// quintuplets. A binary span of a part (a quarter, an eighth, a sixteenth or a
+/// thirty-second, counted from its bar line) holds such a tuplet when every onset of the
+/// part in it is within twice `grid_tolerance` of a point of k in the span, at least
+/// `MIN_TUPLET_ONSETS` of them past its start, one of them on no score grid; the
+/// coarsest fit wins. The ends of its notes on those points (or the span's end) go with
+/// them.
+fn hand_placed_tuplets(score: &Score) -> Vec<(u64, u32)> {
+    let tpq = u64::from(score.ticks_per_quarter.max(1));
+    let tolerance = 2 * grid_tolerance(score.ticks_per_quarter).max(1);
+    let bars = score.bar_lines(score.end_tick());
+    let mut found: Vec<(u64, u32)> = Vec::new();
+    for part in &score.parts {
+        let mut onsets: Vec<u64> = part.notes.iter().map(|n| n.start).collect();
+        onsets.dedup();
+        // The bar line each onset (a tolerance early) counts its spans from.
+        let mut bar = 0;
+        let bar_of: Vec<u64> = onsets
+            .iter()
+            .map(|&t| {
+                while bar + 1 < bars.len() && bars[bar + 1] <= t + tolerance {
+                    bar += 1;
+                }
+                bars[bar]
+            })
+            .collect();
+        let mut taken: HashSet<u64> = HashSet::new();
+        for divisor in [1, 2, 4, 8].into_iter().filter(|d| tpq.is_multiple_of(*d)) {
+            let span = tpq / divisor;
+            // The start of the span holding each onset.
+            let span_start = |(&t, &b): (&u64, &u64)| b + (t + tolerance).saturating_sub(b) / span * span;
+            let starts: Vec<u64> = onsets.iter().zip(&bar_of).map(span_start).collect();
+            for k in ODD_TUPLETS.into_iter().filter(|&k| span >= k * (2 * tolerance + 2)) {
+                let run = OddRun { span, k, tolerance };
+                let mut first = 0;
+                for same in starts.chunk_by(|a, b| a == b) {
+                    let (start, group) = (same[0], &onsets[first..first + same.len()]);
+                    first += same.len();
+                    if !run.holds(start, group, score.ticks_per_quarter) || group.iter().any(|t| taken.contains(t)) {
+                        continue;
+                    }
+                    // The grid of its points, which snapping counts from tick 0: k points a
+                    // span, and the span's start (after a pickup, an eighth's) among them.
+                    let Ok(grid) = u32::try_from(lcm(k * divisor, tpq / gcd(start, tpq))) else { continue };
+                    taken.extend(group);
+                    let ends = part.notes.iter().filter(|n| group.contains(&n.start)).map(Note::end);
+                    let ends = ends.filter(|&e| e + tolerance >= start && e <= start + span + tolerance);
+                    let on_points = ends.filter(|&e| run.off_point(start, e).0 <= tolerance * k);
+                    found.extend(group.iter().copied().chain(on_points).map(|t| (t, grid)));
+                }
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup_by_key(|f| f.0);
+    found
+}
+
+/// A candidate run of `hand_placed_tuplets`: `k` notes in a binary `span` (ticks), each
+/// within `tolerance` ticks of its point.
+struct OddRun {
+    span: u64,
+    k: u64,
+    tolerance: u64,
+}
+
+impl OddRun {
+    /// `k` times the distance from `tick` (at most a tolerance before `start`) to the
+    /// nearest of the points of the span starting at `start` (its end included), and that
+    /// point's index.
+    fn off_point(&self, start: u64, tick: u64) -> (u64, u64) {
+        let scaled = (tick + self.span - start) * self.k;
+        let j = (scaled + self.span / 2) / self.span;
+        (scaled.abs_diff(j * self.span), j.saturating_sub(self.k))
+    }
+
+    /// Whether the onsets of a part in the span starting at `start` are such a run: all on
+    /// its points, `MIN_TUPLET_ONSETS` past the start, one on no score grid.
+    fn holds(&self, start: u64, onsets: &[u64], ticks_per_quarter: u32) -> bool {
+        onsets.len() >= MIN_TUPLET_ONSETS
+            && onsets.iter().all(|&t| self.off_point(start, t).0 <= self.tolerance * self.k)
+            && onsets.iter().filter(|&&t| self.off_point(start, t).1 > 0).count() >= MIN_TUPLET_ONSETS
+            && onsets.iter().any(|&t| coarsest_grid_at(t, ticks_per_quarter).is_none())
+    }
 }
 
 /// How far (a share of the note's sounding length) an end off its grid may be moved to a

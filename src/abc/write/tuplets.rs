@@ -5,17 +5,17 @@
 //! fraction of a whole note, counted from the downbeat). Otherwise the writer looks for
 //! the shortest beat-aligned binary span (an eighth, a quarter, a half, ...) holding
 //! that end, not reaching back into an earlier tuplet nor out of the bar, in which a
-//! ratio `p:q` (3:2, 5:4, 7:4) turns every boundary into a written position on the
-//! 1/64-note grid (written length = actual length * p / q), or on the 1/256-note grid
-//! where snapping would move the boundary by more than `MAX_SNAP_SECONDS` (a slow
-//! tempo). Segments crossing the span's ends are split there and tied. Six in the time
-//! of four is a 3:2 tuplet of six notes. A rest or the tail of a tied note shorter than
-//! half a 1/64 note (a chord played a few ticks late, a note released a few ticks after
-//! a tempo field cut it) is not spelled: the next segment starts in its place. Failing
-//! all that, the segment's end is snapped to the nearest 1/64 note (or the finest
-//! binary position the resolution allows); segments swallowed by the snap merge their
-//! pitches into it (but a note going on past the snapped end starts there), so notes
-//! move but are never lost.
+//! ratio `p:q` (3:2, 5:4, 7:4; 9:8, 11:8 and 13:8 for runs) turns every boundary into a
+//! written position on the 1/64-note grid (written length = actual length * p / q), or
+//! on the 1/256-note grid where snapping would move the boundary by more than
+//! `MAX_SNAP_SECONDS` (a slow tempo). Segments crossing the span's ends are split there
+//! and tied. Six in the time of four is a 3:2 tuplet of six notes. A rest or the tail of
+//! a tied note shorter than half a 1/64 note (a chord played a few ticks late, a note
+//! released a few ticks after a tempo field cut it) is not spelled: the next segment
+//! starts in its place. Failing all that, the segment's end is snapped to the nearest
+//! 1/64 note (or the finest binary position the resolution allows); segments swallowed
+//! by the snap merge their pitches into it (but a note going on past the snapped end
+//! starts there), so notes move but are never lost.
 
 use std::ops::Range;
 
@@ -86,7 +86,19 @@ impl BarGrid {
 const MAX_DEPTH: u32 = 8;
 /// Tuplet sizes tried, in order of preference. Six in the time of four needs no entry:
 /// it is a 3:2 tuplet of six notes.
-const TUPLETS: [Ratio; 3] = [Ratio { p: 3, q: 2 }, Ratio { p: 5, q: 4 }, Ratio { p: 7, q: 4 }];
+/// The ratios from 9:8 on (the quantizer's hand-placed runs, see
+/// `analysis::quantize::hand_placed_tuplets`) only where every boundary is one of the
+/// span's p points (`RUN_RATIO`): a run, not an odd position that happens to fit.
+const TUPLETS: [Ratio; 6] = [
+    Ratio { p: 3, q: 2 },
+    Ratio { p: 5, q: 4 },
+    Ratio { p: 7, q: 4 },
+    Ratio { p: 9, q: 8 },
+    Ratio { p: 11, q: 8 },
+    Ratio { p: 13, q: 8 },
+];
+/// The smallest `p` of a run's ratio (see `TUPLETS`).
+const RUN_RATIO: u8 = 9;
 /// Written lengths inside a tuplet are multiples of a 1/64 note (a trill of 20 notes a
 /// quarter is quintuplet 64ths) ...
 const WRITTEN_GRID: u64 = 64;
@@ -267,7 +279,10 @@ fn exact_ratio(segments: &[Segment], start: u64, end: u64, bar: &BarGrid, writte
     let first = segments.partition_point(|s| s.end <= start);
     let boundaries = || segments[first..].iter().map(|s| s.end).take_while(|&e| e < end);
     let exact = |r: &Ratio| {
-        boundaries().all(|e| ((e - start) * u64::from(r.p) * written).is_multiple_of(u64::from(r.q) * bar.whole))
+        let on_points = |e: u64| r.p < RUN_RATIO || ((e - start) * u64::from(r.p)).is_multiple_of(end - start);
+        boundaries().all(|e| {
+            on_points(e) && ((e - start) * u64::from(r.p) * written).is_multiple_of(u64::from(r.q) * bar.whole)
+        })
     };
     TUPLETS.into_iter().find(exact)
 }
@@ -530,6 +545,16 @@ mod tests {
         let mut s = segs(&bounds);
         let grouped = groups(&mut s, &allegro);
         assert!(grouped.iter().all(|g| g.1.is_none()) && !kept(&s, 70), "{grouped:?} {s:?}");
+    }
+
+    #[test]
+    fn thirteen_notes_in_a_quarter_are_a_tuplet() {
+        // A run of Liszt's (the quantizer puts a hand-placed 13-tuplet on its points: 32
+        // ticks each at 416 a quarter): 13 thirty-seconds in the time of 8.
+        let bar = BarGrid { start: 0, end: 416, shift: 0, whole: 1664, snap: 26, tick_seconds: 0.001 };
+        let mut s = segs(&(0..=13).map(|i| i * 32).collect::<Vec<_>>());
+        let grouped = groups(&mut s, &bar);
+        assert_eq!(grouped, vec![(0..13, Some(13))]);
     }
 
     #[test]
