@@ -744,7 +744,10 @@ fn hand_placed_tuplets(score: &Score) -> Vec<(u64, u32)> {
                     // span, and the span's start (after a pickup, an eighth's) among them.
                     let Ok(grid) = u32::try_from(lcm(k * divisor, tpq / gcd(start, tpq))) else { continue };
                     taken.extend(group);
-                    let ends = part.notes.iter().filter(|n| group.contains(&n.start)).map(Note::end);
+                    // The run's notes (sorted by onset, as the part's are).
+                    let notes = &part.notes[part.notes.partition_point(|n| n.start < group[0])..];
+                    let notes = &notes[..notes.partition_point(|n| n.start <= group[group.len() - 1])];
+                    let ends = notes.iter().map(Note::end);
                     let ends = ends.filter(|&e| e + tolerance >= start && e <= start + span + tolerance);
                     let on_points = ends.filter(|&e| run.off_point(start, e).0 <= tolerance * k);
                     found.extend(group.iter().copied().chain(on_points).map(|t| (t, grid)));

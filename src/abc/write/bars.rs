@@ -175,9 +175,7 @@ fn tempo_place(tick: u64, delta_micros: u32, ticks_per_quarter: u32, grid: &BarG
     if let Some(onset) = nearest.filter(|&p| moved_seconds(p) <= TEMPO_MOVE_SECONDS) {
         return onset;
     }
-    let offset = grid.offset(tick);
-    let rounded = (offset + grid.snap / 2) / grid.snap * grid.snap;
-    (rounded + grid.start).saturating_sub(grid.shift).clamp(grid.start, grid.end)
+    grid.nearest_snap_point(tick).clamp(grid.start, grid.end)
 }
 
 /// What a line writes besides its notes.

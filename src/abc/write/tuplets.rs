@@ -65,6 +65,11 @@ impl BarGrid {
         tick - self.start + self.shift
     }
 
+    /// The point of the snapping grid (counted from the downbeat) nearest to `tick`.
+    pub fn nearest_snap_point(&self, tick: u64) -> u64 {
+        ((self.offset(tick) + self.snap / 2) / self.snap * self.snap + self.start).saturating_sub(self.shift)
+    }
+
     /// True when `tick` lies on a power-of-two fraction of a whole note from the
     /// downbeat: its offset is a multiple of the odd part of `whole`.
     fn is_binary(&self, tick: u64) -> bool {
@@ -333,12 +338,6 @@ fn place_tuplet(segments: &mut Vec<Segment>, groups: &mut Vec<Group>, span: Span
     last + 1
 }
 
-/// The nearest point of the snapping grid to `tick`.
-fn rounded(tick: u64, bar: &BarGrid) -> u64 {
-    let offset = bar.offset(tick);
-    ((offset + bar.snap / 2) / bar.snap * bar.snap + bar.start).saturating_sub(bar.shift)
-}
-
 /// Removes segment `i` when it ends off the binary grid within half a snapping step of
 /// where it starts and is a rest (a chord played a few ticks late) or the tail of a tied
 /// note (released a few ticks after a tempo change cut it): the next segment starts in
@@ -348,7 +347,7 @@ fn rounded(tick: u64, bar: &BarGrid) -> u64 {
 fn vanish_sliver(segments: &mut Vec<Segment>, i: usize, floor: u64, bar: &BarGrid) -> bool {
     let end = segments[i].end;
     let tied_in = i > 0 && segments[i - 1].tie;
-    let sliver = end < bar.end && rounded(end, bar) <= segments[i].start;
+    let sliver = end < bar.end && bar.nearest_snap_point(end) <= segments[i].start;
     let cut_by_a_tuplet = floor > bar.start && segments[i].start == floor;
     if !sliver || cut_by_a_tuplet || (segments[i].pitches.is_some() && !tied_in) {
         return false;
@@ -361,26 +360,22 @@ fn vanish_sliver(segments: &mut Vec<Segment>, i: usize, floor: u64, bar: &BarGri
     true
 }
 
-/// Where `snap` moves the end of `segment` (inside the bar): the nearest point of the
-/// snapping grid, one step after its start at least.
-fn snap_target(segment: &Segment, bar: &BarGrid) -> u64 {
-    rounded(segment.end, bar).max(segment.start + bar.snap).min(bar.end)
+/// Where `snap` moves the end of `segment`: the nearest point of the snapping grid, one
+/// step after its start at least; none when the segment ends the bar.
+fn snap_target(segment: &Segment, bar: &BarGrid) -> Option<u64> {
+    (segment.end < bar.end).then(|| bar.nearest_snap_point(segment.end).max(segment.start + bar.snap).min(bar.end))
 }
 
 /// How many ticks `snap` would move the end of segment `i` (0 at the bar's end).
 fn snap_move(segments: &[Segment], i: usize, bar: &BarGrid) -> u64 {
-    let segment = &segments[i];
-    if segment.end >= bar.end { 0 } else { snap_target(segment, bar).abs_diff(segment.end) }
+    snap_target(&segments[i], bar).map_or(0, |target| target.abs_diff(segments[i].end))
 }
 
 /// Moves the end of segment `i` to the snapping grid; returns false when it cannot
 /// move (it ends the bar, or its bar starts off the grid).
 fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid) -> bool {
     let end = segments[i].end;
-    if end >= bar.end {
-        return false;
-    }
-    let target = snap_target(&segments[i], bar);
+    let Some(target) = snap_target(&segments[i], bar) else { return false };
     if target == end {
         // Already as close to the grid as it gets (a bar starting off the grid).
         return false;
