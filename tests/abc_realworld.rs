@@ -26,6 +26,11 @@
 //! first-in-first-out pairing would shift every later note of that pitch onto the next
 //! one's note-off. Tests that need abc2midi print a reason and
 //! pass when it is not installed.
+//!
+//! One real piano performance (`vienna4x22/`, a pianist's Bösendorfer recording of Chopin's
+//! op. 10 no. 3) goes through the performance path: its keys held past the next onset are
+//! written as tied chords in one line, which abc2midi and prep's reader must both play
+//! back as the performance's notes.
 
 // Only abc2midi's runner is used here: notes are compared in seconds, not ticks.
 mod abcmidi;
@@ -36,9 +41,10 @@ use std::sync::OnceLock;
 
 use abcmidi::{ABC2MIDI, render};
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
+use prep::abc::convert::{ConvertOptions, convert_file};
+use prep::abc::read::parse;
 use prep::abc::write::AbcOptions;
 use prep::analysis::QuantizeMode;
-use prep::abc::convert::{ConvertOptions, convert_file};
 
 const ONSET_TOLERANCE_S: f64 = 0.05;
 const OFFSET_RATIO: f64 = 0.2;
@@ -432,6 +438,48 @@ fn voices_stay_within_the_parts_polyphony() {
         })
         .collect();
     assert_none("more voices than the parts' polyphony", failures);
+}
+
+/// The notes of a score read from ABC, in seconds, as `MidiFacts` holds them.
+fn score_notes_in_seconds(score: &prep::score::Score) -> Vec<Note> {
+    let seconds = |tick| score.seconds_at(tick);
+    let notes = score.parts.iter().enumerate().flat_map(|(index, part)| {
+        part.notes.iter().map(move |n| (index, n.pitch, n.start, n.end()))
+    });
+    notes.map(|(index, pitch, start, end)| Note { pitch, onset: seconds(start), offset: seconds(end), part: (index, 0, 0) }).collect()
+}
+
+#[test]
+fn a_real_piano_performance_is_one_line_of_tied_chords_played_back_as_performed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/vienna4x22/Chopin_op10_no3_p01.mid");
+    let facts = MidiFacts::parse(&std::fs::read(&path).expect("read fixture"));
+    let options = ConvertOptions { abc: AbcOptions::default(), quantize: QuantizeMode::Auto, window: None };
+    let abc = convert_file(&path, &options).expect("converts");
+    assert!(abc.contains("[Q:"), "tracked as a performance (its rubato as inline tempi)\n{abc}");
+    // 487 notes, the pianist's legato and held bass overlapping all through: one voice,
+    // no overlay, held notes tied inside chords.
+    let body = &abc[abc.find("\nK:").expect("K:")..];
+    assert_eq!(abc_voices(&abc), 1);
+    assert!(!body.contains('&'), "no overlay\n{abc}");
+    let chords = body.split('[').skip(1).filter_map(|c| c.split_once(']')).map(|(inside, _)| inside);
+    let tied_inside = chords.filter(|c| !c.contains(':') && c.trim_end_matches('-').contains('-')).count();
+    assert!(tied_inside > 50, "{tied_inside} chords with a note tied on its own\n{abc}");
+    let parsed = parse(&abc);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let read = score_notes_in_seconds(&parsed.score);
+    assert_eq!(read.len(), facts.notes.len(), "every note read back once, none split by its ties");
+    let onset = note_f1(&facts.notes, &read, false);
+    let offset = note_f1(&facts.notes, &read, true);
+    assert!(onset >= 0.99 && offset >= 0.97, "read back: onset F1 {onset:.4}, offset F1 {offset:.4}");
+    if !abc2midi_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (bytes, messages) = render(&abc, dir.path(), "chopin");
+    assert!(!messages.contains("Error") && !messages.contains("Warning"), "abc2midi: {messages}");
+    let heard = MidiFacts::parse(&bytes.expect("abc2midi wrote MIDI")).notes;
+    // abc2midi joins the ties as prep's reader does: the same notes, ends included.
+    assert_eq!(note_f1(&read, &heard, true), 1.0, "abc2midi and the reader disagree");
 }
 
 #[test]

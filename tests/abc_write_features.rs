@@ -3,7 +3,7 @@
 mod abc_write_support;
 
 use abc_write_support::*;
-use prep::abc::write::{AbcOptions, Layout, to_abc};
+use prep::abc::write::{AbcOptions, Layout, Polyphony, to_abc};
 use prep::score::{Score, TempoChange, TempoMap, TimeSignature};
 use proptest::prelude::*;
 
@@ -127,6 +127,21 @@ fn overlays_appear_only_in_bars_where_they_sound_and_keep_their_ties() {
 }
 
 #[test]
+fn a_performance_writes_overlapping_notes_as_tied_chords_in_one_line() {
+    // The notes of `overlaps` and `held_bass_under_melody`, as a performance's are
+    // written: a chord at every onset and release, each note going on tied into the next
+    // chord on its own (`[CEG-]`: C and E end, G goes on), the whole chord when all go
+    // on, and no `&`.
+    let tied = AbcOptions { polyphony: Polyphony::TiedChords, ..AbcOptions::default() };
+    let body_as = |score: &Score| {
+        let text = to_abc(score, &tied);
+        text[text.find("\n[V:1]").expect("the body") + 1..].to_string()
+    };
+    assert_eq!(body_as(&overlaps()), "[V:1] [CE]-[CEG-][DGc-][Fc]|]\n[V:2] C,,2G,,2|]\n");
+    assert_eq!(body_as(&held_bass_under_melody()), "[V:1] cd[C,-e][C,-f]|[C,g-]2g2|f4|[G,,e-]2e2|]\n");
+}
+
+#[test]
 fn overlays_state_a_metre_change_again() {
     // abc2midi keeps a metre per overlay: without `&[M:3/4]` it warns about every bar.
     assert_eq!(body(&overlay_across_metre_change()), "[V:1] cccc&C,4|[M:3/4]ddd&[M:3/4]G,,3|]\n");
@@ -159,7 +174,8 @@ fn layouts_voices_and_interleaved() {
         part(40, &melody(0, &[(4 * Q, 72), (4 * Q, 74), (4 * Q, 76)])),
         part(42, &melody(0, &[(4 * Q, 48), (4 * Q, 50)])),
     ]);
-    let options = |layout| AbcOptions { layout, bars_per_line: 2, unit: Some((1, 4)), index: 3 };
+    let options =
+        |layout| AbcOptions { layout, bars_per_line: 2, unit: Some((1, 4)), index: 3, polyphony: Polyphony::Overlays };
     let voices = to_abc(&long, &options(Layout::Voices));
     assert!(voices.starts_with("X:3\n"));
     assert!(voices.ends_with("K:C\nV:1\nc4|d4|\ne4|]\nV:2\nC,4|D,4|\nz4|]\n"));
@@ -230,7 +246,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Arbitrary input (any resolution, off-grid notes, pickups, metre and tempo
-    /// changes) never panics, gives every voice the same number of bars, and writes a
+    /// changes), written either way, never panics, gives every voice the same number of bars, and writes a
     /// note head for every note (chords count each pitch; ties add heads, never remove).
     #[test]
     fn arbitrary_scores_are_written_whole(
@@ -239,6 +255,7 @@ proptest! {
         pickup in 0u64..3_000,
         metre_change in 0u64..20_000,
         tempo_change in 0u64..20_000,
+        polyphony in prop::sample::select(vec![Polyphony::Overlays, Polyphony::TiedChords]),
     ) {
         let scale = |t: u64| t * u64::from(tpq) / 480;
         let notes: Vec<(u64, u64, u8)> = notes.iter().map(|&(s, d, p)| (scale(s), scale(d).max(1), p)).collect();
@@ -247,7 +264,7 @@ proptest! {
         s.pickup_ticks = scale(pickup);
         s.time_signatures.push(TimeSignature { tick: scale(metre_change) + 1, numerator: 7, denominator: 8 });
         s.tempo = TempoMap::from_changes(vec![TempoChange { tick: scale(tempo_change), micros_per_quarter: 700_000 }]);
-        let text = to_abc(&s, &AbcOptions { layout: Layout::Voices, ..AbcOptions::default() });
+        let text = to_abc(&s, &AbcOptions { layout: Layout::Voices, polyphony, ..AbcOptions::default() });
         prop_assert!(text.ends_with("|]\n"));
         let body = &text[text.find("\nV:1\n").expect("voice 1") ..];
         let bars: Vec<usize> = body.split("\nV:").skip(1).map(|v| v.matches('|').count()).collect();

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::abc::write::{AbcOptions, to_abc};
-use crate::analysis::quantize::{QuantizeMode, prepare};
+use crate::abc::write::{AbcOptions, Polyphony, to_abc};
+use crate::analysis::quantize::{QuantizeMode, QuantizeReport, prepare};
 use crate::datasets::Problem;
 use crate::inputs::{self, MIDI_EXTENSIONS};
 use crate::midi;
@@ -82,11 +82,18 @@ pub fn convert_file(path: &Path, options: &ConvertOptions) -> Result<String> {
 /// Quantizes (inferring the metre and key the source did not state), windows and writes
 /// a score as ABC.
 pub fn convert_score(score: &Score, stated: SourceEvents, options: &ConvertOptions) -> Result<String> {
-    let (mut score, _report) = prepare(score, options.quantize, stated)?;
+    let (mut score, report) = prepare(score, options.quantize, stated)?;
     if let Some(window) = options.window {
         score = cut(&score, window)?;
     }
-    Ok(to_abc(&score, &options.abc))
+    Ok(to_abc(&score, &AbcOptions { polyphony: polyphony_of(&report), ..options.abc.clone() }))
+}
+
+/// How the ABC of a prepared score writes the overlapping notes of a part: a
+/// performance's (its beat tracked) as tied chords, its keys held as played; any other
+/// score's as overlays, the voices it was notated in (see `abc::write::Polyphony`).
+pub fn polyphony_of(report: &QuantizeReport) -> Polyphony {
+    if report.applied == QuantizeMode::Performed { Polyphony::TiedChords } else { Polyphony::Overlays }
 }
 
 fn cut(score: &Score, window: Window) -> Result<Score> {

@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config::Pipeline;
 
+use crate::abc::convert::polyphony_of;
 use crate::analysis::prepare;
 use crate::clips::{Clip, cut_piece};
 use crate::datasets::demo::DemoSource;
@@ -274,9 +275,11 @@ fn stored_records(store: &Store, key: &Key, id: &str) -> Result<Option<PieceReco
 /// Loads, quantizes, cuts and questions one piece.
 fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, templates: &Templates) -> Result<PieceRecords> {
     let mut loaded = source.load(piece)?;
-    let (score, _report) = prepare(&loaded.score, pipeline.quantize, loaded.stated)?;
+    let (score, report) = prepare(&loaded.score, pipeline.quantize, loaded.stated)?;
     loaded.score = score;
-    let clips = cut_piece(&loaded, &pipeline.clip_options())?;
+    let mut clip_options = pipeline.clip_options();
+    clip_options.abc.polyphony = polyphony_of(&report);
+    let clips = cut_piece(&loaded, &clip_options)?;
     let pairs = clips.iter().flat_map(|clip| pairs_for_clip(clip, templates, pipeline.qa.seed)).collect();
     Ok(PieceRecords { clips, pairs })
 }

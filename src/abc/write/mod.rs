@@ -17,6 +17,8 @@ mod text;
 mod tuplets;
 mod voices;
 
+pub use voices::Polyphony;
+
 use crate::score::Score;
 
 /// How voices are laid out in the tune body.
@@ -62,11 +64,20 @@ pub struct AbcOptions {
     pub layout: Layout,
     /// Bars per line of text (per voice).
     pub bars_per_line: usize,
+    /// How each voice writes the notes of its part that overlap: overlays for a score's
+    /// notated voices, tied chords for a performance's held keys (`Polyphony::for_mode`).
+    pub polyphony: Polyphony,
 }
 
 impl Default for AbcOptions {
     fn default() -> Self {
-        AbcOptions { index: 1, unit: None, layout: Layout::default(), bars_per_line: 4 }
+        AbcOptions {
+            index: 1,
+            unit: None,
+            layout: Layout::default(),
+            bars_per_line: 4,
+            polyphony: Polyphony::default(),
+        }
     }
 }
 
@@ -87,7 +98,7 @@ pub fn parse_unit(text: &str) -> Result<(u32, u32), String> {
 /// A score without notes is a valid tune of one bar's rest.
 pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
     let timeline = bars::Timeline::new(score);
-    let mut voices = voices::split_voices(score, &timeline.bars);
+    let mut voices = voices::split_voices(score, &timeline.bars, options.polyphony);
     let mut histogram = [0u32; rhythm::HISTOGRAM_SIZE];
     // Where the lead line writes each tempo change (none: not written).
     let mut tempo_places: Vec<Option<u64>> = vec![None; score.tempo.later_changes().len()];

@@ -8,6 +8,7 @@ use super::bars::Token;
 use super::rhythm::Suffix;
 use super::spelling::Speller;
 use super::tempo::Tempo;
+use super::voices::is_held;
 use crate::score::Key;
 
 /// One line's (or voice's) music as text, with the byte offset just after each bar's
@@ -72,17 +73,19 @@ pub fn render(tokens: &[Token], pitches: &[u8], key: Key, unit: (u32, u32), temp
             Token::Note { pitches: (from, to), len, tie } => {
                 sounding = true;
                 let chord = &pitches[from as usize..to as usize];
-                if chord.len() == 1 {
-                    speller.write(chord[0], text);
+                // Held notes (tied chords) tie on one by one, or as the whole chord
+                // after its length.
+                let tied_out = |index: usize| tie || is_held(chord[index]);
+                let whole = if chord.len() == 1 {
+                    speller.write_chord(chord, text, tied_out)
                 } else {
                     text.push('[');
-                    for &pitch in chord {
-                        speller.write(pitch, text);
-                    }
+                    let whole = speller.write_chord(chord, text, tied_out);
                     text.push(']');
-                }
+                    whole
+                };
                 Suffix::new(len, unit).push_to(text);
-                if tie {
+                if whole {
                     text.push('-');
                 }
             }

@@ -19,6 +19,8 @@
 
 use std::ops::Range;
 
+use super::voices::{is_held, pitch_of};
+
 /// A stretch of one voice inside one bar: a chord (`pitches` indexes the voice's pitch
 /// pool) or a rest (`None`); `tie` when the chord goes on in the next segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,15 +410,21 @@ fn snap(segments: &mut Vec<Segment>, i: usize, pool: &mut Vec<u8>, bar: &BarGrid
     true
 }
 
-/// Appends the sorted union of two pitch ranges of `pool` to it; returns its range.
-fn union(pool: &mut Vec<u8>, a: (u32, u32), b: (u32, u32)) -> (u32, u32) {
+/// Appends the union of two pitch ranges of `pool` to it, sorted by pitch; returns its
+/// range. A pitch of `later` keeps its tie into the next chord (`voices::HELD`), one only
+/// in `earlier` ends with the merged chord.
+fn union(pool: &mut Vec<u8>, earlier: (u32, u32), later: (u32, u32)) -> (u32, u32) {
     let first = pool.len();
-    pool.extend_from_within(a.0 as usize..a.1 as usize);
-    pool.extend_from_within(b.0 as usize..b.1 as usize);
-    pool[first..].sort_unstable();
+    pool.extend_from_within(earlier.0 as usize..earlier.1 as usize);
+    for entry in &mut pool[first..] {
+        *entry = pitch_of(*entry);
+    }
+    pool.extend_from_within(later.0 as usize..later.1 as usize);
+    // Sorted by pitch, a later held entry before an earlier one of the same pitch.
+    pool[first..].sort_unstable_by_key(|&p| (pitch_of(p), !is_held(p)));
     let mut merged = first;
     for k in first..pool.len() {
-        if merged == first || pool[k] != pool[merged - 1] {
+        if merged == first || pitch_of(pool[k]) != pitch_of(pool[merged - 1]) {
             pool[merged] = pool[k];
             merged += 1;
         }

@@ -1,19 +1,33 @@
 //! Voices and their lines: every part is one ABC voice (`V:`), and the notes of a part
-//! that overlap are spread over the fewest lines that can hold them, written as voice
-//! overlays (`&`) of that voice.
+//! that overlap are written in one of two ways (`Polyphony`).
 //!
-//! A line is a sequence of chords and rests that never overlap. Notes of a part with the
-//! same onset and end form a chord (a double stop stays one chord). Chords go, in onset
-//! order, to a line of their part that is free at their onset, and to a new line only
-//! when none is: the interval partitioning that needs exactly as many lines as the most
-//! chords sounding at once, the part's polyphony. Among the free lines a chord takes the
-//! one that continues its register (see `line_cost`), so that a melody stays on one
-//! line and a held bass on another. Then, bar by bar, the lines that sound in a bar move
-//! to the lowest places where no note crosses the bar line (`compact`): the main line
-//! is silent only when a tied note holds an overlay's place, and an overlay that is
-//! silent in a bar is not written there. No note is ever dropped.
+//! **Overlays** (scores). A line is a sequence of chords and rests that never overlap.
+//! Notes of a part with the same onset and end form a chord (a double stop stays one
+//! chord). Chords go, in onset order, to a line of their part that is free at their
+//! onset, and to a new line only when none is: the interval partitioning that needs
+//! exactly as many lines as the most chords sounding at once, the part's polyphony. Among
+//! the free lines a chord takes the one that continues its register (see `line_cost`), so
+//! that a melody stays on one line and a held bass on another. Then, bar by bar, the lines
+//! that sound in a bar move to the lowest places where no note crosses the bar line
+//! (`compact`): the main line is silent only when a tied note holds an overlay's place,
+//! and an overlay that is silent in a bar is not written there. A score's notes overlap
+//! where its composer wrote voices, and the lines bring them back.
+//!
+//! **Tied chords** (performances). A player's notes overlap where a key is held past the
+//! next onset (legato, a bass held under a melody, a finger pedal), not where a voice was
+//! notated, and lines made from them are voices no one wrote: a performed piano part came
+//! out with five overlays a bar, each note in whichever line was free. Here the part is
+//! one line: each stretch between consecutive onsets and releases is a chord of the notes
+//! sounding in it, and a note going on into the next stretch is tied into it on its own
+//! (`[C,-E-G]2[C,EA]2`: C and E held, G released, A struck). abc2midi and the reader join
+//! the ties, so the notes and their lengths are those of the overlays. Only a note struck
+//! while its own pitch still sounds in the part (a unison, which a chord cannot hold
+//! twice) goes to an overlay line, as above.
+//!
+//! No note is ever dropped.
 
-use crate::score::{Part, Score};
+use super::spelling::letters_suffice;
+use crate::score::Score;
 
 /// Notes sounding together from `start` to `end` (ticks); `pitches` indexes
 /// `Line::pitches`, sorted ascending.
@@ -24,11 +38,36 @@ pub struct Chord {
     pub pitches: (u32, u32),
 }
 
+/// How a voice writes the notes of its part that overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Polyphony {
+    /// Lines of their own, written as `&` overlays (the notes of a score).
+    #[default]
+    Overlays,
+    /// One line of chords, a note held into the next chord tied on its own (the notes of
+    /// a performance).
+    TiedChords,
+}
+
+/// Bit of a pitch-pool entry that ties the note into the line's next chord, where it
+/// goes on (tied chords only; the low 7 bits are the MIDI pitch).
+pub const HELD: u8 = 0x80;
+
+/// The MIDI pitch of a pitch-pool entry.
+pub fn pitch_of(entry: u8) -> u8 {
+    entry & !HELD
+}
+
+/// Whether a pitch-pool entry's note goes on, tied, into the line's next chord.
+pub fn is_held(entry: u8) -> bool {
+    entry & HELD != 0
+}
+
 /// One line of a voice: its chords in onset order, none overlapping another.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Line {
     pub chords: Vec<Chord>,
-    /// Pitch pool the chords index into.
+    /// Pitch pool the chords index into: entries as `pitch_of` and `is_held` read them.
     pub pitches: Vec<u8>,
 }
 
@@ -41,7 +80,7 @@ impl Line {
     /// Mean pitch of the last chord, `None` before the first.
     fn last_pitch(&self) -> Option<f64> {
         let chord = self.chords.last()?;
-        Some(mean_pitch(&self.pitches[chord.pitches.0 as usize..chord.pitches.1 as usize]))
+        Some(mean_pitch(self.pitches[chord.pitches.0 as usize..chord.pitches.1 as usize].iter().map(|&p| pitch_of(p))))
     }
 
     fn push(&mut self, start: u64, end: u64, pitches: impl Iterator<Item = u8>) {
@@ -61,20 +100,30 @@ pub struct Voice {
 }
 
 impl Voice {
-    /// Every pitch of the voice, each chord note counted.
+    /// Every pitch of the voice, each chord note counted (a note tied on through several
+    /// chords once in each).
     pub fn pitches(&self) -> impl Iterator<Item = u8> + '_ {
-        self.lines.iter().flat_map(|l| l.pitches.iter().copied())
+        self.lines.iter().flat_map(|l| l.pitches.iter().map(|&p| pitch_of(p)))
     }
 }
 
-/// The voices of a score, one per part, on the bar lines `bars` (the first at tick 0).
-/// A score without parts gives one rest-only voice.
-pub fn split_voices(score: &Score, bars: &[u64]) -> Vec<Voice> {
+/// The voices of a score, one per part, on the bar lines `bars` (the first at tick 0),
+/// their overlapping notes written as `polyphony` says. A score without parts gives one
+/// rest-only voice.
+pub fn split_voices(score: &Score, bars: &[u64], polyphony: Polyphony) -> Vec<Voice> {
     let mut voices: Vec<Voice> = Vec::with_capacity(score.parts.len());
     let mut notes = Vec::new();
     let whole = u64::from(score.ticks_per_quarter) * 4;
     for (index, part) in score.parts.iter().enumerate() {
-        voices.push(Voice { part: Some(index), lines: compact(split_lines(part, whole, &mut notes), bars) });
+        notes.clear();
+        // Zero-length notes (invalid, but possible in broken input) last one tick.
+        notes.extend(part.notes.iter().map(|n| (n.start, n.start + n.duration.max(1), n.pitch)));
+        notes.sort_unstable();
+        let lines = match polyphony {
+            Polyphony::Overlays => split_lines(&notes, whole),
+            Polyphony::TiedChords => tied_chord_lines(&notes, whole),
+        };
+        voices.push(Voice { part: Some(index), lines: compact(lines, bars) });
     }
     if voices.is_empty() {
         voices.push(Voice { part: None, lines: vec![Line::default()] });
@@ -82,13 +131,10 @@ pub fn split_voices(score: &Score, bars: &[u64]) -> Vec<Voice> {
     voices
 }
 
-/// A part's lines: as many as the most chords it sounds at once (at least one).
-fn split_lines(part: &Part, whole: u64, notes: &mut Vec<(u64, u64, u8)>) -> Vec<Line> {
+/// The lines of a part's notes, `(start, end, pitch)` sorted: as many as the most chords
+/// it sounds at once (at least one).
+fn split_lines(notes: &[(u64, u64, u8)], whole: u64) -> Vec<Line> {
     let mut lines = vec![Line::default()];
-    notes.clear();
-    // Zero-length notes (invalid, but possible in broken input) last one tick.
-    notes.extend(part.notes.iter().map(|n| (n.start, n.start + n.duration.max(1), n.pitch)));
-    notes.sort_unstable();
     let mut i = 0;
     while i < notes.len() {
         let (start, end, _) = notes[i];
@@ -98,7 +144,7 @@ fn split_lines(part: &Part, whole: u64, notes: &mut Vec<(u64, u64, u8)>) -> Vec<
         while j < notes.len() && notes[j].0 == start && notes[j].1 == end && notes[j].2 != notes[j - 1].2 {
             j += 1;
         }
-        let pitch = mean_pitch(&notes[i..j].iter().map(|n| n.2).collect::<Vec<_>>());
+        let pitch = mean_pitch(notes[i..j].iter().map(|n| n.2));
         let free = (0..lines.len()).filter(|&l| lines[l].free_from() <= start);
         let target = free.min_by(|&a, &b| {
             let cost = |l: usize| line_cost(&lines[l], l, start, pitch, whole);
@@ -110,6 +156,51 @@ fn split_lines(part: &Part, whole: u64, notes: &mut Vec<(u64, u64, u8)>) -> Vec<
         });
         lines[target].push(start, end, notes[i..j].iter().map(|n| n.2));
         i = j;
+    }
+    lines
+}
+
+/// A part's notes, `(start, end, pitch)` sorted, as one line of tied chords (see the
+/// module documentation), followed by the overlay lines of the notes struck while their
+/// pitch still sounds. A part that sounds more notes at once than letters can spell (a
+/// chromatic run held down, seven semitones in a row) is written in overlays instead:
+/// one chord cannot give each note a letter, and ties join notes by letter.
+fn tied_chord_lines(notes: &[(u64, u64, u8)], whole: u64) -> Vec<Line> {
+    let mut sounding_until = [0u64; 128];
+    let (mut chorded, mut unisons) = (Vec::with_capacity(notes.len()), Vec::new());
+    for &note in notes {
+        let until = &mut sounding_until[usize::from(note.2 & 0x7f)];
+        if *until > note.0 {
+            unisons.push(note);
+        } else {
+            *until = note.1;
+            chorded.push(note);
+        }
+    }
+    let mut bounds: Vec<u64> = chorded.iter().flat_map(|n| [n.0, n.1]).collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut line = Line::default();
+    let mut sounding: Vec<(u64, u64, u8)> = Vec::new();
+    let mut next = 0;
+    for stretch in bounds.windows(2) {
+        let (from, to) = (stretch[0], stretch[1]);
+        sounding.retain(|n| n.1 > from);
+        while let Some(&note) = chorded.get(next).filter(|n| n.0 == from) {
+            sounding.push(note);
+            next += 1;
+        }
+        if !sounding.is_empty() {
+            sounding.sort_unstable_by_key(|n| n.2);
+            if !letters_suffice(sounding.iter().map(|n| n.2)) {
+                return split_lines(notes, whole);
+            }
+            line.push(from, to, sounding.iter().map(|n| if n.1 > to { n.2 | HELD } else { n.2 }));
+        }
+    }
+    let mut lines = vec![line];
+    if !unisons.is_empty() {
+        lines.extend(split_lines(&unisons, whole));
     }
     lines
 }
@@ -171,14 +262,15 @@ fn line_cost(line: &Line, index: usize, start: u64, pitch: f64, whole: u64) -> f
     }
 }
 
-fn mean_pitch(pitches: &[u8]) -> f64 {
-    pitches.iter().map(|&p| f64::from(p)).sum::<f64>() / pitches.len().max(1) as f64
+fn mean_pitch(pitches: impl Iterator<Item = u8>) -> f64 {
+    let (sum, count) = pitches.fold((0.0, 0usize), |(sum, count), p| (sum + f64::from(p), count + 1));
+    sum / count.max(1) as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::{Instrument, Note};
+    use crate::score::{Instrument, Note, Part};
 
     fn part(notes: &[(u64, u64, u8)]) -> Part {
         Part {
@@ -194,12 +286,76 @@ mod tests {
     }
 
     fn lines_of(notes: &[(u64, u64, u8)]) -> Vec<Line> {
+        lines_as(notes, Polyphony::Overlays)
+    }
+
+    fn lines_as(notes: &[(u64, u64, u8)], polyphony: Polyphony) -> Vec<Line> {
         let mut score = Score::new(4);
         score.parts.push(part(notes));
         let bars: Vec<u64> = (0..=8).map(|b| b * 16).collect();
-        let mut voices = split_voices(&score, &bars);
+        let mut voices = split_voices(&score, &bars, polyphony);
         assert_eq!(voices.len(), 1, "one voice per part");
         voices.remove(0).lines
+    }
+
+    /// A chord as the tests spell it: (start, end, [(pitch, held)]).
+    type ChordNotes = (u64, u64, Vec<(u8, bool)>);
+
+    /// Every chord of a line.
+    fn chords_of(line: &Line) -> Vec<ChordNotes> {
+        let entries = |c: &Chord| line.pitches[c.pitches.0 as usize..c.pitches.1 as usize].to_vec();
+        line.chords
+            .iter()
+            .map(|c| (c.start, c.end, entries(c).into_iter().map(|e| (pitch_of(e), is_held(e))).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn tied_chords_hold_a_bass_under_a_melody_in_one_line() {
+        // A bass held for two beats under a melody of quarters, the second melody note
+        // held a little into the third (a legato overlap): one line, a chord at every
+        // onset and release, the notes that go on held into the next chord.
+        let lines = lines_as(&[(0, 8, 48), (0, 4, 72), (4, 6, 74), (8, 4, 76)], Polyphony::TiedChords);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            chords_of(&lines[0]),
+            vec![
+                (0, 4, vec![(48, true), (72, false)]),
+                (4, 8, vec![(48, false), (74, true)]),
+                (8, 10, vec![(74, false), (76, true)]),
+                (10, 12, vec![(76, false)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn tied_chords_leave_gaps_as_rests_and_restruck_keys_untied() {
+        // C4 twice in a row (the second strike is no tie), a rest, then a chord.
+        let lines = lines_as(&[(0, 4, 60), (4, 4, 60), (12, 4, 60), (12, 4, 64)], Polyphony::TiedChords);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            chords_of(&lines[0]),
+            vec![(0, 4, vec![(60, false)]), (4, 8, vec![(60, false)]), (12, 16, vec![(60, false), (64, false)])]
+        );
+    }
+
+    #[test]
+    fn a_part_holding_more_notes_than_letters_keeps_its_overlays() {
+        // A chromatic run from C with each key held to the end: at the seventh note, seven
+        // semitones sound at once, which no chord spells; the part takes overlay lines.
+        let run: Vec<(u64, u64, u8)> = (0..7u8).map(|k| (u64::from(k), 8 - u64::from(k), 60 + k)).collect();
+        assert_eq!(lines_as(&run, Polyphony::TiedChords).len(), 7);
+        assert_eq!(lines_as(&run[..6], Polyphony::TiedChords).len(), 1);
+    }
+
+    #[test]
+    fn a_unison_struck_while_its_pitch_sounds_goes_to_an_overlay() {
+        // Two players' C4 in one part, the second struck while the first still sounds: a
+        // chord cannot hold it twice, so it takes an overlay line; nothing is lost.
+        let lines = lines_as(&[(0, 8, 60), (0, 8, 67), (4, 8, 60)], Polyphony::TiedChords);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(chords_of(&lines[0]), vec![(0, 8, vec![(60, false), (67, false)])]);
+        assert_eq!(chords_of(&lines[1]), vec![(4, 12, vec![(60, false)])]);
     }
 
     #[test]
@@ -277,7 +433,7 @@ mod tests {
 
     #[test]
     fn empty_score_has_one_rest_voice() {
-        let voices = split_voices(&Score::new(480), &[0, 1920]);
+        let voices = split_voices(&Score::new(480), &[0, 1920], Polyphony::Overlays);
         assert_eq!(voices, vec![Voice { part: None, lines: vec![Line::default()] }]);
     }
 }
