@@ -22,7 +22,8 @@
 //! (`[C,-E-G]2[C,EA]2`: C and E held, G released, A struck). abc2midi and the reader join
 //! the ties, so the notes and their lengths are those of the overlays. Only a note struck
 //! while its own pitch still sounds in the part (a unison, which a chord cannot hold
-//! twice) goes to an overlay line, as above.
+//! twice) goes to an overlay line, as above; and a part that sounds more notes at once
+//! than letters can spell keeps its overlays (see `tied_chord_lines`).
 //!
 //! No note is ever dropped.
 
