@@ -65,7 +65,7 @@ pub struct AbcOptions {
     /// Bars per line of text (per voice).
     pub bars_per_line: usize,
     /// How each voice writes the notes of its part that overlap: overlays for a score's
-    /// notated voices, tied chords for a performance's held keys (`Polyphony::for_mode`).
+    /// notated voices, tied chords for a performance's held keys (`abc::convert::polyphony_of`).
     pub polyphony: Polyphony,
 }
 

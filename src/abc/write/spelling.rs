@@ -7,12 +7,12 @@
 //! octaves, so an accidental is written whenever *either* reading (same octave only, or
 //! all octaves) would otherwise give the wrong pitch.
 //!
-//! A chord never holds one letter twice in one octave: of a G-flat and a G sounding
-//! together (a performance's tied chords can hold a key while its neighbour is struck),
-//! the altered note is spelled on the neighbouring letter (F-sharp). `[_g=g]` is valid
-//! ABC, but abc2midi 4.84 plays its `_g` as a G when a tie from the last bar reaches the
-//! `=g`.
+//! A chord gives each note a letter and octave of its own where it can (a G-flat with a
+//! G is `[^fg]`), and a tied note keeps the letter it was tied from: abc2midi 4.84 joins
+//! a tie to the first note of the same letter and octave in the next chord, whatever its
+//! accidental, so `[_g=g]` after a tied `=g` plays its `_g` as a G (see `write_chord`).
 
+use super::voices::pitch_of;
 use crate::score::{Key, LETTER_PITCH_CLASS, LETTERS};
 
 /// No accidental written for this letter (and octave) in the current bar.
@@ -22,23 +22,11 @@ const AMBIGUOUS: i8 = i8::MAX;
 /// MIDI octaves -1..=11 (a `B#` or `Cb` can leave 0..=9).
 const OCTAVES: usize = 13;
 
-/// How one MIDI pitch is written in the current key.
-#[derive(Debug, Clone, Copy, Default)]
-struct Spelled {
-    /// Index into `LETTERS`.
-    letter: u8,
-    alteration: i8,
-    /// Alteration the key signature gives the letter.
-    signature: i8,
-    /// Index of (octave, letter) in `Speller::same_octave`.
-    slot: u8,
-}
-
 /// Spells pitches of one voice, bar by bar.
 #[derive(Debug, Clone)]
 pub struct Speller {
     /// Spelling of every MIDI pitch in the current key.
-    pitches: [Spelled; 128],
+    pitches: [Written; 128],
     /// Alteration written in this bar, per (octave, letter).
     same_octave: [i8; OCTAVES * 7],
     /// Alteration last written in this bar for a letter, in any octave.
@@ -57,7 +45,7 @@ pub struct Speller {
 impl Speller {
     pub fn new(key: Key) -> Self {
         let mut speller = Speller {
-            pitches: [Spelled::default(); 128],
+            pitches: [Written::new(0, 0, 0); 128],
             same_octave: [NONE; OCTAVES * 7],
             any_octave: [NONE; 7],
             signature: [0; 7],
@@ -76,8 +64,7 @@ impl Speller {
         self.signature = std::array::from_fn(|letter| key.alteration(letter));
         for (pitch, spelled) in self.pitches.iter_mut().enumerate() {
             let (letter, alteration) = classes[pitch % 12];
-            let slot = slot_of(pitch as u8, letter, alteration);
-            *spelled = Spelled { letter, alteration, signature: self.signature[usize::from(letter)], slot };
+            *spelled = Written::new(pitch as u8, letter, alteration);
         }
     }
 
@@ -117,13 +104,10 @@ impl Speller {
         let tied_in = std::mem::take(&mut self.tied);
         let mut plan = std::mem::take(&mut self.plan);
         plan.clear();
-        for &pitch in pitches {
-            let pitch = pitch & 0x7f;
+        for &entry in pitches {
+            let pitch = pitch_of(entry);
             let kept = tied_in.iter().find(|w| w.pitch == pitch).copied();
-            let spelled = self.pitches[usize::from(pitch)];
-            plan.push(
-                kept.map_or(Written::new(pitch, spelled.letter, spelled.alteration), |w| Written { fixed: true, ..w }),
-            );
+            plan.push(kept.map_or(self.pitches[usize::from(pitch)], |w| Written { fixed: true, ..w }));
         }
         let shared_letters = |plan: &[Written]| plan.windows(2).any(|w| w[0].slot >= w[1].slot);
         if shared_letters(&plan) {
@@ -140,8 +124,7 @@ impl Speller {
         if shared_letters(&plan) {
             order.sort_by_key(|&i| (plan[i].slot, !plan[i].fixed));
             for (k, &index) in order.iter().enumerate().skip(1) {
-                let earlier = order[..k].iter().filter(|&&j| plan[j].slot == plan[index].slot);
-                if earlier.into_iter().any(|&j| ties[j]) {
+                if order[..k].iter().any(|&j| plan[j].slot == plan[index].slot && ties[j]) {
                     ties[index] = false;
                 }
             }
@@ -149,11 +132,8 @@ impl Speller {
         let whole = ties.iter().all(|&t| t);
         for &index in &order {
             let written = &plan[index];
-            let signature = self.signature[usize::from(written.letter)];
-            let spelled =
-                Spelled { letter: written.letter, alteration: written.alteration, signature, slot: written.slot };
-            self.write_accidental(&spelled, out);
-            push_name(written.pitch, written.letter, written.alteration, out);
+            self.write_accidental(written, out);
+            push_name(written, out);
             if ties[index] {
                 self.tied.push(Written { fixed: false, ..*written });
                 if !whole {
@@ -167,12 +147,12 @@ impl Speller {
         whole
     }
 
-    /// Writes the accidental `spelled` needs after what this bar has written, and
+    /// Writes the accidental `written` needs after what this bar has written, and
     /// records it.
-    fn write_accidental(&mut self, spelled: &Spelled, out: &mut String) {
-        let (slot, letter) = (usize::from(spelled.slot), usize::from(spelled.letter));
-        let read_as = |state: i8| if state == NONE { spelled.signature } else { state };
-        let alteration = spelled.alteration;
+    fn write_accidental(&mut self, written: &Written, out: &mut String) {
+        let (slot, letter) = (usize::from(written.slot), usize::from(written.letter));
+        let read_as = |state: i8| if state == NONE { self.signature[letter] } else { state };
+        let alteration = written.alteration;
         if read_as(self.same_octave[slot]) != alteration || read_as(self.any_octave[letter]) != alteration {
             out.push_str(match alteration {
                 2 => "^^",
@@ -187,11 +167,11 @@ impl Speller {
     }
 }
 
-/// Appends the note name (letter and octave marks, no accidental: `C,`, `c'`) of `pitch`
-/// spelled as `letter` with `alteration`.
-fn push_name(pitch: u8, letter: u8, alteration: i8, out: &mut String) {
-    let octave = (i32::from(pitch) - i32::from(alteration)).div_euclid(12) - 1; // 60 is C4
-    let name = LETTERS[usize::from(letter)];
+/// Appends the note name of `written` (letter and octave marks, no accidental: `C,`,
+/// `c'`).
+fn push_name(written: &Written, out: &mut String) {
+    let octave = octave_of(written.pitch, written.alteration);
+    let name = LETTERS[usize::from(written.letter)];
     if octave >= 5 {
         out.push(name.to_ascii_lowercase());
         out.extend(std::iter::repeat_n('\'', (octave - 5) as usize));
@@ -284,8 +264,8 @@ fn neighbour_spellings(pitch: u8) -> impl Iterator<Item = Written> {
     })
 }
 
-/// A note as a chord writes it: its pitch on a letter with an alteration, and the
-/// (octave, letter) slot that takes.
+/// A pitch as it is written: on a letter (index into `LETTERS`) with an alteration, and
+/// the (octave, letter) slot that takes in `Speller::same_octave`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Written {
     pitch: u8,
@@ -302,10 +282,15 @@ impl Written {
     }
 }
 
+/// The MIDI octave (-1 for pitches 0..12; 60 is C4) of `pitch` written with `alteration`:
+/// a B-sharp sits in the octave below its C.
+fn octave_of(pitch: u8, alteration: i8) -> i32 {
+    (i32::from(pitch) - i32::from(alteration)).div_euclid(12) - 1
+}
+
 /// The (octave, letter) slot of `pitch` spelled as `letter` with `alteration`.
 fn slot_of(pitch: u8, letter: u8, alteration: i8) -> u8 {
-    let octave = (i32::from(pitch) - i32::from(alteration)).div_euclid(12) - 1; // 60 is C4
-    ((octave + 1).clamp(0, OCTAVES as i32 - 1) * 7 + i32::from(letter)) as u8
+    ((octave_of(pitch, alteration) + 1).clamp(0, OCTAVES as i32 - 1) * 7 + i32::from(letter)) as u8
 }
 
 /// (letter, alteration) for each pitch class in `key`.
