@@ -37,7 +37,7 @@ use crate::shards::ShardOptions;
 use crate::shards::build::ShardsOptions;
 
 #[derive(Debug, Parser)]
-#[command(name = "prep", version, about = "Music datasets -> ABC training data for audio-language models")]
+#[command(name = "prep", version = crate::version::BUILD, about = "Music datasets -> ABC training data for audio-language models")]
 pub struct Cli {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, global = true)]

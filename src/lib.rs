@@ -29,3 +29,4 @@ pub mod score;
 pub mod shards;
 pub mod store;
 pub mod synth;
+pub mod version;

@@ -48,11 +48,21 @@ impl Key {
 pub struct KeyHasher(blake3::Hasher);
 
 impl KeyHasher {
-    /// A hasher for keys of one kind of value (`pieces`, `embedding`, ...), prep's version
-    /// included: a new release never reads values an older one computed.
+    /// A hasher for keys of one kind of value that prep computes (`piece`, `embedding`),
+    /// the build included (`version::BUILD`): a build from other sources never reads values
+    /// this one computed.
     pub fn new(kind: &str) -> Self {
+        let mut hasher = Self::received(kind);
+        hasher.text(crate::version::BUILD);
+        hasher
+    }
+
+    /// A hasher for keys of one kind of value prep receives rather than computes (a
+    /// server's `answer`): what was sent decides it, whichever build sent it, so a rebuilt
+    /// prep does not ask a server again for the same request.
+    pub fn received(kind: &str) -> Self {
         let mut hasher = KeyHasher(blake3::Hasher::new());
-        hasher.text(env!("CARGO_PKG_VERSION")).text(kind);
+        hasher.text(kind);
         hasher
     }
 
@@ -226,6 +236,15 @@ mod tests {
         assert_eq!(store.get(&key("a"), "piece/1").expect("reads").as_deref(), Some(&b"records"[..]));
         assert_eq!(store.get(&key("b"), "piece/1").expect("reads"), None);
         assert!(store.take_notes().is_empty());
+    }
+
+    #[test]
+    fn computed_values_are_keyed_by_the_build_received_ones_by_what_was_sent() {
+        let part = |text: &str| [(text.len() as u64).to_le_bytes().as_slice(), text.as_bytes()].concat();
+        let received = blake3::hash(&[part("answer"), part("request")].concat());
+        assert_eq!(KeyHasher::received("answer").text("request").key(), Key(received));
+        let computed = blake3::hash(&[part("piece"), part(crate::version::BUILD), part("bytes")].concat());
+        assert_eq!(KeyHasher::new("piece").text("bytes").key(), Key(computed));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! How the binary writes: files get `0666 & !umask` whatever they are (ABC, README.md,
 //! chat.jsonl, audio, the resumable work area, Parquet), `-o` onto a symbolic link writes
 //! its target, a full disk on stdout is an error and a closed stdout a quiet exit 0, a
-//! closed or full stderr never a panic, and an output folder that cannot be made is named
-//! in the message.
+//! closed or full stderr never a panic, an output folder that cannot be made is named in
+//! the message, and `--version` names the build (`prep::version::BUILD`).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -168,4 +168,12 @@ fn an_output_folder_that_cannot_be_made_is_named_with_the_os_error() {
     assert!(message.contains(&format!("creating the output folder {}", out.join(".prep").display())), "{message}");
     assert!(message.contains("Not a directory (os error 20)"), "{message}");
     assert!(!message.contains("listing the demo source"), "{message}");
+}
+
+#[test]
+fn the_version_names_the_build_that_keys_caches_and_fingerprints() {
+    let output = prep(&["--version"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = String::from_utf8(output.stdout).expect("utf-8");
+    assert_eq!(printed.trim_end(), format!("prep {}", prep::version::BUILD));
 }

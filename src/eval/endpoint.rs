@@ -202,7 +202,7 @@ impl Client {
     pub fn answer(&self, clip: &Clip, run: u32) -> Result<String> {
         let context = || format!("clip {} run {run}", clip.id);
         let body = request_body(&self.cfg, clip, run).with_context(context)?;
-        let key = KeyHasher::new("answer").text(&self.url).text(&body).key();
+        let key = KeyHasher::received("answer").text(&self.url).text(&body).key();
         let label = format!("{}-{run}", clip.id);
         if let Some(cache) = &self.cache
             && let Some(bytes) = cache.get(&key, &label).with_context(context)?

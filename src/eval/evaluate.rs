@@ -199,7 +199,7 @@ fn settings(options: &EvalOptions, chosen: usize, fingerprint: &str, question: O
         _ => "none (answers not asked of a model)".to_string(),
     };
     [
-        ("prep version", env!("CARGO_PKG_VERSION").to_string()),
+        ("prep version", crate::version::BUILD.to_string()),
         ("dataset", options.dataset.display().to_string()),
         ("dataset fingerprint", format!("{fingerprint} (BLAKE3 of the split's clip ids and ABC)")),
         ("split", options.split.name().to_string()),

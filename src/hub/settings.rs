@@ -82,7 +82,7 @@ impl HubSettings {
             .cache_dir(self.cache_dir.clone())
             .retry_max_attempts(retry.attempts)
             .retry_base_delay(retry.base_delay)
-            .user_agent(format!("prep/{}", env!("CARGO_PKG_VERSION")));
+            .user_agent(format!("prep/{}", crate::version::BUILD));
         if let Some(token) = &self.token {
             builder = builder.token(token.clone());
         }

@@ -230,10 +230,11 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))
 }
 
-/// Everything in the pipeline that shapes a piece's records, hashed with prep's version.
+/// Everything in the pipeline that shapes a piece's records, hashed with prep's build
+/// (`version::BUILD`).
 fn settings_hash(pipeline: &Pipeline) -> Result<String> {
     let shaping = serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": crate::version::BUILD,
         "source": pipeline.source,
         "splits": pipeline.splits,
         "quantize": pipeline.quantize.to_string(),

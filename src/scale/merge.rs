@@ -182,7 +182,7 @@ fn checked_states(
             .map(|(fingerprint, shards)| format!("shard {} (settings {})", shards.join(", "), &fingerprint[..12]))
             .collect();
         bail!(
-            "{cannot}: its shards were made with other settings or another prep version: {}; \
+            "{cannot}: its shards were made with other settings or another prep build: {}; \
              re-run the odd ones with the job's pipeline",
             groups.join(" vs ")
         );

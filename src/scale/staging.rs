@@ -51,7 +51,7 @@ impl Stage {
 pub struct Marker {
     pub stage: Stage,
     pub partition: Partition,
-    /// blake3 of prep's version and every setting that shapes the stage's output.
+    /// blake3 of prep's build (`version::BUILD`) and every setting that shapes the stage's output.
     pub fingerprint: String,
     /// Pieces (run) or clips (embed) the shard did.
     pub items: usize,
@@ -115,9 +115,9 @@ impl ShardRun {
     }
 }
 
-/// The fingerprint of a stage's settings, prep's version included.
+/// The fingerprint of a stage's settings, prep's build (`version::BUILD`) included.
 pub fn fingerprint(settings: &serde_json::Value) -> String {
-    let text = serde_json::json!({ "version": env!("CARGO_PKG_VERSION"), "settings": settings }).to_string();
+    let text = serde_json::json!({ "version": crate::version::BUILD, "settings": settings }).to_string();
     blake3::hash(text.as_bytes()).to_hex().to_string()
 }
 

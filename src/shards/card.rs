@@ -353,12 +353,12 @@ fn recipe_section(extras: &CardExtras) -> String {
         Some(recipe) => format!(
             "## Recipe\n\nMade by `prep run` (prep {}) from this pipeline file; the same file and \
              inputs give the same dataset, byte for byte:\n\n```yaml\n{}\n```\n\n",
-            env!("CARGO_PKG_VERSION"),
+            crate::version::BUILD,
             recipe.trim_end()
         ),
         None => format!(
             "## Recipe\n\nMade by `prep shards` (prep {}) from clips and Q&A records.\n\n",
-            env!("CARGO_PKG_VERSION")
+            crate::version::BUILD
         ),
     }
 }
