@@ -13,7 +13,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::quantize::QuantizeMode;
 use crate::commands::generate::{self, GenerateOptions};
-use crate::abc::convert::{ConvertOptions, Midi2AbcOptions, Window};
+use crate::abc::convert::{ConvertOptions, Midi2AbcOptions, PolyphonyChoice, Window};
 use crate::commands::midi2abc;
 use crate::commands::push;
 use crate::commands::reward::{self, RewardMode, RewardOptions};
@@ -171,6 +171,10 @@ pub struct AbcArgs {
     /// Bars per line of text (at least 1).
     #[arg(long, default_value = "4")]
     pub bars_per_line: NonZeroUsize,
+    /// Overlapping notes of a part: auto (tied chords for a performance, `&` overlays for
+    /// a score), overlays or tied-chords.
+    #[arg(long, default_value = "auto", value_parser = str::parse::<PolyphonyChoice>)]
+    pub polyphony: PolyphonyChoice,
 }
 
 #[derive(Debug, Args)]
@@ -517,7 +521,12 @@ impl Midi2AbcArgs {
         Midi2AbcOptions {
             inputs: self.inputs,
             output: self.output,
-            convert: ConvertOptions { abc: self.abc.options(), quantize: self.quantize, window },
+            convert: ConvertOptions {
+                abc: self.abc.options(),
+                quantize: self.quantize,
+                polyphony: self.abc.polyphony,
+                window,
+            },
             skip_existing: self.skip_existing,
         }
     }

@@ -43,7 +43,6 @@ use abcmidi::{ABC2MIDI, render};
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 use prep::abc::convert::{ConvertOptions, convert_file};
 use prep::abc::read::parse;
-use prep::abc::write::AbcOptions;
 use prep::analysis::QuantizeMode;
 
 const ONSET_TOLERANCE_S: f64 = 0.05;
@@ -311,7 +310,7 @@ fn outcomes() -> &'static [Outcome] {
     static OUTCOMES: OnceLock<Vec<Outcome>> = OnceLock::new();
     OUTCOMES.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let options = ConvertOptions { abc: AbcOptions::default(), quantize: QuantizeMode::Auto, window: None };
+        let options = ConvertOptions { quantize: QuantizeMode::Auto, ..ConvertOptions::default() };
         fixtures()
             .iter()
             .map(|path| {
@@ -453,7 +452,7 @@ fn score_notes_in_seconds(score: &prep::score::Score) -> Vec<Note> {
 fn a_real_piano_performance_is_one_line_of_tied_chords_played_back_as_performed() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/vienna4x22/Chopin_op10_no3_p01.mid");
     let facts = MidiFacts::parse(&std::fs::read(&path).expect("read fixture"));
-    let options = ConvertOptions { abc: AbcOptions::default(), quantize: QuantizeMode::Auto, window: None };
+    let options = ConvertOptions { quantize: QuantizeMode::Auto, ..ConvertOptions::default() };
     let abc = convert_file(&path, &options).expect("converts");
     assert!(abc.contains("[Q:"), "tracked as a performance (its rubato as inline tempi)\n{abc}");
     // 487 notes, the pianist's legato and held bass overlapping all through: one voice,

@@ -1,5 +1,7 @@
 //! `prep midi2abc` from the command line: folders, bad files among good ones, stdout,
-//! windows, resuming.
+//! windows, resuming, the polyphony choice.
+
+mod abc_write_support;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -156,4 +158,40 @@ fn notes_a_sequencer_cut_short_are_written_at_their_values() {
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(text.ends_with("[V:1] CDE/F/G-|Gz3|]\n"), "{text}");
+}
+
+/// The ABC that `prep midi2abc FILE ARGS` prints.
+fn abc_of(file: &Path, args: &[&str]) -> String {
+    let run = prep(&[&["midi2abc", file.to_str().unwrap()][..], args].concat());
+    assert!(run.status.success(), "{}", stderr(&run));
+    String::from_utf8(run.stdout).unwrap()
+}
+
+/// The tune body of `prep midi2abc FILE ARGS`: from the first `[V:1]` on.
+fn body_of(file: &Path, args: &[&str]) -> String {
+    let text = abc_of(file, args);
+    text[text.find("\n[V:1]").expect("a body") + 1..].to_string()
+}
+
+#[test]
+fn the_polyphony_choice_decides_how_overlapping_notes_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // A score: a bass held under a melody is an overlay by default, tied chords on request.
+    let score = dir.path().join("score.mid");
+    std::fs::write(&score, midi::to_bytes(&abc_write_support::held_bass_under_melody())).unwrap();
+    let overlays = "[V:1] cdef&z2C,2-|g4&C,2z2|f4|e4&G,,2z2|]\n";
+    assert_eq!(body_of(&score, &[]), overlays);
+    assert_eq!(body_of(&score, &["--polyphony", "auto"]), overlays);
+    assert_eq!(body_of(&score, &["--polyphony", "tied-chords"]), "[V:1] cd[C,-e][C,-f]|[C,g-]2g2|f4|[G,,e-]2e2|]\n");
+    // A real performance (Vienna 4x22, CC BY 4.0): tied chords by default, overlays on
+    // request, the same notes either way.
+    let performance =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/vienna4x22/Chopin_op10_no3_p01.mid");
+    let tied = abc_of(&performance, &[]);
+    assert!(!tied.contains('&') && tied.contains("-]"), "{tied}");
+    assert_eq!(abc_of(&performance, &["--polyphony", "tied-chords"]), tied);
+    let overlaid = abc_of(&performance, &["--polyphony", "overlays"]);
+    assert!(overlaid.contains('&'), "{overlaid}");
+    let notes = |text: &str| prep::abc::read::parse(text).score.note_count();
+    assert_eq!(notes(&overlaid), notes(&tied));
 }

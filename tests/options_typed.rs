@@ -5,7 +5,8 @@
 use std::num::NonZeroUsize;
 use std::process::Command;
 
-use prep::abc::write::Layout;
+use prep::abc::convert::PolyphonyChoice;
+use prep::abc::write::{Layout, Polyphony};
 use prep::analysis::QuantizeMode;
 use prep::embed::{DType, Device, Model};
 use prep::pipeline::Pipeline;
@@ -26,12 +27,13 @@ fn cli_error(args: &[&str]) -> String {
 
 #[test]
 fn yaml_settings_are_typed_values() {
-    let tail = "quantize: grid:12\nabc:\n  unit: 1/16\n  layout: voices\n  bars_per_line: 2\n\
+    let tail = "quantize: grid:12\nabc:\n  unit: 1/16\n  layout: voices\n  bars_per_line: 2\n  polyphony: tied-chords\n\
                 embeddings:\n  model: whisper\n  dtype: bf16\n  device: cuda:1\n  batch_size: 8\n";
     let pipeline = Pipeline::parse(&format!("{HEAD}{tail}")).expect("valid");
     assert_eq!(pipeline.quantize, QuantizeMode::Grid(12));
     let abc = pipeline.abc_options();
     assert_eq!((abc.unit, abc.layout, abc.bars_per_line), (Some((1, 16)), Layout::Voices, 2));
+    assert_eq!(pipeline.abc.polyphony, PolyphonyChoice::Always(Polyphony::TiedChords));
     let embeddings = pipeline.embeddings.expect("set");
     let spec = embeddings.spec();
     assert_eq!((spec.model, spec.dtype, spec.device), (Model::Whisper, DType::Bf16, Device::Cuda(1)));
@@ -39,6 +41,7 @@ fn yaml_settings_are_typed_values() {
 
     let defaults = Pipeline::parse(HEAD).expect("valid");
     assert_eq!((defaults.quantize, defaults.abc_options().bars_per_line), (QuantizeMode::Auto, 4));
+    assert_eq!(defaults.abc.polyphony, PolyphonyChoice::Auto);
 }
 
 #[test]
@@ -47,6 +50,7 @@ fn invalid_yaml_values_name_the_key_and_the_line() {
         ("quantize: grid:0\n", "quantize", 4, "grid:N (N > 0)"),
         ("abc:\n  layout: diagonal\n", "abc.layout", 5, "expected interleaved or voices, got \"diagonal\""),
         ("abc:\n  bars_per_line: 0\n", "abc.bars_per_line", 5, "nonzero"),
+        ("abc:\n  polyphony: merged\n", "abc.polyphony", 5, "expected auto, overlays or tied-chords, got \"merged\""),
         ("abc:\n  unit: 1/3\n", "abc.unit", 5, "power-of-two denominator"),
         ("shards:\n  row_group_mb: 0\n", "shards.row_group_mb", 5, "nonzero"),
         ("embeddings:\n  model: clap\n", "embeddings.model", 5, "unknown model `clap`"),
@@ -68,6 +72,8 @@ fn the_command_line_refuses_what_the_pipeline_file_refuses() {
     assert!(message.contains("--bars-per-line") && message.contains("zero"), "{message}");
     let message = cli_error(&[&midi[..], &["--layout", "diagonal"]].concat());
     assert!(message.contains("expected interleaved or voices, got \"diagonal\""), "{message}");
+    let message = cli_error(&[&midi[..], &["--polyphony", "merged"]].concat());
+    assert!(message.contains("expected auto, overlays or tied-chords, got \"merged\""), "{message}");
     let message = cli_error(&[&midi[..], &["--quantize", "grid:0"]].concat());
     assert!(message.contains("grid:N (N > 0)"), "{message}");
     let message = cli_error(&["embed", "unused", "--batch-size", "0"]);

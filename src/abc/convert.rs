@@ -35,9 +35,55 @@ pub enum Window {
 /// How one score becomes ABC.
 #[derive(Debug, Clone, Default)]
 pub struct ConvertOptions {
+    /// The writer's options; its `polyphony` is replaced by `polyphony`'s choice.
     pub abc: AbcOptions,
     pub quantize: QuantizeMode,
+    pub polyphony: PolyphonyChoice,
     pub window: Option<Window>,
+}
+
+/// How the overlapping notes of a part are written (`--polyphony`, a pipeline's
+/// `abc.polyphony`): as the preparation of each score says (`auto`, see `polyphony_of`),
+/// or one way for every score (`overlays`, `tied-chords`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolyphonyChoice {
+    #[default]
+    Auto,
+    Always(Polyphony),
+}
+
+impl PolyphonyChoice {
+    /// The way a score prepared as `report` says is written.
+    pub fn resolve(self, report: &QuantizeReport) -> Polyphony {
+        match self {
+            PolyphonyChoice::Auto => polyphony_of(report),
+            PolyphonyChoice::Always(polyphony) => polyphony,
+        }
+    }
+}
+
+impl std::str::FromStr for PolyphonyChoice {
+    type Err = String;
+
+    /// `auto`, `overlays` or `tied-chords`, as `--polyphony` and pipeline files write it.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(PolyphonyChoice::Auto),
+            "overlays" => Ok(PolyphonyChoice::Always(Polyphony::Overlays)),
+            "tied-chords" => Ok(PolyphonyChoice::Always(Polyphony::TiedChords)),
+            _ => Err(format!("expected auto, overlays or tied-chords, got {text:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for PolyphonyChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PolyphonyChoice::Auto => "auto",
+            PolyphonyChoice::Always(Polyphony::Overlays) => "overlays",
+            PolyphonyChoice::Always(Polyphony::TiedChords) => "tied-chords",
+        })
+    }
 }
 
 /// Everything `prep midi2abc` needs, independent of the command line.
@@ -86,7 +132,7 @@ pub fn convert_score(score: &Score, stated: SourceEvents, options: &ConvertOptio
     if let Some(window) = options.window {
         score = cut(&score, window)?;
     }
-    Ok(to_abc(&score, &AbcOptions { polyphony: polyphony_of(&report), ..options.abc.clone() }))
+    Ok(to_abc(&score, &AbcOptions { polyphony: options.polyphony.resolve(&report), ..options.abc.clone() }))
 }
 
 /// How the ABC of a prepared score writes the overlapping notes of a part: a

@@ -2,7 +2,7 @@
 //! settings, and the output folder. Unknown keys and wrong types are errors that name
 //! the file, the line and the column; every setting has a documented default.
 //!
-//! Settings are typed as they are read: `quantize`, `abc.layout`, `abc.unit`,
+//! Settings are typed as they are read: `quantize`, `abc.layout`, `abc.polyphony`, `abc.unit`,
 //! `embeddings.model`... deserialize through the same `FromStr` the command line's
 //! `value_parser`s use, and counts that must be positive are `NonZero*`, so a value the
 //! CLI refuses is refused here too, with the key and the line, and nothing downstream
@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::abc::convert::PolyphonyChoice;
 use crate::abc::write::{AbcOptions, Layout};
 use crate::analysis::QuantizeMode;
 use crate::clips::ClipOptions;
@@ -166,6 +167,10 @@ pub struct AbcConfig {
     #[serde(with = "text")]
     pub layout: Layout,
     pub bars_per_line: NonZeroUsize,
+    /// `auto` (tied chords for a performance, overlays for a score), `overlays` or
+    /// `tied-chords`.
+    #[serde(with = "text")]
+    pub polyphony: PolyphonyChoice,
 }
 
 impl Default for AbcConfig {
@@ -175,6 +180,7 @@ impl Default for AbcConfig {
             unit: defaults.unit,
             layout: defaults.layout,
             bars_per_line: NonZeroUsize::new(defaults.bars_per_line).unwrap_or(NonZeroUsize::MIN),
+            polyphony: PolyphonyChoice::default(),
         }
     }
 }

@@ -41,7 +41,6 @@ use serde::{Deserialize, Serialize};
 
 pub use config::Pipeline;
 
-use crate::abc::convert::polyphony_of;
 use crate::analysis::prepare;
 use crate::clips::{Clip, cut_piece};
 use crate::datasets::demo::DemoSource;
@@ -279,7 +278,7 @@ fn piece_records(source: &dyn Source, piece: &PieceRef, pipeline: &Pipeline, tem
     let (score, report) = prepare(&loaded.score, pipeline.quantize, loaded.stated)?;
     loaded.score = score;
     let mut clip_options = pipeline.clip_options();
-    clip_options.abc.polyphony = polyphony_of(&report);
+    clip_options.abc.polyphony = pipeline.abc.polyphony.resolve(&report);
     let clips = cut_piece(&loaded, &clip_options)?;
     let pairs = clips.iter().flat_map(|clip| pairs_for_clip(clip, templates, pipeline.qa.seed)).collect();
     Ok(PieceRecords { clips, pairs })
