@@ -454,6 +454,33 @@ fn performances_are_brought_back_to_their_score() {
     }
 }
 
+/// A grace note a player puts just before a note of its pitch (15 ms long, 30 ms early)
+/// snaps to the note's own grid point: it goes half a step before the point and the note
+/// stays on it, where a step's push after it put the note a sixteenth late, off its beat.
+#[test]
+fn a_grace_note_goes_before_its_note_which_keeps_its_beat() {
+    let spec = PieceSpec { bpm: 100, ..PieceSpec::new(2, false, 4, 4) };
+    let score = tonal_piece(&spec, 7);
+    let mut performed = perform(&score, 0.005, 7);
+    let mains: Vec<Note> = performed.parts[0].notes.iter().step_by(5).copied().collect();
+    for main in &mains {
+        let on = performed.seconds_at(main.start);
+        let (start, end) = (performed.tick_at(on - 0.030), performed.tick_at(on - 0.015));
+        performed.parts[0].notes.push(Note { start, duration: end - start, ..*main });
+    }
+    performed.parts[0].notes.sort_by_key(|n| (n.start, n.pitch));
+    let (mut out, report) = prepare(&performed, QuantizeMode::Auto, SourceEvents::default()).expect("performed");
+    assert_eq!(report.applied, QuantizeMode::Performed);
+    // Half a sixteenth at the output's 480 ticks per quarter.
+    let half = 60;
+    let notes = &out.parts[0].notes;
+    let is_grace = |g: &Note| g.duration == half && notes.iter().any(|n| n.pitch == g.pitch && n.start == g.start + half);
+    let graces = notes.iter().filter(|g| is_grace(g)).count();
+    assert_eq!(graces, mains.len());
+    out.parts[0].notes = notes.iter().filter(|g| !is_grace(g)).copied().collect();
+    assert!(share_within(&out, &score, 0.001) >= 0.985, "{}", share_within(&out, &score, 0.001));
+}
+
 /// A melody alternating beats of triplet and plain eighths over a bass on each downbeat.
 fn triplet_piece(bars: u64) -> Score {
     let mut notes = Vec::new();

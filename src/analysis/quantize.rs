@@ -55,7 +55,9 @@
 //!
 //! Every mode that snaps keeps every note: two notes of one pitch in one part that land
 //! on the same tick are pushed a step apart rather than merged (unless the file itself
-//! doubles the note), and every note lasts at least one step; a note of one pitch ends
+//! doubles the note; in a performance, a grace note and its note go where they were
+//! played, half a step apart: `place_grace_notes`), and every note lasts at least one
+//! step; a note of one pitch ends
 //! where the next begins, unless both end together (a key struck again while it sounds:
 //! see `separate_repeats`). Metre and key are inferred (see `metre`, `key`) only where the source
 //! has no event for them (`SourceEvents`). A performance stating a metre keeps it: its
@@ -1020,6 +1022,65 @@ fn legato_ends(notes: &[(f64, f64, Note)]) -> Vec<f64> {
         .collect()
 }
 
+/// Where a performed note lies in the output's ticks before snapping, and whether it
+/// snapped to the step grid (not to a triplet).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Played {
+    start: f64,
+    end: f64,
+    on_steps: bool,
+}
+
+/// A grace note (played shorter than half a `step`) and the next note of its pitch that
+/// snap to one grid point: `separate_repeats` would push the second a step after the
+/// first, a step late and off the beat it was played on. Instead the two take whichever
+/// of (grace on the point, next a step after), (grace on the point, next half a step
+/// after) and (grace half a step before the point, next on it) leaves their onsets
+/// nearest where they were played (least squares), the first on a tie. `snapped` is a
+/// part's notes as `separate_repeats` takes them, `played` the same notes as played.
+/// Notes snapped to triplets, and a grace note whose pitch sounds just before the point,
+/// are left as they are.
+fn place_grace_notes(snapped: &mut [(u64, Note)], played: &[Played], step: u64) {
+    let half = step / 2;
+    let mut order: Vec<usize> = (0..snapped.len()).collect();
+    order.sort_by_key(|&i| (snapped[i].1.pitch, snapped[i].0));
+    for k in 1..order.len() {
+        let (g, n) = (order[k - 1], order[k]);
+        let (grace, next) = (snapped[g].1, snapped[n].1);
+        let is_grace = played[g].end - played[g].start < half as f64;
+        if grace.pitch != next.pitch
+            || next.start > grace.start
+            || snapped[g].0 == snapped[n].0
+            || !is_grace
+            || !(played[g].on_steps && played[n].on_steps)
+        {
+            continue;
+        }
+        let point = grace.start;
+        let room_before = point >= half
+            && order[..k - 1]
+                .last()
+                .is_none_or(|&h| snapped[h].1.pitch != grace.pitch || snapped[h].1.start < point - half);
+        let error = |(at_grace, at_next): (u64, u64)| {
+            (at_grace as f64 - played[g].start).powi(2) + (at_next as f64 - played[n].start).powi(2)
+        };
+        let mut places = vec![(point, point + step), (point, point + half)];
+        if room_before {
+            places.push((point - half, point));
+        }
+        let best = places.iter().copied().fold(places[0], |best, p| if error(p) < error(best) { p } else { best });
+        if best == places[0] {
+            continue;
+        }
+        let (at_grace, at_next) = best;
+        snapped[g].1.start = at_grace;
+        snapped[g].1.duration = at_next - at_grace;
+        let next_end = next.end();
+        snapped[n].1.start = at_next;
+        snapped[n].1.duration = next_end.max(at_next + half) - at_next;
+    }
+}
+
 /// Notes of one part after snapping, each with its original onset, made playable. Per
 /// pitch, in original order:
 /// - a note the file doubles (the same onset and end as the previous one of its pitch: a
@@ -1156,19 +1217,16 @@ fn quantize_performance(score: &Score, given: SourceEvents) -> (Score, QuantizeR
     };
     for (part, notes) in out.parts.iter_mut().zip(&timed) {
         let ends = legato_ends(notes);
-        let snapped = notes.iter().zip(ends).map(|(&(on, _, note), off)| {
+        let mut snapped = Vec::with_capacity(notes.len());
+        let mut played = Vec::with_capacity(notes.len());
+        for (&(on, off, note), end) in notes.iter().zip(ends) {
             let (start, unit) = frame.snap(on, &triplets);
-            let (end, _) = frame.snap(off, &triplets);
-            (
-                note.start,
-                Note {
-                    start,
-                    duration: end.max(start + unit) - start,
-                    ..note
-                },
-            )
-        });
-        part.notes = separate_repeats(snapped.collect(), STEP_TICKS as u64);
+            let (end, _) = frame.snap(end, &triplets);
+            snapped.push((note.start, Note { start, duration: end.max(start + unit) - start, ..note }));
+            played.push(Played { start: frame.ticks_at(on), end: frame.ticks_at(off), on_steps: unit == STEP_TICKS as u64 });
+        }
+        place_grace_notes(&mut snapped, &played, STEP_TICKS as u64);
+        part.notes = separate_repeats(snapped, STEP_TICKS as u64);
     }
     let metre = if given.time_signature {
         let metre = keep_stated_metre(score, &mut out);
@@ -1340,6 +1398,12 @@ impl Frame {
         (beat as i64, x - beat)
     }
 
+    /// The output tick (fractional) of a time, before snapping.
+    fn ticks_at(&self, seconds: f64) -> f64 {
+        let index = rubato::position(&self.beats, seconds) * f64::from(self.steps_per_beat);
+        self.lead_ticks as f64 + (index - self.first_index as f64) * STEP_TICKS as f64
+    }
+
     /// The tick a time snaps to, and the grid unit there (ticks): sixteenths (or the
     /// beat's sixths in compound time), thirds of the beat where `triplets` says so.
     fn snap(&self, seconds: f64, triplets: &[(i64, bool)]) -> (u64, u64) {
@@ -1398,6 +1462,31 @@ mod tests {
         // 10080 ticks per quarter: a tolerance of 21; a quintuplet point is 2016 ticks.
         assert!(on_grid(2016 + 21, 5, 10080) && !on_grid(2016 + 22, 5, 10080));
         assert!(on_grid(10080 * 1000 - 21, 5, 10080));
+    }
+
+    #[test]
+    fn a_grace_note_and_its_note_take_the_places_nearest_where_they_were_played() {
+        let note = |start, duration| Note { start, duration, pitch: 60, velocity: 80 };
+        let played = |start: f64, end: f64| Played { start, end, on_steps: true };
+        let place = |snapped: &[(u64, Note)], played: &[Played]| {
+            let mut snapped = snapped.to_vec();
+            place_grace_notes(&mut snapped, played, 120);
+            snapped.into_iter().map(|(_, n)| (n.start, n.duration)).collect::<Vec<_>>()
+        };
+        // Played 25 ticks early and 10 ticks late, both on 480: grace before, note on it.
+        let both_on_480 = [(0, note(480, 120)), (1, note(480, 240))];
+        assert_eq!(place(&both_on_480, &[played(455.0, 470.0), played(490.0, 720.0)]), [(420, 60), (480, 240)]);
+        // The note played half a step after the grace: half a step after the point.
+        assert_eq!(place(&both_on_480, &[played(475.0, 485.0), played(540.0, 720.0)]), [(480, 60), (540, 180)]);
+        // A note as long as half a step is no grace note; a triplet is left alone.
+        let unchanged = both_on_480.iter().map(|(_, n)| (n.start, n.duration)).collect::<Vec<_>>();
+        assert_eq!(place(&both_on_480, &[played(455.0, 515.0), played(490.0, 720.0)]), unchanged);
+        let triplet = Played { on_steps: false, ..played(490.0, 720.0) };
+        assert_eq!(place(&both_on_480, &[played(455.0, 470.0), triplet]), unchanged);
+        // No room before the point (the pitch sounds from 440): the note goes half a step on.
+        let after_420 = [(0, note(440, 40)), (1, note(480, 120)), (2, note(480, 240))];
+        let placed = place(&after_420, &[played(440.0, 470.0), played(455.0, 470.0), played(490.0, 720.0)]);
+        assert_eq!(placed, [(440, 40), (480, 60), (540, 180)]);
     }
 
     #[test]
