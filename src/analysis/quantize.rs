@@ -57,12 +57,12 @@
 //! on the same tick are pushed a step apart rather than merged (unless the file itself
 //! doubles the note; in a performance, a grace note and its note go where they were
 //! played, half a step apart: `place_grace_notes`), and every note lasts at least one
-//! step; a note of one pitch ends
-//! where the next begins, unless both end together (a key struck again while it sounds:
-//! see `separate_repeats`). Metre and key are inferred (see `metre`, `key`) only where the source
-//! has no event for them (`SourceEvents`). A performance stating a metre keeps it: its
-//! time signatures are carried into the new ticks, and only where the bar starts, which
-//! the ticks of a performance do not say, is inferred.
+//! step; a note of one pitch ends where the next begins, unless both end together (a key
+//! struck again while it sounds: see `separate_repeats`). Metre and key are inferred (see
+//! `metre`, `key`) only where the source has no event for them (`SourceEvents`). A
+//! performance stating a metre keeps it: its time signatures are carried into the new
+//! ticks, and only where the bar starts, which the ticks of a performance do not say, is
+//! inferred.
 
 use std::collections::HashSet;
 
@@ -1484,8 +1484,8 @@ mod tests {
         let triplet = Played { on_steps: false, ..played(490.0, 720.0) };
         assert_eq!(place(&both_on_480, &[played(455.0, 470.0), triplet]), unchanged);
         // No room before the point (the pitch sounds from 440): the note goes half a step on.
-        let after_420 = [(0, note(440, 40)), (1, note(480, 120)), (2, note(480, 240))];
-        let placed = place(&after_420, &[played(440.0, 470.0), played(455.0, 470.0), played(490.0, 720.0)]);
+        let sounding_from_440 = [(0, note(440, 40)), (1, note(480, 120)), (2, note(480, 240))];
+        let placed = place(&sounding_from_440, &[played(440.0, 470.0), played(455.0, 470.0), played(490.0, 720.0)]);
         assert_eq!(placed, [(440, 40), (480, 60), (540, 180)]);
     }
 
