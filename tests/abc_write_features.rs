@@ -11,9 +11,13 @@ fn abc(score: &Score) -> String {
     to_abc(score, &AbcOptions::default())
 }
 
-/// The text after the `K:` line.
+/// The text after the `K:` line of a score written with the default options.
 fn body(score: &Score) -> String {
-    let text = abc(score);
+    body_of(&abc(score))
+}
+
+/// The text after the `K:` line.
+fn body_of(text: &str) -> String {
     let k = text.find("\nK:").expect("a K: line");
     let after = &text[k + 1..];
     after[after.find('\n').expect("end of K: line") + 1..].to_string()
@@ -133,10 +137,7 @@ fn a_performance_writes_overlapping_notes_as_tied_chords_in_one_line() {
     // chord on its own (`[CEG-]`: C and E end, G goes on), the whole chord when all go
     // on, and no `&`.
     let tied = AbcOptions { polyphony: Polyphony::TiedChords, ..AbcOptions::default() };
-    let body_as = |score: &Score| {
-        let text = to_abc(score, &tied);
-        text[text.find("\n[V:1]").expect("the body") + 1..].to_string()
-    };
+    let body_as = |score: &Score| body_of(&to_abc(score, &tied));
     assert_eq!(body_as(&overlaps()), "[V:1] [CE]-[CEG-][DGc-][Fc]|]\n[V:2] C,,2G,,2|]\n");
     assert_eq!(body_as(&held_bass_under_melody()), "[V:1] cd[C,-e][C,-f]|[C,g-]2g2|f4|[G,,e-]2e2|]\n");
 }
@@ -246,8 +247,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Arbitrary input (any resolution, off-grid notes, pickups, metre and tempo
-    /// changes), written either way, never panics, gives every voice the same number of bars, and writes a
-    /// note head for every note (chords count each pitch; ties add heads, never remove).
+    /// changes), written either way, never panics, gives every voice the same number of
+    /// bars, and writes a note head for every note (chords count each pitch; ties add
+    /// heads, never remove).
     #[test]
     fn arbitrary_scores_are_written_whole(
         tpq in prop::sample::select(vec![1u32, 3, 96, 100, 384, 480, 1000]),
