@@ -179,3 +179,40 @@ fn a_dense_ritardando_cuts_no_note() {
     let worst = original.iter().zip(&played).map(|(a, b)| (a.1 - b.1).abs()).fold(0.0, f64::max);
     assert!(worst <= 0.003, "{worst} s\n{abc}");
 }
+
+/// A performance whose first grid point misses time 0 opens with a lead-in, one sixteenth
+/// at a tempo of its own that lands the first note where it was played (POP909's song 008:
+/// 526 BPM for its first step, then the song's 65). The header states the song's tempo,
+/// the lead-in opens the music as `[Q:]`, the timing is as before, and the tempo a clip
+/// and the reward read is the song's (once the header's 526 BPM was every one of them).
+#[test]
+fn a_lead_in_opens_the_music_and_the_header_states_the_pieces_tempo() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/pop909/pop909-008-excerpt.mid");
+    let (read, stated) = midi::read_file_with_events(&path).expect("POP909 excerpt");
+    let (quantized, _) = prepare(&read, QuantizeMode::Auto, stated).expect("POP909 excerpt");
+    let lead = quantized.tempo.changes()[0].bpm();
+    assert!(lead > 300.0, "{lead} BPM: no lead-in to test");
+    let abc = to_abc(&quantized, &AbcOptions::default());
+    assert!(abc.contains("\nQ:1/4=65\n"), "{abc}");
+    let body = abc.lines().find(|l| l.starts_with("[V:")).expect("a music line");
+    assert!(body.starts_with("[V:1] [Q:1/4=526]z[Q:1/4=65]"), "{body}");
+    let parsed = parse(&abc);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let (original, played) = (onset_seconds(&quantized), onset_seconds(&parsed.score));
+    let worst = original.iter().zip(&played).map(|(a, b)| (a.1 - b.1).abs()).fold(0.0, f64::max);
+    assert!(worst <= 0.003, "{worst} s\n{abc}");
+    for score in [&quantized, &parsed.score] {
+        let bpm = score.tempo.stated(score.ticks_per_quarter).bpm();
+        assert!((bpm - 65.0).abs() < 0.01, "{bpm}");
+    }
+    // A model that writes the song's tempo, without the lead-in, loses nothing on tempo.
+    let answer = abc.replacen("[Q:1/4=526]", "", 1);
+    let reward = prep::reward::score(&answer, &abc, &prep::reward::RewardConfig::default());
+    assert_eq!(reward.tempo, 0.0, "{reward:?}");
+    // abc2midi plays the first note where it was played: the lead-in is not lost.
+    if Path::new(ABC2MIDI).exists() {
+        let first = |notes: &[(u8, f64)]| notes.iter().map(|n| n.1).fold(f64::INFINITY, f64::min);
+        let (written, rendered) = (first(&original), first(&played_by_abc2midi(&abc)));
+        assert!((written - rendered).abs() <= 0.003, "abc2midi: {rendered} s, not {written} s\n{abc}");
+    }
+}

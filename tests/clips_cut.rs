@@ -295,6 +295,23 @@ fn the_header_states_what_is_in_force_at_the_window_start() {
     assert!(clips[2].abc.contains("M:3/4\n") && clips[2].abc.contains("Q:1/4=60\n") && clips[2].abc.contains("K:D\n"));
 }
 
+/// A performance's lead-in (its first sixteenth at a tempo of its own, squeezed to land
+/// the first note where it was played) is not the clip's tempo: the first clip states the
+/// music's 96 BPM, in its facts and in its header, as the later ones do.
+#[test]
+fn a_lead_in_is_not_the_clips_tempo() {
+    let mut score = changing_score();
+    score.tempo = TempoMap::from_changes(vec![
+        TempoChange { tick: 0, micros_per_quarter: 100_000 },
+        TempoChange { tick: TPQ / 4, micros_per_quarter: 625_000 },
+    ]);
+    let clips = cut_piece(&piece(score), &options(10.0, 10.0, 5.0, false)).expect("valid options");
+    let tempi: Vec<f64> = clips.iter().map(|c| c.tempo_bpm).collect();
+    assert_eq!(tempi, vec![96.0; clips.len()]);
+    assert!(clips[0].abc.contains("\nQ:1/4=96\n"), "{}", clips[0].abc);
+    assert!(clips[0].abc.contains("[Q:1/4=600]"), "{}", clips[0].abc);
+}
+
 #[test]
 fn a_clip_read_back_from_its_abc_states_the_same_facts() {
     // A piano with a held bass under chords: one voice with an overlay, one instrument.

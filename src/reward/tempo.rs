@@ -1,4 +1,4 @@
-//! Tempo loss: the predicted starting tempo against the true one, in quarter-note BPM.
+//! Tempo loss: the predicted stated tempo against the true one, in quarter-note BPM.
 //!
 //! The reader turns both `Q:96` and `Q:1/4=96` into a tempo map, so this module only
 //! compares numbers; it never looks at the text (the recipe's regexes missed one form).
@@ -6,9 +6,10 @@
 use super::config::TempoConfig;
 use crate::score::Score;
 
-/// Quarter-note BPM in force at the start of a score.
+/// Quarter-note BPM the score states: in force at its start, or after a lead-in of one
+/// sixteenth note (`TempoMap::stated`).
 pub fn initial_bpm(score: &Score) -> f64 {
-    score.tempo.at(0).bpm()
+    score.tempo.stated(score.ticks_per_quarter).bpm()
 }
 
 /// Loss in [0, 1] between two tempi in BPM; 0 when they are equal.
@@ -19,7 +20,7 @@ pub fn tempo_loss(predicted_bpm: f64, true_bpm: f64, cfg: &TempoConfig) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::TempoMap;
+    use crate::score::{TempoChange, TempoMap};
 
     #[test]
     fn linear_up_to_ten_bpm() {
@@ -36,5 +37,21 @@ mod tests {
         let mut score = Score::new(480);
         score.tempo = TempoMap::constant(625_000);
         assert_eq!(initial_bpm(&score), 96.0);
+    }
+
+    #[test]
+    fn a_lead_in_of_one_sixteenth_is_not_the_stated_tempo() {
+        let mut score = Score::new(480);
+        let lead = |tick| TempoMap::from_changes(vec![
+            TempoChange { tick: 0, micros_per_quarter: 85_000 },
+            TempoChange { tick, micros_per_quarter: 625_000 },
+        ]);
+        score.tempo = lead(120);
+        assert_eq!(initial_bpm(&score), 96.0);
+        // A first tempo that lasts longer or shorter than a sixteenth is the piece's.
+        for tick in [80, 121] {
+            score.tempo = lead(tick);
+            assert!((initial_bpm(&score) - 60_000_000.0 / 85_000.0).abs() < 1e-9, "{tick}");
+        }
     }
 }

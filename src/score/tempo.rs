@@ -55,6 +55,24 @@ impl TempoMap {
         &self.changes[1..]
     }
 
+    /// The index of the change that states the piece's tempo: the first, unless it lasts
+    /// exactly one sixteenth note (a lead-in: a performance whose first grid point misses
+    /// time 0 starts with one step of a tempo of its own, squeezed to land its first note
+    /// where it was played, `analysis::quantize`). The ABC header writes this tempo, and a
+    /// clip's tempo and the reward's are this one.
+    pub fn stated_index(&self, ticks_per_quarter: u32) -> usize {
+        let sixteenth = u64::from(ticks_per_quarter / 4);
+        match self.changes.get(1) {
+            Some(next) if ticks_per_quarter.is_multiple_of(4) && next.tick == sixteenth => 1,
+            _ => 0,
+        }
+    }
+
+    /// The tempo the piece states: see `stated_index`.
+    pub fn stated(&self, ticks_per_quarter: u32) -> TempoChange {
+        self.changes[self.stated_index(ticks_per_quarter)]
+    }
+
     /// The tempo in force at `tick`.
     pub fn at(&self, tick: u64) -> TempoChange {
         *self.changes.iter().rev().find(|c| c.tick <= tick).unwrap_or(&self.changes[0])

@@ -103,7 +103,8 @@ pub fn midi_onset_seconds(bytes: &[u8]) -> Vec<(u8, f64)> {
             }
         }
     }
-    tempos.sort_unstable();
+    // Stable and by tick alone: of two tempi at one tick, the later in the file is in force.
+    tempos.sort_by_key(|t| t.0);
     let seconds = |tick: u64| {
         let (mut at, mut micros, mut total) = (0u64, 500_000u32, 0.0);
         for &(change, value) in tempos.iter().take_while(|t| t.0 <= tick) {

@@ -30,7 +30,8 @@ pub enum Token {
     KeyInForce(Key),
     /// `[Q:1/n=m]` for the tempo map's change with this index in
     /// `TempoMap::later_changes`, unless it writes the tempo already in force: see
-    /// `tempo::written_tempi`.
+    /// `tempo::written_tempi`. The index after the last is a lead-in's tempo, which opens
+    /// the lead line (`state_after_lead_in`).
     Tempo(u32),
     /// `(p:q:r`: the next `r` notes and rests are a tuplet; `simple` when they are
     /// single notes and rests of one written length.

@@ -118,8 +118,9 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
         }
         tokens.push(voice_tokens);
     }
-    let (first_tempo, tempi) =
+    let (first_tempo, mut tempi) =
         tempo::written_tempi(&score.tempo, score.ticks_per_quarter, score.end_tick(), &tempo_places);
+    let stated_tempo = state_after_lead_in(score, first_tempo, &mut tempi, &mut tokens);
     let unit = options.unit.unwrap_or_else(|| rhythm::shortest_unit(&histogram));
     let texts: Vec<text::VoiceText> = voices
         .iter()
@@ -132,8 +133,35 @@ pub fn to_abc(score: &Score, options: &AbcOptions) -> String {
         .collect();
     let body_len: usize = texts.iter().map(|t| t.text.len() + t.bar_ends.len()).sum();
     let mut out = String::with_capacity(body_len + 256 + voices.len() * 64);
-    header::write_header(&mut out, score, options.index, unit, &voices, &timeline, first_tempo);
+    header::write_header(&mut out, score, options.index, unit, &voices, &timeline, stated_tempo);
     let labelled = voices.iter().any(|v| v.part.is_some());
     layout::write_body(&mut out, &texts, labelled, options.layout, options.bars_per_line);
     out
+}
+
+/// The tempo the header states: the first written one, unless the map opens with a
+/// lead-in (`TempoMap::stated_index`) written as a tempo of its own; then the header
+/// states the tempo after it, and the lead line opens with the lead-in's `[Q:]` (the
+/// timing is the same: a field at tick 0 overrides the header's tempo). A reader, a
+/// model and the Q&A then see the music's tempo first, not a performance's first step
+/// squeezed to place its first note.
+fn state_after_lead_in(
+    score: &Score,
+    first: tempo::Tempo,
+    tempi: &mut Vec<Option<tempo::Tempo>>,
+    tokens: &mut [Vec<Vec<bars::Token>>],
+) -> tempo::Tempo {
+    if score.tempo.stated_index(score.ticks_per_quarter) == 0 {
+        return first;
+    }
+    // The written tempo of the change after the lead-in (the map's second).
+    let Some(&Some(stated)) = tempi.first().filter(|t| **t != Some(first)) else {
+        return first;
+    };
+    let Some(lead_line) = tokens.first_mut().and_then(|voice| voice.first_mut()) else {
+        return first;
+    };
+    lead_line.insert(0, bars::Token::Tempo(tempi.len() as u32));
+    tempi.push(Some(first));
+    stated
 }
