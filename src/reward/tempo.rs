@@ -42,10 +42,12 @@ mod tests {
     #[test]
     fn a_lead_in_of_one_sixteenth_is_not_the_stated_tempo() {
         let mut score = Score::new(480);
-        let lead = |tick| TempoMap::from_changes(vec![
-            TempoChange { tick: 0, micros_per_quarter: 85_000 },
-            TempoChange { tick, micros_per_quarter: 625_000 },
-        ]);
+        let lead = |tick| {
+            TempoMap::from_changes(vec![
+                TempoChange { tick: 0, micros_per_quarter: 85_000 },
+                TempoChange { tick, micros_per_quarter: 625_000 },
+            ])
+        };
         score.tempo = lead(120);
         assert_eq!(initial_bpm(&score), 96.0);
         // A first tempo that lasts longer or shorter than a sixteenth is the piece's.
