@@ -27,6 +27,9 @@ renders every ABC back to MIDI, and the rendered notes are compared with the inp
   input, or a performed copy's score) has no note on or off the binary grid of 64ths:
   files and groups; a beat tracked at the wrong level or division writes them;
 - chars per note: ABC characters per input note;
+- stated tempo: the share of renderings whose stated tempo (in force at tick 0, or after
+  a lead-in of one sixteenth: what a clip's tempo label and the reward read) is within
+  15 % of the tempo in force for the greater part of the music;
 - MV2H (McLeod & Steedman 2018), for performed variants: non-aligned mode against the
   score MIDI, both converted by MV2H's own MIDI converter (BoundedAlignment.java).
 
@@ -76,6 +79,7 @@ class Midi:
                 events.append((now, 0 if msg.is_meta else 1, number, msg))
         events.sort(key=lambda e: (e[0], e[1]))
         tempo, last_tick, seconds = 500000, 0, 0.0
+        self.tpq, self.tempi = tpq, []  # (tick, microseconds per quarter), in file order
         programs, sounding = {}, {}
         self.notes = []  # (pitch, on s, off s, part, on tick, off tick)
         self.time_signature = self.key = None
@@ -84,6 +88,7 @@ class Midi:
             last_tick = tick
             if msg.type == "set_tempo":
                 tempo = msg.tempo
+                self.tempi.append((tick, tempo))
             elif msg.type == "time_signature" and self.time_signature is None:
                 self.time_signature = (msg.numerator, msg.denominator)
             elif msg.type == "key_signature" and self.key is None:
@@ -117,6 +122,31 @@ class Midi:
                 peak = max(peak, level)
             total += max(peak, 1)
         return total
+
+    def stated_and_median_bpm(self):
+        """The quarter-note tempo the file states (in force at tick 0, or after a lead-in
+        of exactly one sixteenth, as prep's `TempoMap::stated`) and the tempo in force for
+        the greater part of the time up to the last note's end (the median by time)."""
+        changes = []
+        for tick, micros in self.tempi or [(0, 500000)]:
+            if changes and changes[-1][0] == tick:
+                changes[-1] = (tick, micros)  # of two at one tick, the later is in force
+            else:
+                changes.append((tick, micros))
+        if changes[0][0] > 0:
+            changes.insert(0, (0, 500000))
+        lead_in = len(changes) > 1 and self.tpq % 4 == 0 and changes[1][0] == self.tpq // 4
+        stated = changes[1][1] if lead_in else changes[0][1]
+        end = max((n[5] for n in self.notes), default=0)
+        spans = sorted((micros, (min(nxt, end) - tick) * micros)
+                       for (tick, micros), nxt in zip(changes, [c[0] for c in changes[1:]] + [end]) if min(nxt, end) > tick)
+        total, acc, median = sum(w for _, w in spans), 0, stated
+        for micros, weight in spans:
+            acc += weight
+            if acc >= total / 2:
+                median = micros
+                break
+        return 60e6 / stated, 60e6 / median
 
     def mir_eval_arrays(self):
         notes = [n for n in self.notes if n[2] > n[1]]
@@ -234,6 +264,8 @@ def score_file(job):
         out["rendered"] = False
         return out
     out["rendered"] = True
+    stated, median = heard.stated_and_median_bpm()
+    out["stated_tempo_ratio"] = stated / median
     ref_i, ref_p = played.mir_eval_arrays()
     est_i, est_p = heard.mir_eval_arrays()
     if len(ref_p) and len(est_p):
@@ -400,6 +432,8 @@ def summarise(results):
         "invented_tuplet_files": sum(1 for r in conv if r["score_binary_only"] and r["tuplets"]),
         "invented_tuplets": sum(r["tuplets"] for r in conv if r["score_binary_only"]),
         "chars_per_note": sum(r["chars"] for r in conv) / max(1, sum(r["notes"] for r in conv)),
+        # The tempo a clip's label and the reward read, against the one in force most of the time.
+        "tempo_label_steady": sum(1 for r in rendered if abs(r["stated_tempo_ratio"] - 1) <= 0.15) / max(1, len(rendered)),
     }
     if mv2h:
         for key in ("MV2H", "Multi-pitch", "Voice", "Meter", "Value", "Harmony"):
@@ -410,15 +444,16 @@ def summarise(results):
 
 def table(rows):
     lines = [
-        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | key signature | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | files with tuplets the score lacks (groups) | chars/note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| set | variant | tool | files | converted | onset F1 | offset F1 | metre | key | key signature | abc2midi rejects | files with abc2midi errors (error / warning lines) | V: per part max / median | files V: > parts | files V: > polyphony | `&` overlays | files with tuplets the score lacks (groups) | chars/note | stated tempo within 15 % of the median |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (set_name, variant, tool), s in rows:
         lines.append(
             f"| {set_name} | {variant} | {tool} | {s['files']} | {s['converted']} | {s['onset_f1']:.3f} | {s['offset_f1']:.3f} | "
             f"{s['metre']:.3f} | {s['key']:.3f} | {s['signature']:.3f} | {s['rejected']} | {s['files_with_errors']} ({s['error_lines']} / {s['warning_lines']}) | "
             f"{s['voices_per_part_max']:.1f} / {s['voices_per_part_median']:.1f} | {s['over_parts']} | {s['over_polyphony']} | "
-            f"{s['overlays']} | {s['invented_tuplet_files']} ({s['invented_tuplets']}) | {s['chars_per_note']:.1f} |")
+            f"{s['overlays']} | {s['invented_tuplet_files']} ({s['invented_tuplets']}) | {s['chars_per_note']:.1f} | "
+            f"{s['tempo_label_steady']:.3f} |")
     return "\n".join(lines)
 
 
