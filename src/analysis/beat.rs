@@ -174,7 +174,7 @@ pub fn track_beat(onsets: &[Onset]) -> Option<BeatGrid> {
     let mut next = first.covered;
     let mut segments = vec![first];
     while events.len() - next >= MIN_SEGMENT_EVENTS {
-        let level = segments.last().map(|s: &Segment| s.grid.beat_seconds());
+        let level = segments.last().map(|s| s.grid.beat_seconds());
         let Some(segment) = fit_segment(&events[next..], Some(steps_per_beat), level) else {
             break;
         };
