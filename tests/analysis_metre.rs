@@ -2,7 +2,7 @@
 
 mod analysis_gen;
 
-use analysis_gen::{PieceSpec, tonal_piece};
+use analysis_gen::{PieceSpec, tonal_piece, written_metre};
 use prep::analysis::{MetreEstimate, QuantizeMode, SourceEvents, estimate_metre, prepare};
 use prep::score::{Score, TimeSignature};
 
@@ -27,24 +27,24 @@ fn metre(numerator: u8, denominator: u8, beat_ticks: u64, pickup_ticks: u64) -> 
     }
 }
 
+/// 2/4 is written as 4/4 and 12/8 as 6/8 (`written_metre`): the generated downbeats stay
+/// downbeats, with every other one of 2/4 written mid-bar.
 #[test]
 fn simple_and_compound_metres_are_recognised() {
-    let cases = [
-        ((4, 4), metre(4, 4, 480, 0)),
-        ((3, 4), metre(3, 4, 480, 0)),
-        ((2, 4), metre(2, 4, 480, 0)),
-        ((6, 8), metre(6, 8, 720, 0)),
-        ((9, 8), metre(9, 8, 720, 0)),
-        ((12, 8), metre(12, 8, 720, 0)),
-    ];
-    for ((numerator, denominator), expected) in cases {
+    let cases = [((4, 4), 480), ((3, 4), 480), ((2, 4), 480), ((6, 8), 720), ((9, 8), 720), ((12, 8), 720)];
+    for ((numerator, denominator), beat_ticks) in cases {
+        let (written_numerator, written_denominator) = written_metre(numerator, denominator);
+        let generated_bar = u64::from(numerator) * 1920 / u64::from(denominator);
         for seed in 0..4 {
             let spec = PieceSpec::new(7, seed % 2 == 1, numerator, denominator);
+            let estimate = estimate_metre(&unstated(&spec, seed));
+            let case = format!("{numerator}/{denominator} seed {seed}: {estimate:?}");
             assert_eq!(
-                estimate_metre(&unstated(&spec, seed)),
-                expected,
-                "{numerator}/{denominator} seed {seed}"
+                (estimate.numerator, estimate.denominator, estimate.beat_ticks),
+                (written_numerator, written_denominator, beat_ticks),
+                "{case}"
             );
+            assert_eq!(estimate.pickup_ticks % generated_bar, 0, "{case}");
         }
     }
 }
@@ -121,5 +121,28 @@ fn a_melody_shorter_than_the_beat_classes_is_not_pushed_into_three() {
                 .collect(),
         });
         assert_eq!(estimate_metre(&score), metre(4, 4, 480, 0), "{length} quarters");
+    }
+}
+
+/// Real tunes read as a file without its time signature would be: an Irish jig (6/8)
+/// and Corelli's Grave (4/4), both from music21's public-domain corpus. Grouping by
+/// four dotted quarters gave the jig's every other downbeat (its phrases come in pairs of
+/// bars) more contrast than grouping by two, and the rule that let that contrast choose
+/// wrote it in 12/8; the Grave's, by two quarters, wrote it in 2/4.
+#[test]
+fn real_tunes_without_a_time_signature_are_written_in_their_usual_metre() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld");
+    for (file, expected) in [("oneills1850-0401-0486-435.mid", (6, 8)), ("corelli-1grave.mid", (4, 4))] {
+        let (score, given) = prep::midi::read_file_with_events(&dir.join(file)).expect(file);
+        assert!(given.time_signature, "{file} states its metre");
+        let stated = score.time_signatures[0];
+        assert_eq!((stated.numerator, stated.denominator), expected, "{file}");
+        let unstated = SourceEvents {
+            time_signature: false,
+            ..given
+        };
+        let (inferred, report) = prepare(&score, QuantizeMode::Auto, unstated).expect(file);
+        let first = inferred.time_signatures[0];
+        assert_eq!((first.numerator, first.denominator), expected, "{file}: {report:?}");
     }
 }

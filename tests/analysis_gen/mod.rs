@@ -10,6 +10,17 @@ use prep::score::{Instrument, Key, KeyChange, Mode, Note, Part, Score, TempoChan
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The time signature prep writes for a generated metre that no event states: a bar of
+/// two quarter beats as one of four, a bar of four dotted-quarter beats as one of two
+/// (`prep::analysis::metre`).
+pub fn written_metre(numerator: u8, denominator: u8) -> (u8, u8) {
+    match (numerator, denominator) {
+        (2, 4) => (4, 4),
+        (12, 8) => (6, 8),
+        other => other,
+    }
+}
+
 /// What to generate. Ticks are at 480 per quarter.
 #[derive(Debug, Clone, Copy)]
 pub struct PieceSpec {
