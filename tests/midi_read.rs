@@ -279,6 +279,38 @@ fn a_note_off_spares_the_note_that_starts_at_its_tick() {
     assert_eq!(read(&bytes).parts[0].notes, vec![note(0, 480, 60, 1), note(480, 480, 60, 2)]);
 }
 
+/// music21 rounds its triplet ticks, and writes a repeated triplet note's note-on one
+/// tick before the previous note's note-off (Weber's clarinet concertino, the shipped
+/// fixture: sixteenth triplets on C5 from tick 3054240 at 10080 ticks per quarter). The
+/// note-off ends the older note only; the re-struck one lasts to the next note-off,
+/// where a synthesizer's reading gave it one tick.
+#[test]
+fn a_note_off_one_tick_after_a_re_strike_ends_the_older_note_only() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld/weber-concertino_clarinet.mid");
+    let score = midi::read_file(&path).unwrap();
+    let clarinet = score.parts.iter().find(|p| p.name.as_deref() == Some("Bb Clarinet")).expect("clarinet part");
+    let triplets: Vec<(u64, u64)> = clarinet
+        .notes
+        .iter()
+        .filter(|n| n.pitch == 72 && (3054240..3084480).contains(&n.start))
+        .map(|n| (n.start, n.end()))
+        .collect();
+    assert_eq!(
+        triplets,
+        vec![
+            (3054240, 3057597),
+            (3057597, 3060964),
+            (3060963, 3064320),
+            (3064320, 3067677),
+            (3067677, 3071044),
+            (3071043, 3074400),
+            (3074400, 3077757),
+            (3077757, 3081124),
+            (3081123, 3084480),
+        ]
+    );
+}
+
 /// Notes never turned off are dropped, as pretty_midi drops them. music21 writes its
 /// zero-length notes (chord symbols, grace notes) as a note-off, then a note-on, at one
 /// tick: the note-off finds nothing, and the last such note-on stays open to the end (the

@@ -10,7 +10,10 @@ renders every ABC back to MIDI, and the rendered notes are compared with the inp
   tests/abc_realworld.rs renders;
 - notes of a MIDI file: paired as pretty_midi pairs them (a note-off ends every note of
   its pitch on its track and channel that started at an earlier tick; a note never turned
-  off is dropped), which is also what a synthesizer plays;
+  off is dropped), which is also what a synthesizer plays, with prep's reader's one
+  exception: a note-off one tick after a re-strike of a key that an older note holds
+  ends the older note only (music21's rounded triplets; a synthesizer plays the re-struck
+  note for that one tick);
 - onset F1: mir_eval.transcription.precision_recall_f1_overlap, pitch within 50 cents
   (= same MIDI pitch), onset within 50 ms, offsets ignored;
 - offset F1: the same with offset_ratio 0.2 (offset within max(50 ms, 20 % of the note));
@@ -100,12 +103,17 @@ class Midi:
             elif msg.type in ("note_on", "note_off"):
                 # pretty_midi's rule: a note-off ends every note of its pitch (track,
                 # channel) that started at an earlier tick; notes never ended are dropped.
+                # prep's reader's one exception: one tick after a re-strike of a key an
+                # older note holds, the note-off ends the older notes only (a writer's
+                # rounding; src/midi/read.rs).
                 started = sounding.get((number, msg.channel, msg.note), [])
                 part = (number, msg.channel, programs.get((number, msg.channel), 0))
-                for on, on_tick in started:
-                    if on_tick < tick:
-                        self.notes.append((msg.note, on, seconds, part, on_tick, tick))
-                started[:] = [s for s in started if s[1] == tick]
+                older = [s for s in started if s[1] < tick]
+                rounded_late = len(older) >= 2 and older[-1][1] + 1 == tick
+                for on, on_tick in older[:-1] if rounded_late else older:
+                    self.notes.append((msg.note, on, seconds, part, on_tick, tick))
+                kept = older[-1:] if rounded_late else []
+                started[:] = kept + [s for s in started if s[1] == tick]
         self.parts = sorted({n[3] for n in self.notes})
         # Binary note values down to a 64th: a score off this grid holds tuplets (or grace
         # notes placed off it); one on it holds none.

@@ -10,6 +10,13 @@
 //!   nothing. Only when nothing older sounds does the note-off end a note of its own tick
 //!   (a zero-length note, dropped; pretty_midi would leave it open for the next note-off
 //!   of the pitch). A note-off with nothing to end is ignored.
+//! - One exception, a writer's rounding: a note-off exactly one tick after a re-strike of
+//!   a key that an older note still holds ends the older note only, and the re-struck
+//!   one sounds on to the next note-off of the pitch. music21 writes repeated triplet
+//!   notes so (its triplet ticks are rounded, and a note's note-off falls one tick after
+//!   the next note-on): read as a synthesizer reads them, the repeated notes lasted one
+//!   tick (Weber's clarinet concertino, three times; Beethoven's op. 59 no. 2, ii, at 40
+//!   BPM, 61 of 2,862 notes), too short for any ABC to keep.
 //! - A note whose note-off never comes is dropped, as pretty_midi and mido-based readers
 //!   drop it: it is a writer's defect, not a note of unknown length. music21 writes its
 //!   zero-length notes (chord symbols, grace notes) as a note-off then a note-on at one
@@ -333,7 +340,11 @@ impl Track {
             queue.clear();
             return;
         }
-        for sounding in queue.drain(..older) {
+        // One tick after a re-strike, with an older note of the pitch sounding: the
+        // writer's rounding ended the older note late; the re-struck one sounds on.
+        let rounded_late = older >= 2 && queue[older - 1].start + 1 == tick;
+        let ending = if rounded_late { older - 1 } else { older };
+        for sounding in queue.drain(..ending) {
             finish(&mut self.drafts, sounding, pitch, tick);
         }
     }
