@@ -202,7 +202,7 @@ fn a_lead_in_opens_the_music_and_the_header_states_the_pieces_tempo() {
     let worst = original.iter().zip(&played).map(|(a, b)| (a.1 - b.1).abs()).fold(0.0, f64::max);
     assert!(worst <= 0.003, "{worst} s\n{abc}");
     for score in [&quantized, &parsed.score] {
-        let bpm = score.tempo.stated(score.ticks_per_quarter).bpm();
+        let bpm = score.stated_tempo().bpm();
         assert!((bpm - 65.0).abs() < 0.01, "{bpm}");
     }
     // A model that writes the song's tempo, without the lead-in, loses nothing on tempo.

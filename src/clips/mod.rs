@@ -293,12 +293,12 @@ struct Facts {
 }
 
 impl Facts {
-    /// The tempo `score` states (`TempoMap::stated`: after a lead-in of one sixteenth),
+    /// The tempo `score` states (`Score::stated_tempo`: after a lead-in of one sixteenth),
     /// its metre and key at tick 0; `instruments` as given.
     fn of(score: &Score, instruments: Vec<String>) -> Facts {
         let metre = score.time_signature_at(0);
         Facts {
-            tempo_bpm: stated_bpm(score.tempo.stated(score.ticks_per_quarter).bpm()),
+            tempo_bpm: stated_bpm(score.stated_tempo().bpm()),
             metre: format!("{}/{}", metre.numerator, metre.denominator),
             key: score.key_at(0).abc_name(),
             instruments,

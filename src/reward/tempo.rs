@@ -7,9 +7,9 @@ use super::config::TempoConfig;
 use crate::score::Score;
 
 /// Quarter-note BPM the score states: in force at its start, or after a lead-in of one
-/// sixteenth note (`TempoMap::stated`).
+/// sixteenth note (`Score::stated_tempo`).
 pub fn initial_bpm(score: &Score) -> f64 {
-    score.tempo.stated(score.ticks_per_quarter).bpm()
+    score.stated_tempo().bpm()
 }
 
 /// Loss in [0, 1] between two tempi in BPM; 0 when they are equal.

@@ -129,6 +129,12 @@ impl Score {
         self.parts.iter().flat_map(|p| p.notes.iter().map(Note::end)).max().unwrap_or(0)
     }
 
+    /// The tempo the score states (`TempoMap::stated`: the first, or the one after a
+    /// performance's lead-in): the ABC header's, a clip's and the reward's.
+    pub fn stated_tempo(&self) -> TempoChange {
+        self.tempo.stated(self.ticks_per_quarter)
+    }
+
     /// Onset of a tick in seconds, from the tempo map.
     pub fn seconds_at(&self, tick: u64) -> f64 {
         self.tempo.seconds_at(tick, self.ticks_per_quarter)
