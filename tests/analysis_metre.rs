@@ -34,7 +34,6 @@ fn simple_and_compound_metres_are_recognised() {
     let cases = [((4, 4), 480), ((3, 4), 480), ((2, 4), 480), ((6, 8), 720), ((9, 8), 720), ((12, 8), 720)];
     for ((numerator, denominator), beat_ticks) in cases {
         let (written_numerator, written_denominator) = written_metre(numerator, denominator);
-        let generated_bar = u64::from(numerator) * 1920 / u64::from(denominator);
         for seed in 0..4 {
             let spec = PieceSpec::new(7, seed % 2 == 1, numerator, denominator);
             let estimate = estimate_metre(&unstated(&spec, seed));
@@ -44,7 +43,7 @@ fn simple_and_compound_metres_are_recognised() {
                 (written_numerator, written_denominator, beat_ticks),
                 "{case}"
             );
-            assert_eq!(estimate.pickup_ticks % generated_bar, 0, "{case}");
+            assert_eq!(estimate.pickup_ticks % spec.bar_ticks(), 0, "{case}");
         }
     }
 }

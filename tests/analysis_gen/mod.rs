@@ -82,6 +82,11 @@ impl PieceSpec {
         }
     }
 
+    /// Length of one generated bar in ticks.
+    pub fn bar_ticks(&self) -> u64 {
+        self.beat_ticks() * self.beats_per_bar()
+    }
+
     /// Pitch class of a scale degree (0-based, any integer), with the leading tone raised
     /// in minor when `leading` is set.
     fn degree_pitch(&self, degree: i64, leading: bool) -> i64 {
@@ -97,7 +102,7 @@ impl PieceSpec {
 pub fn tonal_piece(spec: &PieceSpec, seed: u64) -> Score {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let beat = spec.beat_ticks();
-    let bar = beat * spec.beats_per_bar();
+    let bar = spec.bar_ticks();
     let pickup = spec.pickup_eighths * TPQ / 2;
     let mut melody = Vec::new();
     let mut bass = Vec::new();
