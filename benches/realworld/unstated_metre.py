@@ -22,10 +22,11 @@ Usage: unstated_metre.py WORK --prep BIN SET=DIR [SET=DIR ...] [--confusions N]
 import argparse
 import collections
 import pathlib
-import re
 import subprocess
 
 import mido
+
+from fidelity import abc_metre
 
 
 def first_signature(midi):
@@ -52,19 +53,6 @@ def without_signatures(midi):
             carried = 0
         track[:] = kept
     return midi
-
-
-def written_signature(abc_text):
-    """The first `M:` of an ABC as (numerator, denominator); C is 4/4 and C| 2/2."""
-    found = re.search(r"^M:\s*(\S+)", abc_text, re.M)
-    if not found:
-        return None
-    field = found.group(1)
-    named = {"C": (4, 4), "C|": (2, 2)}
-    if field in named:
-        return named[field]
-    fraction = re.match(r"(\d+)/(\d+)", field)
-    return (int(fraction.group(1)), int(fraction.group(2))) if fraction else None
 
 
 def is_compound(signature):
@@ -113,7 +101,7 @@ def main():
         misses = collections.Counter()
         for stem, truth in stated.items():
             abc = abc_dir / f"{stem}.abc"
-            written = written_signature(abc.read_text(errors="replace")) if abc.exists() else None
+            written = abc_metre(abc.read_text(errors="replace")) if abc.exists() else None
             counts["files"] += 1
             if written is None:
                 counts["unconverted"] += 1
